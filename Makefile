@@ -1,0 +1,37 @@
+# WallTrack — local developer commands. `make` alone lists them.
+# The stack's ports and paths come from env vars: see scripts/stack.sh.
+.DEFAULT_GOAL := help
+.PHONY: help setup up down status demo test lint bench clean
+
+help: ## list the targets
+	@awk -F':.*## ' '/^[a-z]+:.*## / { printf "  make %-8s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+setup: ## install apt packages, .venv and node_modules when missing or stale
+	scripts/setup.sh
+
+up: setup ## start (or refresh) the local stack: Postgres, migrations, PostgREST, functions, gateway
+	scripts/stack.sh up
+
+down: ## stop the local stack (data is kept)
+	scripts/stack.sh down
+
+status: ## show what runs and where
+	scripts/stack.sh status
+
+demo: up ## run the demo against the local stack
+	.venv/bin/python -m scripts.demo
+
+test: setup ## run the test suite (scripts/test.sh)
+	scripts/test.sh
+
+lint: ## run the linters (scripts/lint.sh)
+	scripts/lint.sh
+
+bench: ## run the benchmarks
+	.venv/bin/python -m bench
+
+clean: down ## stop every stack under .local, then delete .local (all local data)
+	@for m in .local/*/.walltrack-stack; do \
+	  [ -e "$$m" ] || continue; STACK_DIR="$${m%/.walltrack-stack}" scripts/stack.sh down || exit 1; \
+	done
+	rm -rf .local
