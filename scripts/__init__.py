@@ -1,0 +1,1 @@
+"""Developer scripts of WallTrack: the local stack, the demo, the test runner's helpers."""

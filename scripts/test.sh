@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Every test and lint, against a fresh local stack of its own (other ports and folder than
+# the demo's, so `make test` never touches the demo's data). Stops the stack on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export STACK_DIR=.local/test PG_PORT=55322 GATEWAY_PORT=55321 PGRST_PORT=55329
+export FUNCTIONS_PORT_BASE=55340 ENV_FILE=.local/test/env STACK_FAST=1
+export PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=postgres PGDATABASE=postgres
+
+scripts/stack.sh reset
+trap 'scripts/stack.sh down' EXIT
+scripts/stack.sh up
+
+echo "== pgTAP (tests/sql)"
+psql -q -v ON_ERROR_STOP=1 -f tests/sql/setup.sql
+pg_prove --failures tests/sql/*.test.sql
+
+echo "== pytest (tests/py)"
+.venv/bin/pytest -q tests/py
+
+scripts/lint.sh

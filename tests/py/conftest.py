@@ -1,0 +1,38 @@
+"""Fixtures for the running local stack (scripts/test.sh starts a fresh one)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from supabase import Client, ClientOptions, create_client
+
+from scripts.stack_env import StackEnv, load_stack_env
+
+
+@pytest.fixture(scope="session")
+def stack() -> StackEnv:
+    return load_stack_env()
+
+
+def api_client(stack: StackEnv, key: str) -> Client:
+    """A supabase-py client, unmodified, pointed at the local gateway and the `api` schema."""
+    return create_client(stack.supabase_url, key, options=ClientOptions(schema="api"))
+
+
+@pytest.fixture(scope="session")
+def service_client(stack: StackEnv) -> Client:
+    return api_client(stack, stack.service_role_key)
+
+
+@pytest.fixture(scope="session")
+def anon_client(stack: StackEnv) -> Client:
+    return api_client(stack, stack.anon_key)
+
+
+@pytest.fixture
+def db(stack: StackEnv) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """A direct connection as the operator, for checking what the API did."""
+    with psycopg.connect(stack.database_url, autocommit=True) as connection:
+        yield connection

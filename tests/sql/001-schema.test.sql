@@ -1,0 +1,62 @@
+begin;
+select plan(10);
+
+select tables_are(
+  'walltrack',
+  array[
+    'config', 'exit_strategies', 'wallets', 'tokens', 'signals', 'orders', 'positions',
+    'circuit_breaker_events'
+  ],
+  'walltrack holds the eight tables of the design'
+);
+select materialized_views_are(
+  'walltrack', array['performance'], 'performance is a real materialized view'
+);
+select is_empty(
+  $$ select c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
+     where n.nspname in ('public', 'api') and c.relkind in ('r', 'v', 'm', 'p') $$,
+  'no table or view lives in an exposed schema (public, api)'
+);
+select is_empty(
+  $$ select c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
+     where n.nspname = 'walltrack' and c.relkind in ('r', 'p') and not c.relrowsecurity $$,
+  'guard: row level security is enabled on every walltrack table'
+);
+select is_empty(
+  $$ select c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
+     where n.nspname = 'walltrack' and c.relkind in ('r', 'p', 'm')
+       and obj_description(c.oid, 'pg_class') is null $$,
+  'every table and view carries a comment (Studio shows it)'
+);
+select is_empty(
+  $$ select c.relname || '.' || a.attname
+     from pg_class as c
+     join pg_namespace as n on n.oid = c.relnamespace
+     join pg_attribute as a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+     where n.nspname = 'walltrack' and c.relkind in ('r', 'p', 'm')
+       and col_description(c.oid, a.attnum) is null $$,
+  'every column carries a comment giving its rationale'
+);
+select is_empty(
+  $$ select p.oid::regprocedure::text from pg_proc as p
+     join pg_namespace as n on n.oid = p.pronamespace
+     where n.nspname in ('walltrack', 'api') and obj_description(p.oid, 'pg_proc') is null $$,
+  'every function carries a comment'
+);
+select is_empty(
+  $$ select p.oid::regprocedure::text from pg_proc as p
+     join pg_namespace as n on n.oid = p.pronamespace
+     where n.nspname in ('walltrack', 'api')
+       and not coalesce('search_path=""' = any(p.proconfig), false) $$,
+  'every function pins search_path to empty'
+);
+select ok(
+  (select count(*) from supabase_migrations.schema_migrations) >= 11,
+  'the Supabase CLI recorded the migrations it applied'
+);
+select col_type_is(
+  'walltrack', 'positions', 'realized_pnl_sol', 'numeric', 'money is exact numeric, never float'
+);
+
+select * from finish();
+rollback;

@@ -1,0 +1,67 @@
+begin;
+select plan(10);
+
+create temporary table fixture as
+select tests.new_position(tests.new_wallet()) as position_id;
+create temporary table o as
+select
+  tests.new_order(position_id, 'k1') as submitted_id,
+  tests.new_order(position_id, 'k2') as cancelled_id
+from fixture;
+
+select throws_ok(
+  $$ select tests.new_order(position_id, 'k1') from fixture $$, '23505', null,
+  'the same idempotency key is never ordered twice'
+);
+select lives_ok(
+  $$ update walltrack.orders set status = 'submitted', attempts = 1, submitted_at = now(),
+       tx_signature = repeat('3', 88) where id = (select submitted_id from o) $$,
+  'pending -> submitted is allowed'
+);
+select lives_ok(
+  $$ update walltrack.orders set status = 'pending' where id = (select submitted_id from o) $$,
+  'submitted -> pending (a retry) is allowed'
+);
+select lives_ok(
+  $$ update walltrack.orders set status = 'cancelled' where id = (select cancelled_id from o) $$,
+  'pending -> cancelled is allowed'
+);
+select throws_ok(
+  $$ update walltrack.orders set status = 'pending' where id = (select cancelled_id from o) $$,
+  '23514', format('order %s cannot go from cancelled to pending', (select cancelled_id from o)),
+  'a terminal order cannot come back'
+);
+select throws_ok(
+  $$ update walltrack.orders set status = 'confirmed', filled_in = 0, filled_out = 0,
+       confirmed_at = now() where id = (select submitted_id from o) $$,
+  '23514', 'a confirmed order needs filled_in > 0, filled_out >= 0 and confirmed_at',
+  'a confirmation without fill facts is refused'
+);
+select throws_ok(
+  $$ update walltrack.orders set amount_in = 1 where id = (select submitted_id from o) $$,
+  '23514',
+  format('order %s: its intent (position, side, reason, mints, amount, key) is fixed',
+    (select submitted_id from o)),
+  'the intent of an order is fixed'
+);
+select throws_ok(
+  $$ update walltrack.orders set attempts = 4 where id = (select submitted_id from o) $$,
+  '23514', 'order attempts (4) must stay within 0..max_attempts (3)',
+  'attempts never exceed the maximum'
+);
+select throws_ok(
+  $$ insert into walltrack.orders (position_id, side, reason, mode, input_mint, output_mint,
+       amount_in, slippage_bps, idempotency_key, max_attempts)
+     select position_id, 'sell', 'take_profit', 'simulation',
+       'TestMint1111111111111111111111111111111111',
+       'So11111111111111111111111111111111111111112', 10, 100, 'k4', 3 from fixture $$,
+  '23514', 'take_profit_level is set exactly when the reason is take_profit',
+  'a take-profit order names its level'
+);
+select throws_ok(
+  $$ delete from walltrack.orders $$, '23001',
+  'orders rows are permanent: delete is refused', 'orders are never deleted'
+);
+
+select * from finish();
+rollback;

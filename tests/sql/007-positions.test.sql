@@ -1,0 +1,58 @@
+begin;
+select plan(7);
+
+create temporary table fixture as
+select
+  tests.new_position(tests.new_wallet()) as default_position_id,
+  tests.new_position(
+    (select id from walltrack.wallets where label = 'scalper-beta')
+  ) as scalper_position_id;
+
+select is(
+  (select s.name from walltrack.positions as p
+   join walltrack.exit_strategies as s on s.id = p.exit_strategy_id
+   where p.id = (select default_position_id from fixture)),
+  'balanced', 'a wallet without a strategy gets the default template'
+);
+select is(
+  (select exit_strategy_snapshot ->> 'name' from walltrack.positions
+   where id = (select scalper_position_id from fixture)),
+  'scalper', 'a wallet''s own template is snapshotted into its positions'
+);
+select is(
+  (select exit_strategy_snapshot from walltrack.positions
+   where id = (select scalper_position_id from fixture)),
+  (select walltrack.exit_strategy_rules(s) from walltrack.exit_strategies as s
+   where s.name = 'scalper'),
+  'the snapshot holds every rule of the template'
+);
+
+update walltrack.exit_strategies set stop_loss_pct = -5 where name = 'scalper';
+select is(
+  (select exit_strategy_snapshot ->> 'stop_loss_pct' from walltrack.positions
+   where id = (select scalper_position_id from fixture)),
+  '-10', 'editing a template never changes an open position'
+);
+select throws_ok(
+  $$ update walltrack.positions set exit_strategy_snapshot = '{}'
+     where id = (select scalper_position_id from fixture) $$,
+  '23514',
+  format('position %s keeps the exit strategy it was opened with',
+    (select scalper_position_id from fixture)),
+  'the snapshot cannot be edited'
+);
+select throws_ok(
+  $$ update walltrack.positions set exit_strategy_override = '[]'
+     where id = (select scalper_position_id from fixture) $$,
+  '23514',
+  'positions.exit_strategy_override must be a JSON object of rule fields, e.g. '
+  || '{"stop_loss_pct": -20}',
+  'an override must be an object'
+);
+select throws_ok(
+  $$ delete from walltrack.positions $$, '23001',
+  'positions rows are permanent: delete is refused', 'positions are never deleted'
+);
+
+select * from finish();
+rollback;

@@ -1,0 +1,76 @@
+-- Test-only helpers, installed by scripts/test.sh into the throwaway test cluster before
+-- pg_prove runs the *.test.sql files. Never part of supabase/migrations/.
+create schema if not exists tests;
+grant usage on schema tests to anon, authenticated, service_role;
+
+create or replace function tests.act_as(persona text)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+-- Switch the transaction to a PostgREST persona: the role and the JWT claims a request
+-- with that key would carry. The local postgres role is a superuser and bypasses RLS,
+-- so access tests must switch role, not only claims.
+begin
+  perform set_config('request.jwt.claims', json_build_object('role', persona)::text, true);
+  execute format('set local role %I', persona);
+end;
+$$;
+grant execute on function tests.act_as(text) to anon, authenticated, service_role;
+
+create or replace function tests.act_as_operator()
+returns void
+language plpgsql
+set search_path = ''
+as $$
+-- Back to the operator (Studio's postgres role) after tests.act_as.
+begin
+  perform set_config('request.jwt.claims', '', true);
+  reset role;
+end;
+$$;
+grant execute on function tests.act_as_operator() to anon, authenticated, service_role;
+
+create or replace function tests.new_wallet(label text default 'test wallet')
+returns bigint
+language sql
+set search_path = ''
+as $$
+  -- A wallet with a fresh valid address (base58 has no 0, O, I or l).
+  insert into walltrack.wallets (address, label)
+  values (
+    left('Wa' || translate(md5(random()::text) || md5(random()::text), '0l', 'zk'), 44),
+    label
+  )
+  returning id;
+$$;
+
+create or replace function tests.new_position(wallet_id bigint)
+returns bigint
+language sql
+set search_path = ''
+as $$
+  -- An opening position in a known test token for the given wallet.
+  insert into walltrack.tokens (mint, symbol, decimals)
+  values ('TestMint1111111111111111111111111111111111', 'TEST', 6)
+  on conflict (mint) do nothing;
+  insert into walltrack.positions (wallet_id, token_mint, token_decimals, mode)
+  values (wallet_id, 'TestMint1111111111111111111111111111111111', 6, 'simulation')
+  returning id;
+$$;
+
+create or replace function tests.new_order(position_id bigint, idempotency_key text)
+returns bigint
+language sql
+set search_path = ''
+as $$
+  -- A pending simulated copy-entry order spending 0.1 SOL on the test token.
+  insert into walltrack.orders (
+    position_id, side, reason, mode, input_mint, output_mint, amount_in, slippage_bps,
+    idempotency_key, max_attempts
+  ) values (
+    position_id, 'buy', 'copy_entry', 'simulation', 'So11111111111111111111111111111111111111112',
+    'TestMint1111111111111111111111111111111111', 100000000, 100, idempotency_key, 3
+  )
+  returning id;
+$$;
