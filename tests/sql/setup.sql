@@ -74,3 +74,55 @@ as $$
   )
   returning id;
 $$;
+
+create or replace function tests.signature(seed text)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  -- A well-formed 88-character transaction signature derived from a readable seed (the
+  -- characters base58 lacks are swapped for ones it has).
+  select rpad('Sig' || translate(seed, '-_0OIl ', 'xyzabcd'), 88, '1');
+$$;
+
+create or replace function tests.swap_tx(
+  seed text, wallet text, side text, token_mint text, token_amount numeric,
+  quote_amount numeric, seconds_after integer default 0,
+  quote_mint text default 'So11111111111111111111111111111111111111112',
+  token_decimals integer default 6
+)
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  -- One normalised transaction, as the helius-webhook function sends it to ingest_swaps.
+  select jsonb_build_object(
+    'signature', tests.signature(seed),
+    'slot', 300000000 + seconds_after,
+    'timestamp', 1764300000 + seconds_after,
+    'source', 'JUPITER',
+    'tx_error', null,
+    'accounts', jsonb_build_array(wallet),
+    'swaps', jsonb_build_array(jsonb_build_object(
+      'wallet', wallet, 'side', side, 'token_mint', token_mint,
+      'token_amount', token_amount::text, 'token_decimals', token_decimals,
+      'quote_mint', quote_mint, 'quote_amount', quote_amount::text,
+      'quote_decimals', case when quote_mint like 'So111%' then 9 else 6 end
+    )),
+    'raw', jsonb_build_object('signature', tests.signature(seed), 'type', 'SWAP')
+  );
+$$;
+
+create or replace function tests.safe_token(mint text, decimals integer default 6)
+returns void
+language sql
+set search_path = ''
+as $$
+  -- A token whose facts are fresh and judged safe (the token issue fills these for real).
+  insert into walltrack.tokens (mint, symbol, decimals, verdict, fetched_at, expires_at)
+  values (mint, 'SAFE', decimals, 'safe', now(), now() + interval '1 hour')
+  on conflict (mint) do update
+  set verdict = 'safe', fetched_at = now(), expires_at = now() + interval '1 hour';
+$$;

@@ -1,0 +1,423 @@
+-- Copy decisions: api.ingest_swaps records a Helius batch as signals and decides each new
+-- one in the same transaction: copy a buy (size it, open the position and its entry
+-- order, fill it at once in simulation), mirror a sell, or say why not.
+
+create function walltrack.breaker_is_active()
+returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+  -- ADR-004: the breaker's state is its latest event.
+  select coalesce((
+    select e.event_type = 'activated'
+    from walltrack.circuit_breaker_events as e
+    order by e.created_at desc, e.id desc
+    limit 1
+  ), false);
+$$;
+comment on function walltrack.breaker_is_active() is
+'True while the latest circuit breaker event is an activation.';
+grant execute on function walltrack.breaker_is_active() to service_role;
+
+create function walltrack.copy_size_sol(
+  cfg walltrack.config, wallet_size_sol numeric, leader_sol numeric
+)
+returns numeric
+language sql
+immutable
+set search_path = ''
+as $$
+  -- SOL to spend on a copy, truncated to whole lamports and capped at the maximum; null
+  -- when the leader's SOL amount is needed but unknown. The caller compares it with the
+  -- minimum.
+  select trunc(least(
+    case
+      when wallet_size_sol is not null then wallet_size_sol
+      when cfg.sizing_mode = 'fixed' then cfg.fixed_amount_sol
+      else cfg.leader_fraction * leader_sol
+    end,
+    cfg.max_position_sol
+  ), 9);
+$$;
+comment on function walltrack.copy_size_sol(walltrack.config, numeric, numeric) is
+'Copy size in SOL: the wallet''s override, else fixed or a fraction of the leader''s SOL '
+'amount, capped at config.max_position_sol and truncated to lamports.';
+grant execute on function walltrack.copy_size_sol(walltrack.config, numeric, numeric)
+to service_role;
+
+create function walltrack.token_gate(token_mint text)
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+  -- Why a token may not be bought (a decision reason), or null when it may. A manual
+  -- list wins; facts that are missing or expired are not trusted.
+  select case
+    when t.mint is null or t.expires_at is null or t.expires_at <= now() then 'token_not_checked'
+    when t.manual_list = 'blacklist' then 'token_blacklisted'
+    when t.manual_list = 'whitelist' then null
+    when t.rugged or t.verdict = 'unsafe' then 'token_unsafe'
+    when t.verdict = 'unknown' and c.unknown_token_policy = 'fail_closed' then 'token_unknown'
+  end
+  from walltrack.config as c
+  left join walltrack.tokens as t on t.mint = token_gate.token_mint;
+$$;
+comment on function walltrack.token_gate(text) is
+'Decision reason refusing a buy of this token (token_not_checked, token_blacklisted, '
+'token_unsafe, token_unknown), or null when the token may be bought.';
+grant execute on function walltrack.token_gate(text) to service_role;
+
+create function walltrack.leader_holding_before(signal walltrack.signals)
+returns numeric
+language sql
+stable
+set search_path = ''
+as $$
+  -- What the leader held of the token just before this signal, as far as its recorded
+  -- swaps tell (buys minus sells). Holdings from before we watched it are unknown.
+  select coalesce(sum(case when s.side = 'buy' then s.token_amount else -s.token_amount end), 0)
+  from walltrack.signals as s
+  where
+    s.wallet_id = signal.wallet_id and s.token_mint = signal.token_mint
+    and s.tx_error is null
+    and (s.block_time, s.slot, s.id) < (signal.block_time, signal.slot, signal.id);
+$$;
+comment on function walltrack.leader_holding_before(walltrack.signals) is
+'The leader''s recorded holding of the signal''s token before the signal (buys - sells).';
+grant execute on function walltrack.leader_holding_before(walltrack.signals) to service_role;
+
+create function walltrack.open_exposure_sol()
+returns numeric
+language sql
+stable
+set search_path = ''
+as $$
+  -- What is at stake now: the cost still held in open positions plus the SOL committed
+  -- to entries not filled yet.
+  select
+    coalesce((
+      select sum(walltrack.position_open_cost_sol(p)) from walltrack.positions as p
+      where p.status in ('open', 'closing')
+    ), 0)
+    + coalesce((
+      select sum(o.amount_in) / 1e9 from walltrack.orders as o
+      where o.side = 'buy' and o.status in ('pending', 'submitted')
+    ), 0);
+$$;
+comment on function walltrack.open_exposure_sol() is
+'Total exposure in SOL: open positions at cost plus entry orders still in flight.';
+grant execute on function walltrack.open_exposure_sol() to service_role;
+
+create type walltrack.decision as (
+  decision walltrack.signal_decision,
+  reason text,
+  position_id bigint,
+  order_id bigint
+);
+comment on type walltrack.decision is 'The outcome of deciding one signal.';
+
+create function walltrack.decide_buy(
+  signal walltrack.signals, wallet walltrack.wallets, cfg walltrack.config
+)
+returns walltrack.decision
+language plpgsql
+set search_path = ''
+as $$
+-- Rules in the order an operator reads them; the first that refuses gives the reason.
+declare
+  refusal text;
+  size_sol numeric;
+  new_position_id bigint;
+  new_order walltrack.orders;
+begin
+  refusal := case
+    when wallet.status <> 'active' then 'wallet_not_active'
+    when not cfg.trading_enabled then 'trading_disabled'
+    when walltrack.breaker_is_active() then 'breaker_active'
+    when wallet.mode = 'live' and not cfg.live_trading_enabled then 'live_trading_off'
+    when signal.quote_mint <> 'So11111111111111111111111111111111111111112'
+      then 'not_a_sol_quote'
+    when coalesce(signal.price_sol <= 0, true) then 'no_leader_price'
+    else walltrack.token_gate(signal.token_mint)
+  end;
+  if refusal is null then
+    size_sol := walltrack.copy_size_sol(cfg, wallet.position_size_sol, signal.quote_amount / 1e9);
+    refusal := case
+      when (
+        select count(*) from walltrack.positions as p
+        where p.token_mint = signal.token_mint and p.status in ('opening', 'open', 'closing')
+      ) >= cfg.max_positions_per_token then 'already_holding'
+      when (
+        select count(*) from walltrack.positions as p
+        where p.status in ('opening', 'open', 'closing')
+      ) >= cfg.max_open_positions then 'max_positions'
+      when coalesce(size_sol < cfg.min_position_sol, true) then 'below_min_size'
+      when size_sol + walltrack.open_exposure_sol() > cfg.max_total_exposure_sol
+        then 'exposure_limit'
+    end;
+  end if;
+  if refusal is not null then
+    return row('skipped', refusal, null, null)::walltrack.decision;
+  end if;
+
+  insert into walltrack.positions (wallet_id, token_mint, token_decimals, mode, opened_from_signal_id)
+  values (wallet.id, signal.token_mint, signal.token_decimals, wallet.mode, signal.id)
+  returning id into new_position_id;
+  insert into walltrack.orders (
+    position_id, signal_id, side, reason, mode, input_mint, output_mint, amount_in,
+    slippage_bps, idempotency_key, max_attempts
+  ) values (
+    new_position_id, signal.id, 'buy', 'copy_entry', wallet.mode,
+    'So11111111111111111111111111111111111111112', signal.token_mint, size_sol * 1e9,
+    cfg.default_slippage_bps, format('signal:%s:entry', signal.id), cfg.order_max_attempts
+  )
+  returning * into new_order;
+  if wallet.mode = 'simulation' then
+    perform walltrack.fill_simulated_order(new_order.id, signal.price_sol);
+  end if;
+  return row('copied', 'copied', new_position_id, new_order.id)::walltrack.decision;
+end;
+$$;
+comment on function walltrack.decide_buy(walltrack.signals, walltrack.wallets, walltrack.config) is
+'Decides a leader buy: refuses with a reason, or opens a position with its entry order '
+'(filled at once in simulation).';
+
+create function walltrack.decide_sell(
+  signal walltrack.signals, wallet walltrack.wallets, cfg walltrack.config
+)
+returns walltrack.decision
+language plpgsql
+set search_path = ''
+as $$
+-- A leader sell mirror-sells the same fraction of each open position copied from that
+-- wallet in that token, when the wallet (or else the position's strategy) says so. Exits
+-- run whatever the wallet status, the trading switch or the breaker.
+declare
+  holding numeric := walltrack.leader_holding_before(signal);
+  fraction numeric := case
+    when holding > signal.token_amount then signal.token_amount / holding else 1
+  end;
+  pos walltrack.positions;
+  held numeric;
+  sell_qty numeric;
+  new_order walltrack.orders;
+  outcome walltrack.decision := row('skipped', 'no_position_to_mirror', null, null);
+begin
+  for pos in
+    select p.* from walltrack.positions as p
+    where
+      p.wallet_id = wallet.id and p.token_mint = signal.token_mint
+      and p.status in ('open', 'closing')
+    order by p.id
+  loop
+    outcome.position_id := pos.id;
+    held := pos.qty_bought - pos.qty_sold;
+    sell_qty := case when fraction = 1 then held else floor(held * fraction) end;
+    -- Do not leave dust behind a mirror sell: sell it all.
+    if walltrack.position_open_cost_sol(pos) * (held - sell_qty) / nullif(held, 0)
+      < cfg.position_dust_sol then
+      sell_qty := held;
+    end if;
+    outcome.reason := case
+      when not coalesce(
+        wallet.copy_sells,
+        ((pos.exit_strategy_snapshot || pos.exit_strategy_override)
+          ->> 'mirror_leader_sells')::boolean,
+        false
+      ) then 'mirror_sells_off'
+      when pos.mode = 'live' and not cfg.live_trading_enabled then 'live_trading_off'
+      when exists (
+        select from walltrack.orders as o
+        where o.position_id = pos.id and o.side = 'sell'
+          and o.status in ('pending', 'submitted')
+      ) then 'exit_in_flight'
+      when sell_qty <= 0 then 'below_min_size'
+    end;
+    continue when outcome.reason is not null;
+
+    insert into walltrack.orders (
+      position_id, signal_id, side, reason, mode, input_mint, output_mint, amount_in,
+      slippage_bps, idempotency_key, max_attempts
+    ) values (
+      pos.id, signal.id, 'sell', 'mirror_sell', pos.mode, signal.token_mint,
+      'So11111111111111111111111111111111111111112', sell_qty, cfg.default_slippage_bps,
+      format('signal:%s:mirror:%s', signal.id, pos.id), cfg.order_max_attempts
+    )
+    returning * into new_order;
+    if pos.mode = 'simulation' then
+      perform walltrack.fill_simulated_order(
+        new_order.id, coalesce(signal.price_sol, pos.last_price_sol)
+      );
+    end if;
+    outcome := row('copied', 'mirror_sell', pos.id, coalesce(outcome.order_id, new_order.id));
+  end loop;
+  return outcome;
+end;
+$$;
+comment on function walltrack.decide_sell(walltrack.signals, walltrack.wallets, walltrack.config) is
+'Decides a leader sell: mirror-sells the same fraction of the open positions copied from '
+'that wallet in that token, or says why not.';
+
+create function walltrack.decide_signal(signal walltrack.signals)
+returns walltrack.decision
+language plpgsql
+set search_path = ''
+as $$
+-- Decides one recorded signal and writes the decision on it (once).
+declare
+  wallet walltrack.wallets;
+  cfg walltrack.config;
+  outcome walltrack.decision;
+begin
+  select w.* into strict wallet from walltrack.wallets as w where w.id = signal.wallet_id;
+  select c.* into strict cfg from walltrack.config as c;
+  outcome := case
+    when signal.tx_error is not null
+      then row('ignored', 'failed_transaction', null, null)::walltrack.decision
+    when signal.side = 'buy' then walltrack.decide_buy(signal, wallet, cfg)
+    else walltrack.decide_sell(signal, wallet, cfg)
+  end;
+  update walltrack.signals as s
+  set
+    decision = outcome.decision,
+    decision_reason = outcome.reason,
+    decided_at = now(),
+    position_id = outcome.position_id,
+    order_id = outcome.order_id
+  where s.id = signal.id;
+  return outcome;
+end;
+$$;
+comment on function walltrack.decide_signal(walltrack.signals) is
+'Decides one signal (copy, mirror, skip or ignore) and records the decision on it.';
+
+create function api.ingest_swaps(transactions jsonb)
+returns jsonb
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+-- One Helius delivery, normalised by the webhook function, in one transaction: every
+-- swap of a watched wallet becomes a signal (a re-delivery changes nothing), every new
+-- signal is decided in chain order. Returns the decisions and the live orders to execute.
+declare
+  new_ids bigint[];
+  signal walltrack.signals;
+  outcome walltrack.decision;
+  decisions jsonb := '[]'::jsonb;
+  live_orders bigint[];
+  swap_count integer;
+begin
+  if jsonb_typeof(transactions) is distinct from 'array' then
+    raise exception using
+      message = 'ingest_swaps expects a JSON array of normalised transactions',
+      errcode = 'invalid_parameter_value';
+  end if;
+  -- Decisions read and change shared limits (open positions, exposure): one batch at a
+  -- time decides, so concurrent deliveries cannot both take the last slot.
+  perform pg_advisory_xact_lock(hashtext('walltrack.ingest_swaps'));
+
+  with tx as (
+    select
+      t.value as body,
+      t.value ->> 'signature' as signature,
+      (t.value ->> 'slot')::bigint as slot,
+      to_timestamp((t.value ->> 'timestamp')::bigint) as block_time,
+      t.value ->> 'source' as source,
+      t.value ->> 'tx_error' as tx_error
+    from jsonb_array_elements(transactions) as t
+  ),
+
+  swap_rows as (
+    select
+      tx.*, s.value ->> 'wallet' as wallet, (s.value ->> 'side')::walltrack.trade_side as side,
+      s.value ->> 'token_mint' as token_mint, (s.value ->> 'token_amount')::numeric as token_amount,
+      (s.value ->> 'token_decimals')::smallint as token_decimals,
+      s.value ->> 'quote_mint' as quote_mint, (s.value ->> 'quote_amount')::numeric as quote_amount,
+      (s.value ->> 'quote_decimals')::smallint as quote_decimals
+    from tx
+    cross join lateral jsonb_array_elements(coalesce(tx.body -> 'swaps', '[]')) as s
+    where tx.tx_error is null
+    union all
+    select
+      tx.*, a.value #>> '{}', null, null, null, null, null, null, null
+    from tx
+    cross join lateral jsonb_array_elements(coalesce(tx.body -> 'accounts', '[]')) as a
+    where tx.tx_error is not null
+  ),
+
+  inserted as (
+    insert into walltrack.signals (
+      signature, slot, block_time, wallet_id, source, side, token_mint, token_amount,
+      token_decimals, quote_mint, quote_amount, quote_decimals, price_sol, tx_error, raw
+    )
+    select
+      r.signature, r.slot, r.block_time, w.id, r.source, r.side, r.token_mint, r.token_amount,
+      r.token_decimals, r.quote_mint, r.quote_amount, r.quote_decimals,
+      case
+        when r.quote_mint = 'So11111111111111111111111111111111111111112'
+          then round(r.quote_amount / 1e9 / (r.token_amount / 10::numeric ^ r.token_decimals), 18)
+      end,
+      r.tx_error, r.body -> 'raw'
+    from swap_rows as r
+    inner join walltrack.wallets as w on r.wallet = w.address
+    on conflict on constraint signals_dedupe do nothing
+    returning id
+  )
+
+  select array_agg(i.id) into new_ids from inserted as i;
+
+  select count(*) into swap_count
+  from jsonb_array_elements(transactions) as t
+  cross join lateral jsonb_array_elements(coalesce(t.value -> 'swaps', '[]'));
+
+  for signal in
+    select s.* from walltrack.signals as s
+    where s.id = any(new_ids)
+    order by s.block_time, s.slot, s.id
+  loop
+    outcome := walltrack.decide_signal(signal);
+    decisions := decisions || jsonb_build_object(
+      'signal_id', signal.id, 'signature', signal.signature, 'token_mint', signal.token_mint,
+      'decision', outcome.decision, 'reason', outcome.reason, 'order_id', outcome.order_id
+    );
+  end loop;
+
+  select coalesce(array_agg(o.id order by o.id), '{}') into live_orders
+  from walltrack.orders as o
+  where o.signal_id = any(new_ids) and o.mode = 'live' and o.status = 'pending';
+
+  return jsonb_build_object(
+    'transactions', jsonb_array_length(transactions),
+    'swaps', swap_count,
+    'new_signals', coalesce(cardinality(new_ids), 0),
+    'decisions', decisions,
+    'live_orders', to_jsonb(live_orders)
+  );
+end;
+$$;
+comment on function api.ingest_swaps(jsonb) is
+'Records a normalised Helius delivery as signals (idempotent on signature, wallet, mint) and '
+'decides each new one in the same transaction. Returns decisions and live orders to execute.';
+grant execute on function api.ingest_swaps(jsonb) to service_role;
+grant execute on function walltrack.decide_signal(walltrack.signals) to service_role;
+grant execute on function walltrack.decide_buy(
+  walltrack.signals, walltrack.wallets, walltrack.config
+) to service_role;
+grant execute on function walltrack.decide_sell(
+  walltrack.signals, walltrack.wallets, walltrack.config
+) to service_role;
+
+-- Rollback:
+-- drop function api.ingest_swaps(jsonb);
+-- drop function walltrack.decide_signal(walltrack.signals);
+-- drop function walltrack.decide_sell(walltrack.signals, walltrack.wallets, walltrack.config);
+-- drop function walltrack.decide_buy(walltrack.signals, walltrack.wallets, walltrack.config);
+-- drop type walltrack.decision;
+-- drop function walltrack.open_exposure_sol();
+-- drop function walltrack.leader_holding_before(walltrack.signals);
+-- drop function walltrack.token_gate(text);
+-- drop function walltrack.copy_size_sol(walltrack.config, numeric, numeric);
+-- drop function walltrack.breaker_is_active();

@@ -1,0 +1,251 @@
+-- Every decision reason of api.ingest_swaps, sizing, idempotency and chain order.
+begin;
+select plan(35);
+
+create temporary table w as
+select
+  (select address from walltrack.wallets where label = 'whale-alpha') as whale,
+  (select address from walltrack.wallets where label = 'scalper-beta') as scalper,
+  (select address from walltrack.wallets where label = 'degen-gamma') as degen;
+
+create function pg_temp.decide(tx jsonb) returns text language sql as $$
+  -- The reason of the first decision of a one-transaction delivery.
+  select api.ingest_swaps(jsonb_build_array(tx)) #>> '{decisions,0,reason}';
+$$;
+
+create function pg_temp.buy(seed text, wallet text, mint text, sol numeric default 1)
+returns text language sql as $$
+  select pg_temp.decide(tests.swap_tx(seed, wallet, 'buy', mint, 1000000000, sol * 1e9));
+$$;
+
+-- Sizing (a pure function of config, the wallet override and the leader's SOL amount).
+select is(
+  walltrack.copy_size_sol(c, null, 3), 0.1, 'fixed mode spends config.fixed_amount_sol'
+) from walltrack.config as c;
+select is(
+  walltrack.copy_size_sol(c, 0.25, 3), 0.25, 'a wallet''s own size wins over config sizing'
+) from walltrack.config as c;
+update walltrack.config set sizing_mode = 'leader_fraction', leader_fraction = 0.1;
+select is(
+  walltrack.copy_size_sol(c, null, 3), 0.3, 'leader_fraction spends 10% of the leader''s 3 SOL'
+) from walltrack.config as c;
+select is(
+  walltrack.copy_size_sol(c, null, 50), 1::numeric, 'a copy is capped at max_position_sol'
+) from walltrack.config as c;
+select is(
+  walltrack.copy_size_sol(c, null, 0.1234567891234), 0.012345678::numeric,
+  'sizes are truncated to whole lamports'
+) from walltrack.config as c;
+
+-- leader_fraction below the minimum: 10% of 0.05 SOL = 0.005 < 0.01.
+select tests.safe_token('MintSafe11111111111111111111111111111111111');
+select is(
+  pg_temp.buy('tiny', (select whale from w), 'MintSafe11111111111111111111111111111111111', 0.05),
+  'below_min_size', 'a copy under config.min_position_sol is skipped'
+);
+update walltrack.config set sizing_mode = 'fixed';
+
+-- Token gate.
+select is(
+  pg_temp.buy('unchecked', (select whale from w), 'MintNew111111111111111111111111111111111111'),
+  'token_not_checked', 'a token with no safety facts is not bought'
+);
+insert into walltrack.tokens (mint, verdict, fetched_at, expires_at)
+values ('MintExpired11111111111111111111111111111111', 'safe', now() - interval '2 hours',
+  now() - interval '1 hour');
+select is(
+  pg_temp.buy('stale', (select whale from w), 'MintExpired11111111111111111111111111111111'),
+  'token_not_checked', 'expired facts are not trusted'
+);
+select tests.safe_token('MintBanned11111111111111111111111111111111');
+update walltrack.tokens set manual_list = 'blacklist'
+where mint = 'MintBanned11111111111111111111111111111111';
+select is(
+  pg_temp.buy('black', (select whale from w), 'MintBanned11111111111111111111111111111111'),
+  'token_blacklisted', 'a blacklisted token is refused even when judged safe'
+);
+select tests.safe_token('MintRug111111111111111111111111111111111111');
+update walltrack.tokens set rugged = true where mint = 'MintRug111111111111111111111111111111111111';
+select is(
+  pg_temp.buy('rug', (select whale from w), 'MintRug111111111111111111111111111111111111'),
+  'token_unsafe', 'a rugged token is unsafe'
+);
+select tests.safe_token('MintUnk111111111111111111111111111111111111');
+update walltrack.tokens set verdict = 'unknown'
+where mint = 'MintUnk111111111111111111111111111111111111';
+select is(
+  pg_temp.buy('unknown', (select whale from w), 'MintUnk111111111111111111111111111111111111'),
+  'token_unknown', 'an unknown verdict fails closed by default'
+);
+update walltrack.tokens set verdict = 'unsafe', manual_list = 'whitelist'
+where mint = 'MintUnk111111111111111111111111111111111111';
+select is(
+  pg_temp.buy('white', (select whale from w), 'MintUnk111111111111111111111111111111111111'),
+  'copied', 'a whitelisted token is bought whatever its verdict'
+);
+select is(
+  pg_temp.buy('holding', (select scalper from w), 'MintUnk111111111111111111111111111111111111'),
+  'already_holding', 'a second leader buying the same token is not copied (1 per token)'
+);
+
+-- Wallet, switches, breaker, live mode and quote.
+update walltrack.wallets set status = 'paused' where label = 'scalper-beta';
+select is(
+  pg_temp.buy('paused', (select scalper from w), 'MintSafe11111111111111111111111111111111111'),
+  'wallet_not_active', 'a paused wallet is not copied'
+);
+update walltrack.wallets set status = 'active' where label = 'scalper-beta';
+update walltrack.config set trading_enabled = false;
+select is(
+  pg_temp.buy('disabled', (select scalper from w), 'MintSafe11111111111111111111111111111111111'),
+  'trading_disabled', 'nothing is bought while trading is disabled'
+);
+update walltrack.config set trading_enabled = true;
+insert into walltrack.circuit_breaker_events (event_type, trigger, threshold, observed)
+values ('activated', 'daily_loss', 2, 2.4);
+select is(
+  pg_temp.buy('breaker', (select scalper from w), 'MintSafe11111111111111111111111111111111111'),
+  'breaker_active', 'nothing is bought while the breaker is active'
+);
+insert into walltrack.circuit_breaker_events (event_type, trigger, actor, note)
+values ('deactivated', 'manual', 'operator', 'reviewed');
+update walltrack.wallets set mode = 'live' where label = 'scalper-beta';
+select is(
+  pg_temp.buy('live', (select scalper from w), 'MintSafe11111111111111111111111111111111111'),
+  'live_trading_off', 'a live wallet is not copied while live trading is off'
+);
+update walltrack.wallets set mode = 'simulation' where label = 'scalper-beta';
+select is(
+  pg_temp.decide(tests.swap_tx(
+    'usdc', (select scalper from w), 'buy', 'MintSafe11111111111111111111111111111111111',
+    1000000000, 150000000, 0, 'EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v'
+  )),
+  'not_a_sol_quote', 'a buy paid in USDC is recorded but not copied (no SOL price yet)'
+);
+select is(
+  pg_temp.buy('free', (select scalper from w), 'MintSafe11111111111111111111111111111111111', 0),
+  'no_leader_price', 'a buy with no SOL paid has no price to copy'
+);
+
+-- Limits.
+update walltrack.config set max_total_exposure_sol = 0.15;
+select is(
+  pg_temp.buy('exposure', (select scalper from w), 'MintSafe11111111111111111111111111111111111'),
+  'exposure_limit', 'a copy that would take exposure above the maximum is skipped'
+);
+update walltrack.config set max_total_exposure_sol = 5, max_open_positions = 1;
+select is(
+  pg_temp.buy('maxpos', (select scalper from w), 'MintSafe11111111111111111111111111111111111'),
+  'max_positions', 'no new position beyond max_open_positions'
+);
+update walltrack.config set max_open_positions = 10;
+
+-- Sells.
+select is(
+  pg_temp.decide(tests.swap_tx(
+    'nopos', (select scalper from w), 'sell', 'MintSafe11111111111111111111111111111111111',
+    1000, 1000
+  )),
+  'no_position_to_mirror', 'a leader sell with nothing copied is skipped'
+);
+select is(
+  pg_temp.buy('degen', (select degen from w), 'MintSafe11111111111111111111111111111111111'),
+  'copied', 'degen-gamma''s buy is copied'
+);
+select is(
+  pg_temp.decide(tests.swap_tx(
+    'degensell', (select degen from w), 'sell', 'MintSafe11111111111111111111111111111111111',
+    1000000000, 2000000000, 10
+  )),
+  'mirror_sells_off', 'the moonbag runner strategy does not mirror the leader''s sells'
+);
+update walltrack.wallets set copy_sells = true where label = 'degen-gamma';
+select is(
+  pg_temp.decide(tests.swap_tx(
+    'degensell2', (select degen from w), 'sell', 'MintSafe11111111111111111111111111111111111',
+    500000000, 1000000000, 20
+  )),
+  'mirror_sell', 'the wallet''s copy_sells wins over its strategy'
+);
+
+-- Failed transactions and unknown wallets.
+select is(
+  api.ingest_swaps(jsonb_build_array(
+    tests.swap_tx('failed', (select whale from w), 'buy', 'MintSafe11111111111111111111111111111111111', 1, 1)
+    || '{"tx_error": "InstructionError", "swaps": []}'
+  )) #>> '{decisions,0,reason}',
+  'failed_transaction', 'a failed transaction is recorded and ignored'
+);
+select is(
+  (select decision::text from walltrack.signals where signature = tests.signature('failed')),
+  'ignored', 'its signal is decided ignored'
+);
+select is(
+  api.ingest_swaps(jsonb_build_array(tests.swap_tx(
+    'stranger', 'Stranger1111111111111111111111111111111111', 'buy',
+    'MintSafe11111111111111111111111111111111111', 1, 1
+  ))) -> 'new_signals',
+  '0'::jsonb, 'a swap of a wallet that is not on the watchlist is not recorded'
+);
+
+-- Idempotency and chain order.
+create temporary table replay as
+select jsonb_build_array(
+  tests.swap_tx('later', (select whale from w), 'sell', 'MintSafe11111111111111111111111111111111111', 1000000000, 1000000000, 600),
+  tests.swap_tx('earlier', (select whale from w), 'buy', 'MintSafe11111111111111111111111111111111111', 1000000000, 1000000000, 500)
+) as delivery;
+update walltrack.config set max_positions_per_token = 3;
+select is(
+  api.ingest_swaps((select delivery from replay)) #>> '{decisions,1,reason}',
+  'mirror_sell', 'a batch is decided in chain order: the buy first, then its sell'
+);
+select is(
+  api.ingest_swaps((select delivery from replay)) -> 'new_signals', '0'::jsonb,
+  'the same delivery again records nothing new'
+);
+select is(
+  (select count(*) from walltrack.orders as o
+   join walltrack.signals as s on s.id = o.signal_id
+   where s.signature in (tests.signature('later'), tests.signature('earlier'))),
+  2::bigint, 'and creates no second order'
+);
+select throws_ok(
+  $$ select api.ingest_swaps('{"not": "an array"}') $$, '22023',
+  'ingest_swaps expects a JSON array of normalised transactions', 'the input must be an array'
+);
+
+-- Live: the entry waits for execution; a second exit is not sent while one is in flight.
+update walltrack.config set live_trading_enabled = true;
+update walltrack.wallets set mode = 'live' where label = 'scalper-beta';
+select tests.safe_token('MintLiveExit111111111111111111111111111111');
+create temporary table live_entry as
+select api.ingest_swaps(jsonb_build_array(tests.swap_tx(
+  'liveentry', (select scalper from w), 'buy', 'MintLiveExit111111111111111111111111111111',
+  1000000000, 1000000000, 700
+))) as result;
+select is(
+  (select result -> 'live_orders' from live_entry),
+  (select jsonb_build_array(result #> '{decisions,0,order_id}') from live_entry),
+  'a live copy returns its pending order for execution'
+);
+update walltrack.orders
+set status = 'confirmed', attempts = 1, filled_in = amount_in, filled_out = 190000000,
+  fill_price_sol = 0.000526315789473684, network_fee_lamports = 5000, confirmed_at = now()
+where id = (select (result #>> '{decisions,0,order_id}')::bigint from live_entry);
+select is(
+  pg_temp.decide(tests.swap_tx(
+    'liveexit1', (select scalper from w), 'sell', 'MintLiveExit111111111111111111111111111111',
+    500000000, 600000000, 710
+  )),
+  'mirror_sell', 'the leader''s first sell is mirrored with a live order'
+);
+select is(
+  pg_temp.decide(tests.swap_tx(
+    'liveexit2', (select scalper from w), 'sell', 'MintLiveExit111111111111111111111111111111',
+    250000000, 300000000, 720
+  )),
+  'exit_in_flight', 'no second exit order while the first is in flight'
+);
+
+select * from finish();
+rollback;
