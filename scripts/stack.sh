@@ -213,6 +213,10 @@ write_env() {
            { print }
            END { for (i = 1; i <= n; i++) if (!done[order[i]]) print line[order[i]] }' \
     <(echo "$new") "$ENV_FILE" >"$tmp"
+  # The secret Helius echoes in Authorization: generated for the local stack unless the
+  # operator already set one (a real deployment's).
+  grep -q '^HELIUS_WEBHOOK_SECRET=' "$tmp" ||
+    echo "HELIUS_WEBHOOK_SECRET=local-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$tmp"
   cmp -s "$tmp" "$ENV_FILE" || cat "$tmp" >"$ENV_FILE"  # cat keeps the file's mode and owner
   rm -f "$tmp"
 }

@@ -1,0 +1,17 @@
+"""WallTrack's cloud functions: the functions-framework entry points, and nothing else."""
+
+from __future__ import annotations
+
+import logging
+
+import functions_framework
+
+from walltrack import sync, webhook
+from walltrack.http import json_endpoint
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+# httpx logs every request URL at INFO, and Helius takes its API key in the query string.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+helius_webhook = functions_framework.http(json_endpoint(webhook.handle_delivery))
+helius_sync = functions_framework.http(json_endpoint(sync.handle_sync))

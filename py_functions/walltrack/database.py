@@ -1,0 +1,48 @@
+"""The supabase client the functions share: one per process, talking to the `api` schema."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, cast
+
+import httpx
+from postgrest.exceptions import APIError
+from supabase import Client, ClientOptions, create_client
+
+from walltrack.errors import StorageUnavailable
+from walltrack.settings import DatabaseSettings
+
+# Helius waits about a second for our answer; a slower database means a retry anyway.
+RPC_TIMEOUT = httpx.Timeout(5.0, connect=1.0)
+
+
+@lru_cache(maxsize=4)
+def client_for(settings: DatabaseSettings) -> Client:
+    return create_client(
+        settings.supabase_url,
+        settings.service_role_key,
+        options=ClientOptions(
+            schema="api",
+            postgrest_client_retry=False,  # the caller (Helius, a schedule) retries instead
+            httpx_client=httpx.Client(timeout=RPC_TIMEOUT),
+        ),
+    )
+
+
+def rpc(function: str, params: dict[str, Any]) -> Any:
+    """Call an `api` function in one round trip; any failure means nothing was stored."""
+    try:
+        return client_for(DatabaseSettings.from_env()).rpc(function, params).execute().data
+    except (APIError, httpx.HTTPError, ValueError) as failure:
+        raise StorageUnavailable(f"rpc {function} failed: {describe(failure)}") from failure
+
+
+def describe(failure: Exception) -> str:
+    """A log line for a database failure: the error code and message, nothing else."""
+    if isinstance(failure, APIError):
+        return f"{failure.code}: {failure.message}"
+    return type(failure).__name__
+
+
+def rpc_object(function: str, params: dict[str, Any]) -> dict[str, Any]:
+    return cast(dict[str, Any], rpc(function, params))

@@ -1,0 +1,36 @@
+"""The boundary between functions-framework and WallTrack: JSON in, JSON out, errors mapped."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import flask
+
+from walltrack.errors import WalltrackError
+
+logger = logging.getLogger("walltrack")
+
+JsonHandler = Callable[[flask.Request], tuple[dict[str, Any], int]]
+
+
+def json_endpoint(handler: JsonHandler) -> Callable[[flask.Request], flask.Response]:
+    """Run a handler; turn every failure into a JSON error with its status, never a trace."""
+
+    @functools.wraps(handler)
+    def endpoint(request: flask.Request) -> flask.Response:
+        try:
+            body, status = handler(request)
+        except WalltrackError as error:
+            logger.warning("%s: %s %s", handler.__name__, error.status, error.detail)
+            body, status = {"error": error.public_message}, error.status
+        except Exception:
+            logger.exception("%s: unexpected failure", handler.__name__)
+            body, status = {"error": "internal error"}, 500
+        response = flask.jsonify(body)
+        response.status_code = status
+        return response
+
+    return endpoint

@@ -1,0 +1,53 @@
+"""Configuration from the environment: secrets and endpoints never live in a table."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from walltrack.errors import NotConfigured
+
+
+def required(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise NotConfigured(name)
+    return value
+
+
+def optional(name: str, default: str) -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    supabase_url: str
+    service_role_key: str
+
+    @classmethod
+    def from_env(cls) -> DatabaseSettings:
+        return cls(required("SUPABASE_URL"), required("SUPABASE_SERVICE_ROLE_KEY"))
+
+
+@dataclass(frozen=True)
+class HeliusSettings:
+    api_base_url: str
+    api_key: str
+    webhook_url: str
+    webhook_secret: str
+    transaction_types: tuple[str, ...]
+
+    @classmethod
+    def from_env(cls) -> HeliusSettings:
+        return cls(
+            api_base_url=optional("HELIUS_API_BASE_URL", "https://api.helius.xyz").rstrip("/"),
+            api_key=required("HELIUS_API_KEY"),
+            webhook_url=required("HELIUS_WEBHOOK_URL"),
+            webhook_secret=required("HELIUS_WEBHOOK_SECRET"),
+            transaction_types=tuple(optional("HELIUS_TRANSACTION_TYPES", "SWAP").split(",")),
+        )
+
+
+def webhook_secret() -> str:
+    """The value Helius sends back verbatim in the Authorization header."""
+    return required("HELIUS_WEBHOOK_SECRET")

@@ -1,0 +1,57 @@
+"""helius-webhook: authenticate a delivery, normalise it, store it in one RPC call.
+
+Helius retries on 5xx, timeouts and 4xx other than 403, so the status says exactly one
+thing: 200 = stored (duplicates included), 400 = the body is not a JSON array, 401 = wrong
+secret, 5xx = not stored, retry.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any
+
+import flask
+
+from walltrack import database, helius, settings
+from walltrack.errors import BadRequest, PayloadTooLarge, Unauthorized
+
+logger = logging.getLogger("walltrack.webhook")
+
+
+def authenticate(request: flask.Request) -> None:
+    """Helius echoes the webhook's authHeader verbatim; compare in constant time."""
+    presented = request.headers.get("Authorization", "").encode()
+    if not hmac.compare_digest(presented, settings.webhook_secret().encode()):
+        raise Unauthorized("missing or wrong Authorization header")
+
+
+def parse(request: flask.Request) -> helius.Delivery:
+    try:
+        return helius.parse_delivery(request.get_data(cache=False))
+    except helius.DeliveryTooLarge as too_large:
+        raise PayloadTooLarge(str(too_large)) from too_large
+    except helius.NotAnArray as not_an_array:
+        raise BadRequest(str(not_an_array)) from not_an_array
+
+
+def handle_delivery(request: flask.Request) -> tuple[dict[str, Any], int]:
+    authenticate(request)
+    delivery = parse(request)
+    for rejected in delivery.rejected:
+        logger.warning(
+            "rejected transaction %s (%s): %s", rejected.index, rejected.signature, rejected.error
+        )
+    result: dict[str, Any] = {"new_signals": 0, "decisions": [], "live_orders": []}
+    if delivery.transactions:
+        result = database.rpc_object("ingest_swaps", {"transactions": delivery.transactions})
+    return {
+        "stored": len(delivery.transactions),
+        "new_signals": result["new_signals"],
+        "decisions": result["decisions"],
+        "live_orders": result["live_orders"],
+        "rejected": [
+            {"index": r.index, "signature": r.signature, "error": r.error}
+            for r in delivery.rejected
+        ],
+    }, 200

@@ -1,0 +1,155 @@
+"""helius-sync against an HTTP fake of Helius and the real database (ADR-001)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from scripts.stack_env import StackEnv
+from tests.py.fake_helius import FakeHelius, fake_helius
+from tests.py.function_app import function_app
+from tests.py.helius_factory import base58
+
+Db = psycopg.Connection[tuple[Any, ...]]
+API_KEY = "helius-test-api-key-never-logged"
+HOOK_URL = "https://walltrack.example/functions/v1/helius-webhook"
+HOOK_SECRET = "hook-secret-never-logged"
+
+
+@pytest.fixture
+def helius(monkeypatch: pytest.MonkeyPatch, stack: StackEnv, db: Db) -> Iterator[FakeHelius]:
+    db.execute(
+        "update walltrack.config set helius_webhook_id = null, helius_webhook_url = null,"
+        " helius_synced_hash = null, helius_synced_at = null"
+    )
+    with fake_helius() as fake:
+        for name, value in {
+            "SUPABASE_URL": stack.supabase_url,
+            "SUPABASE_SERVICE_ROLE_KEY": stack.service_role_key,
+            "HELIUS_API_BASE_URL": fake.base_url,
+            "HELIUS_API_KEY": API_KEY,
+            "HELIUS_WEBHOOK_URL": HOOK_URL,
+            "HELIUS_WEBHOOK_SECRET": HOOK_SECRET,
+        }.items():
+            monkeypatch.setenv(name, value)
+        yield fake
+
+
+def run_sync() -> tuple[int, dict[str, Any]]:
+    app = function_app("helius_sync")
+    response = app.test_client().post("/")
+    return response.status_code, response.get_json()
+
+
+def active_addresses(db: Db) -> list[str]:
+    rows = db.execute(
+        "select address from walltrack.wallets where status = 'active' order by address"
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def synced(db: Db) -> tuple[Any, ...]:
+    row = db.execute(
+        "select helius_webhook_id, helius_synced_hash, helius_webhook_url,"
+        " helius_synced_hash = walltrack.active_wallets_hash() from walltrack.config"
+    ).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def add_wallet(db: Db) -> str:
+    address = base58(44)
+    db.execute(
+        "insert into walltrack.wallets (address, label) values (%s, 'sync test')", (address,)
+    )
+    return address
+
+
+def allow_next_push(db: Db) -> None:
+    db.execute("update walltrack.config set helius_synced_at = now() - interval '6 minutes'")
+
+
+def test_first_run_creates_the_global_webhook(helius: FakeHelius, db: Db) -> None:
+    status, body = run_sync()
+    assert (status, body["action"], body["webhook_id"]) == (200, "create", "wh-1")
+    [call] = helius.calls
+    assert (call.method, call.path, call.query["api-key"]) == ("POST", "/v0/webhooks", [API_KEY])
+    assert call.body == {
+        "webhookURL": HOOK_URL,
+        "transactionTypes": ["SWAP"],
+        "accountAddresses": active_addresses(db),
+        "webhookType": "enhanced",
+        "authHeader": HOOK_SECRET,
+        "txnStatus": "success",
+    }
+    assert synced(db)[0] == "wh-1" and synced(db)[2:] == (HOOK_URL, True)
+
+
+def test_an_unchanged_watchlist_makes_no_call(helius: FakeHelius, db: Db) -> None:
+    run_sync()
+    allow_next_push(db)
+    status, body = run_sync()
+    assert (status, body) == (200, {"action": "none"})
+    assert len(helius.calls) == 1
+
+
+def test_a_changed_watchlist_is_pushed_once_per_interval(helius: FakeHelius, db: Db) -> None:
+    run_sync()
+    address = add_wallet(db)
+    assert run_sync()[1] == {"action": "wait"}
+    allow_next_push(db)
+    status, body = run_sync()
+    assert (status, body["action"]) == (200, "edit")
+    edit = helius.calls[-1]
+    assert (edit.method, edit.path) == ("PUT", "/v0/webhooks/wh-1")
+    assert address in edit.body["accountAddresses"]
+    assert edit.body["accountAddresses"] == active_addresses(db)
+    assert len(helius.calls) == 2
+    db.execute("update walltrack.wallets set status = 'retired' where address = %s", (address,))
+
+
+def test_a_failed_call_leaves_config_unchanged_and_is_retried(
+    helius: FakeHelius, db: Db, caplog: pytest.LogCaptureFixture
+) -> None:
+    run_sync()
+    before = synced(db)
+    address = add_wallet(db)
+    allow_next_push(db)
+    helius.statuses = [500]
+    with caplog.at_level(logging.DEBUG):
+        status, body = run_sync()
+    assert (status, body) == (502, {"error": "upstream service failed"})
+    assert synced(db)[:3] == before[:3]
+    assert synced(db)[3] is False
+    assert API_KEY not in caplog.text and HOOK_SECRET not in caplog.text
+    status, body = run_sync()
+    assert (status, body["action"]) == (200, "edit")
+    assert synced(db)[3] is True
+    db.execute("update walltrack.wallets set status = 'retired' where address = %s", (address,))
+
+
+def test_a_webhook_deleted_on_helius_is_created_again(helius: FakeHelius, db: Db) -> None:
+    run_sync()
+    address = add_wallet(db)
+    allow_next_push(db)
+    helius.statuses = [404]
+    status, body = run_sync()
+    assert (status, body["action"], body["webhook_id"]) == (200, "edit", "wh-2")
+    assert [(c.method, c.path) for c in helius.calls[1:]] == [
+        ("PUT", "/v0/webhooks/wh-1"),
+        ("POST", "/v0/webhooks"),
+    ]
+    assert synced(db)[0] == "wh-2"
+    db.execute("update walltrack.wallets set status = 'retired' where address = %s", (address,))
+
+
+def test_missing_configuration_is_a_clear_error(
+    helius: FakeHelius, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HELIUS_API_KEY")
+    assert run_sync() == (500, {"error": "function not configured"})
+    assert helius.calls == []

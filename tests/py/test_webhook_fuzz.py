@@ -1,0 +1,107 @@
+"""Fuzzed deliveries through the real gateway: never a 500, never a partial write."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import psycopg
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scripts.stack_env import REPO_ROOT, StackEnv, load_stack_env, read_env_file
+from tests.py.helius_factory import new_mint, swap_transaction
+from walltrack import helius
+
+STACK: StackEnv = load_stack_env()
+URL = f"{STACK.supabase_url}/functions/v1/helius-webhook"
+SECRET = read_env_file(REPO_ROOT / ".local/test/env")["HELIUS_WEBHOOK_SECRET"]
+WATCHED = "DemoWhaLe1111111111111111111111111111111111"
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@st.composite
+def transactions(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid swap of the watched wallet, possibly with one field replaced by junk."""
+    tx = swap_transaction(
+        WATCHED,
+        new_mint(),
+        draw(st.integers(-(10**15), 10**15).filter(bool)),
+        draw(st.integers(-(10**12), 10**12)),
+        decimals=draw(st.integers(0, 18)),
+    )
+    if draw(st.booleans()):
+        path = draw(
+            st.sampled_from(
+                [
+                    ("signature",),
+                    ("timestamp",),
+                    ("accountData",),
+                    ("accountData", 0, "account"),
+                    ("accountData", 0, "nativeBalanceChange"),
+                    ("accountData", 0, "tokenBalanceChanges", 0, "mint"),
+                    ("accountData", 0, "tokenBalanceChanges", 0, "rawTokenAmount"),
+                    ("accountData", 0, "tokenBalanceChanges", 0, "rawTokenAmount", "decimals"),
+                    ("transactionError",),
+                ]
+            )
+        )
+        target: Any = tx
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = draw(json_values)
+    return tx
+
+
+bodies = st.lists(transactions() | json_values, max_size=5)
+
+
+HTTP = httpx.Client(timeout=10)
+DB = psycopg.connect(STACK.database_url, autocommit=True)
+
+
+def stored_signatures(signatures: list[str]) -> set[str]:
+    rows = DB.execute(
+        "select distinct signature from walltrack.signals where signature = any(%s)",
+        (signatures,),
+    ).fetchall()
+    return {str(row[0]) for row in rows}
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(body=bodies)
+def test_fuzzed_deliveries_never_fail_and_never_write_partially(body: list[Any]) -> None:
+    response = HTTP.post(URL, content=json.dumps(body), headers={"Authorization": SECRET})
+    assert response.status_code == 200, response.text
+    result = response.json()
+    rejected = {r["index"] for r in result["rejected"]}
+    assert result["stored"] + len(rejected) == len(body)
+    # What the function should have stored: every transaction it accepted that involves
+    # the watched wallet (a swap, or a failed transaction naming it), and nothing else.
+    expected = {
+        tx["signature"]
+        for tx in helius.parse_delivery(json.dumps(body).encode()).transactions
+        if (tx["tx_error"] is None and any(s["wallet"] == WATCHED for s in tx["swaps"]))
+        or (tx["tx_error"] is not None and WATCHED in tx["accounts"])
+    }
+    candidates = [
+        e["signature"]
+        for e in body
+        if isinstance(e, dict)
+        and isinstance(e.get("signature"), str)
+        and "\x00" not in e["signature"]
+    ]
+    assert stored_signatures(candidates) == expected
+    assert result["new_signals"] == len(expected)
