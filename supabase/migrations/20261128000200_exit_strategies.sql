@@ -102,12 +102,13 @@ where is_default;
 
 create function walltrack.exit_strategy_rules(strategy walltrack.exit_strategies)
 returns jsonb
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  -- The rule fields of a template, as snapshotted into positions (ADR-002).
-  select jsonb_build_object(
+-- The rule fields of a template, as snapshotted into positions (ADR-002).
+begin
+  return jsonb_build_object(
     'name', strategy.name,
     'take_profit_levels', strategy.take_profit_levels,
     'stop_loss_pct', strategy.stop_loss_pct,
@@ -119,6 +120,7 @@ as $$
     'moonbag_pct', strategy.moonbag_pct,
     'moonbag_keeps_stop_loss', strategy.moonbag_keeps_stop_loss
   );
+end;
 $$;
 comment on function walltrack.exit_strategy_rules(walltrack.exit_strategies) is
 'The rule fields of an exit strategy as JSON: what a position snapshots at creation.';

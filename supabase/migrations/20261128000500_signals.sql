@@ -68,28 +68,27 @@ set search_path = ''
 as $$
 -- The event columns never change; each decision column may go from empty to a value
 -- once.
-declare
-  decision_columns constant text [] := array[
-    'decision', 'decision_reason', 'decided_at', 'position_id', 'order_id'
-  ];
-  old_row constant jsonb := to_jsonb(old);
-  new_row constant jsonb := to_jsonb(new);
-  column_name text;
 begin
-  if (old_row - decision_columns) is distinct from (new_row - decision_columns) then
+  if (new.signature, new.slot, new.block_time, new.received_at, new.wallet_id, new.source,
+    new.side, new.token_mint, new.token_amount, new.token_decimals, new.quote_mint,
+    new.quote_amount, new.quote_decimals, new.price_sol, new.tx_error, new.raw)
+    is distinct from
+    (old.signature, old.slot, old.block_time, old.received_at, old.wallet_id, old.source,
+      old.side, old.token_mint, old.token_amount, old.token_decimals, old.quote_mint,
+      old.quote_amount, old.quote_decimals, old.price_sol, old.tx_error, old.raw) then
     raise exception using
       message = format('signal %s is an event: its recorded columns cannot be changed', old.id),
       hint = 'Only the decision columns can be set, once.',
       errcode = 'restrict_violation';
   end if;
-  foreach column_name in array decision_columns loop
-    if old_row ->> column_name is not null
-      and (old_row -> column_name) is distinct from (new_row -> column_name) then
-      raise exception using
-        message = format('signal %s already has its %s: it is written once', old.id, column_name),
-        errcode = 'restrict_violation';
-    end if;
-  end loop;
+  if old.decided_at is not null
+    and (new.decision, new.decision_reason, new.decided_at, new.position_id, new.order_id)
+    is distinct from
+    (old.decision, old.decision_reason, old.decided_at, old.position_id, old.order_id) then
+    raise exception using
+      message = format('signal %s already has its decision: it is written once', old.id),
+      errcode = 'restrict_violation';
+  end if;
   return new;
 end;
 $$;

@@ -74,19 +74,10 @@ language plpgsql
 set search_path = ''
 as $$
 -- ADR-002: a position carries a copy of its exit strategy taken at creation: the
--- given template, else the wallet's, else the default. The snapshot never changes;
--- per-position changes go into exit_strategy_override.
+-- given template, else the wallet's, else the default.
 declare
   strategy walltrack.exit_strategies;
 begin
-  if tg_op = 'UPDATE' then
-    perform walltrack.ensure(
-      new.exit_strategy_id = old.exit_strategy_id
-      and new.exit_strategy_snapshot = old.exit_strategy_snapshot,
-      format('position %s keeps the exit strategy it was opened with', old.id),
-      'Put per-position changes in exit_strategy_override instead.');
-    return new;
-  end if;
   select s.* into strategy
   from walltrack.exit_strategies as s
   where s.id = coalesce(
@@ -103,11 +94,34 @@ begin
 end;
 $$;
 comment on function walltrack.trigger_position_snapshot_strategy() is
-'Snapshots the exit strategy into a new position (ADR-002) and keeps it unchanged after.';
+'Snapshots the exit strategy into a new position (ADR-002).';
 
-create trigger positions_before_write_snapshot_strategy
-before insert or update on walltrack.positions
+create trigger positions_before_insert_snapshot_strategy
+before insert on walltrack.positions
 for each row execute function walltrack.trigger_position_snapshot_strategy();
+
+create function walltrack.trigger_position_keep_strategy()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+-- The snapshot never changes; per-position changes go into exit_strategy_override.
+begin
+  perform walltrack.ensure(
+    new.exit_strategy_id = old.exit_strategy_id
+    and new.exit_strategy_snapshot = old.exit_strategy_snapshot,
+    format('position %s keeps the exit strategy it was opened with', old.id),
+    'Put per-position changes in exit_strategy_override instead.');
+  return new;
+end;
+$$;
+comment on function walltrack.trigger_position_keep_strategy() is
+'Refuses a change of a position''s exit strategy or its snapshot (ADR-002).';
+
+-- Fires only when a statement names these columns: fills never pay for it.
+create trigger positions_before_update_keep_strategy
+before update of exit_strategy_id, exit_strategy_snapshot on walltrack.positions
+for each row execute function walltrack.trigger_position_keep_strategy();
 
 create trigger positions_before_update_set_updated_at
 before update on walltrack.positions
@@ -169,5 +183,6 @@ comment on column walltrack.positions.updated_at is 'Last change of the row.';
 -- alter table walltrack.signals drop constraint signals_position_fk;
 -- alter table walltrack.orders drop constraint orders_position_fk;
 -- drop table walltrack.positions;
+-- drop function walltrack.trigger_position_keep_strategy();
 -- drop function walltrack.trigger_position_snapshot_strategy();
 -- drop type walltrack.position_status;

@@ -23,65 +23,53 @@ alter table walltrack.positions add constraint positions_quantities_consistent c
 
 create function walltrack.position_open_cost_sol(pos walltrack.positions)
 returns numeric
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  -- Cost of what is still held. Every sell realizes proceeds minus the cost of what it
-  -- sold, so the cost already sold is proceeds - realized.
-  select pos.cost_basis_sol - pos.proceeds_sol + pos.realized_pnl_sol;
+-- Cost of what is still held. Every sell realizes proceeds minus the cost of what it sold,
+-- so the cost already sold is proceeds - realized. (plpgsql, not sql: a function with
+-- SET is never inlined, and plpgsql keeps its plan between calls on the hot path.)
+begin
+  return pos.cost_basis_sol - pos.proceeds_sol + pos.realized_pnl_sol;
+end;
 $$;
 comment on function walltrack.position_open_cost_sol(walltrack.positions) is
 'Average cost of the quantity still held, in SOL (cost basis minus the cost already sold).';
 grant execute on function walltrack.position_open_cost_sol(walltrack.positions) to service_role;
 
-create function walltrack.trigger_position_guard_money()
+create function walltrack.trigger_position_money()
 returns trigger
 language plpgsql
 set search_path = ''
 as $$
--- The money columns are written by the fill trigger (a nested trigger, depth > 1) and
--- derived by trigger_position_derive_money; a direct statement may not touch them.
-begin
-  if pg_trigger_depth() > 1 then
-    return new;
-  end if;
-  perform walltrack.ensure(
-    tg_op = 'UPDATE'
-    and (new.qty_bought, new.cost_basis_sol, new.avg_entry_price_sol, new.qty_sold,
-      new.proceeds_sol, new.realized_pnl_sol, new.close_reason, new.closed_at,
-      new.unrealized_pnl_sol, new.peak_price_sol)
-    is not distinct from
-    (old.qty_bought, old.cost_basis_sol, old.avg_entry_price_sol, old.qty_sold,
-      old.proceeds_sol, old.realized_pnl_sol, old.close_reason, old.closed_at,
-      old.unrealized_pnl_sol, old.peak_price_sol)
-    or tg_op = 'INSERT'
-    and (new.qty_bought, new.cost_basis_sol, new.qty_sold, new.proceeds_sol,
-      new.realized_pnl_sol) = (0, 0, 0, 0, 0)
-    and new.close_reason is null and new.closed_at is null,
-    'position money columns are kept by the order fills: they cannot be edited directly',
-    'Record a fill on the position''s order instead; per-position exit rules go in '
-    || 'exit_strategy_override.');
-  return new;
-end;
-$$;
-comment on function walltrack.trigger_position_guard_money() is
-'Refuses direct writes of a position''s money columns: only order fills change them.';
-
-create trigger positions_before_write_1_guard_money
-before insert or update on walltrack.positions
-for each row execute function walltrack.trigger_position_guard_money();
-
-create function walltrack.trigger_position_derive_money()
-returns trigger
-language plpgsql
-set search_path = ''
-as $$
--- Derived figures, recomputed from the accumulators and the last price on every write.
+-- The accumulators (quantities, cost, proceeds, realized) are written only by the fill
+-- trigger, a nested trigger (depth > 1): a direct statement may not touch any money
+-- column. The derived figures are then recomputed from the accumulators and last price.
 declare
-  held_tokens numeric := (new.qty_bought - new.qty_sold) / 10::numeric ^ new.token_decimals;
-  open_cost numeric := walltrack.position_open_cost_sol(new);
+  held_tokens numeric;
+  open_cost numeric;
 begin
+  if pg_trigger_depth() = 1 then
+    perform walltrack.ensure(
+      tg_op = 'UPDATE'
+      and (new.qty_bought, new.cost_basis_sol, new.avg_entry_price_sol, new.qty_sold,
+        new.proceeds_sol, new.realized_pnl_sol, new.close_reason, new.closed_at,
+        new.unrealized_pnl_sol, new.peak_price_sol)
+      is not distinct from
+      (old.qty_bought, old.cost_basis_sol, old.avg_entry_price_sol, old.qty_sold,
+        old.proceeds_sol, old.realized_pnl_sol, old.close_reason, old.closed_at,
+        old.unrealized_pnl_sol, old.peak_price_sol)
+      or tg_op = 'INSERT'
+      and (new.qty_bought, new.cost_basis_sol, new.qty_sold, new.proceeds_sol,
+        new.realized_pnl_sol) = (0, 0, 0, 0, 0)
+      and new.close_reason is null and new.closed_at is null,
+      'position money columns are kept by the order fills: they cannot be edited directly',
+      'Record a fill on the position''s order instead; per-position exit rules go in '
+      || 'exit_strategy_override.');
+  end if;
+  held_tokens := (new.qty_bought - new.qty_sold) / 10::numeric ^ new.token_decimals;
+  open_cost := walltrack.position_open_cost_sol(new);
   -- Only a buy moves the average entry: recomputing it after a sell would only add the
   -- lamport rounding of the cost sold.
   if held_tokens > 0 and (tg_op = 'INSERT' or new.qty_bought <> old.qty_bought) then
@@ -95,12 +83,13 @@ begin
   return new;
 end;
 $$;
-comment on function walltrack.trigger_position_derive_money() is
-'Derives average entry price, peak price and unrealized PnL from the fills and last price.';
+comment on function walltrack.trigger_position_money() is
+'Refuses direct writes of a position''s money columns (only order fills change them) and '
+'derives average entry, peak price and unrealized PnL.';
 
-create trigger positions_before_write_2_derive_money
+create trigger positions_before_write_money
 before insert or update on walltrack.positions
-for each row execute function walltrack.trigger_position_derive_money();
+for each row execute function walltrack.trigger_position_money();
 
 create function walltrack.trigger_order_apply_fill()
 returns trigger
@@ -200,70 +189,98 @@ for each row
 when (new.side = 'buy' and new.status in ('failed', 'cancelled'))
 execute function walltrack.trigger_order_fail_entry();
 
-create function walltrack.fill_simulated_order(order_id bigint, reference_price_sol numeric)
-returns walltrack.orders
+create function walltrack.place_order(
+  position_id bigint, signal_id bigint, side walltrack.trade_side,
+  reason walltrack.order_reason, mode walltrack.trade_mode, token_mint text, amount_in numeric,
+  idempotency_key text, cfg walltrack.config, token_decimals smallint,
+  reference_price_sol numeric, take_profit_level integer default null
+)
+returns bigint
 language plpgsql
 set search_path = ''
 as $$
--- Simulation: the order fills at once at the reference price (the leader's price, or the
--- tick price for exits) made worse by the configured slippage, and pays the configured fee.
+-- Records an order from its intent. A simulation order is recorded already filled: at the
+-- reference price (the leader's, or the tick's for exits) made worse by the configured
+-- slippage, paying the configured fee. A live order waits, pending, for execute-orders.
 declare
-  cfg walltrack.config;
-  pending walltrack.orders;
-  decimals smallint;
-  slip numeric;
-  fill_price numeric;
-  filled walltrack.orders;
-begin
-  select c.* into strict cfg from walltrack.config as c;
-  select o.* into strict pending from walltrack.orders as o where o.id = order_id for update;
-  select p.token_decimals into strict decimals
-  from walltrack.positions as p where p.id = pending.position_id;
-  perform walltrack.ensure(pending.mode = 'simulation' and pending.status = 'pending',
-    format('order %s is not a pending simulation order', order_id));
-  perform walltrack.ensure(reference_price_sol > 0,
-    format('order %s needs a positive reference price to fill, got %s', order_id,
-      coalesce(reference_price_sol::text, 'none')));
-  slip := cfg.sim_slippage_bps / 10000.0;
-  fill_price := case
-    when pending.side = 'buy' then reference_price_sol * (1 + slip)
-    else reference_price_sol * (1 - slip)
+  sol constant text := 'So11111111111111111111111111111111111111112';
+  price numeric := case
+    when side = 'buy' then reference_price_sol * (1 + cfg.sim_slippage_bps / 10000.0)
+    else reference_price_sol * (1 - cfg.sim_slippage_bps / 10000.0)
   end;
-  update walltrack.orders as o
-  set
-    status = 'confirmed',
-    attempts = 1,
-    quoted_price_sol = reference_price_sol,
-    fill_price_sol = round(fill_price, 18),
-    realized_slippage_bps = cfg.sim_slippage_bps,
-    filled_in = pending.amount_in,
-    filled_out = case
-      when pending.side = 'buy'
-        then floor(pending.amount_in / 1e9 / fill_price * 10::numeric ^ decimals)
-      else floor(pending.amount_in / 10::numeric ^ decimals * fill_price * 1e9)
-    end,
-    network_fee_lamports = cfg.sim_fee_lamports,
-    submitted_at = now(),
-    confirmed_at = now()
-  where o.id = order_id
-  returning o.* into filled;
-  return filled;
+  placed walltrack.orders;
+  order_id bigint;
+begin
+  placed.position_id := position_id;
+  placed.signal_id := signal_id;
+  placed.side := side;
+  placed.reason := reason;
+  placed.take_profit_level := take_profit_level;
+  placed.mode := mode;
+  placed.input_mint := case when side = 'buy' then sol else token_mint end;
+  placed.output_mint := case when side = 'buy' then token_mint else sol end;
+  placed.amount_in := amount_in;
+  placed.idempotency_key := idempotency_key;
+  placed.slippage_bps := cfg.default_slippage_bps;
+  placed.max_attempts := cfg.order_max_attempts;
+  placed.status := 'pending';
+  placed.attempts := 0;
+  if mode = 'simulation' then
+    perform walltrack.ensure(reference_price_sol > 0,
+      format('a simulation %s needs a positive reference price to fill, got %s', reason,
+        coalesce(reference_price_sol::text, 'none')));
+    placed.status := 'confirmed';
+    placed.attempts := 1;
+    placed.quoted_price_sol := reference_price_sol;
+    placed.fill_price_sol := round(price, 18);
+    placed.realized_slippage_bps := cfg.sim_slippage_bps;
+    placed.filled_in := amount_in;
+    placed.filled_out := case
+      when side = 'buy' then floor(amount_in / 1e9 / price * 10::numeric ^ token_decimals)
+      else floor(amount_in / 10::numeric ^ token_decimals * price * 1e9)
+    end;
+    placed.network_fee_lamports := cfg.sim_fee_lamports;
+    placed.submitted_at := now();
+    placed.confirmed_at := now();
+  end if;
+  insert into walltrack.orders (
+    position_id, signal_id, side, reason, take_profit_level, mode, input_mint, output_mint,
+    amount_in, slippage_bps, idempotency_key, max_attempts, status, attempts,
+    quoted_price_sol, fill_price_sol, realized_slippage_bps, filled_in, filled_out,
+    network_fee_lamports, submitted_at, confirmed_at
+  ) values (
+    placed.position_id, placed.signal_id, placed.side, placed.reason, placed.take_profit_level,
+    placed.mode, placed.input_mint, placed.output_mint, placed.amount_in, placed.slippage_bps,
+    placed.idempotency_key, placed.max_attempts, placed.status, placed.attempts,
+    placed.quoted_price_sol, placed.fill_price_sol, placed.realized_slippage_bps,
+    placed.filled_in, placed.filled_out, placed.network_fee_lamports, placed.submitted_at,
+    placed.confirmed_at
+  )
+  returning id into order_id;
+  return order_id;
 end;
 $$;
-comment on function walltrack.fill_simulated_order(bigint, numeric) is
-'Fills a pending simulation order at once at the reference price worsened by '
-'config.sim_slippage_bps, charging config.sim_fee_lamports.';
-grant execute on function walltrack.fill_simulated_order(bigint, numeric) to service_role;
+comment on function walltrack.place_order(
+  bigint, bigint, walltrack.trade_side, walltrack.order_reason, walltrack.trade_mode, text,
+  numeric, text, walltrack.config, smallint, numeric, integer
+) is
+'Records an order from its intent: pending for live, already filled for simulation (at the '
+'reference price worsened by config.sim_slippage_bps, paying config.sim_fee_lamports).';
+grant execute on function walltrack.place_order(
+  bigint, bigint, walltrack.trade_side, walltrack.order_reason, walltrack.trade_mode, text,
+  numeric, text, walltrack.config, smallint, numeric, integer
+) to service_role;
 
 -- Rollback:
--- drop function walltrack.fill_simulated_order(bigint, numeric);
+-- drop function walltrack.place_order(
+--   bigint, bigint, walltrack.trade_side, walltrack.order_reason, walltrack.trade_mode, text,
+--   numeric, text, walltrack.config, smallint, numeric, integer
+-- );
 -- drop trigger orders_after_update_fail_entry on walltrack.orders;
 -- drop function walltrack.trigger_order_fail_entry();
 -- drop trigger orders_after_write_apply_fill on walltrack.orders;
 -- drop function walltrack.trigger_order_apply_fill();
--- drop trigger positions_before_write_2_derive_money on walltrack.positions;
--- drop function walltrack.trigger_position_derive_money();
--- drop trigger positions_before_write_1_guard_money on walltrack.positions;
--- drop function walltrack.trigger_position_guard_money();
+-- drop trigger positions_before_write_money on walltrack.positions;
+-- drop function walltrack.trigger_position_money();
 -- drop function walltrack.position_open_cost_sol(walltrack.positions);
 -- alter table walltrack.config drop column position_dust_sol;

@@ -24,14 +24,15 @@ create function walltrack.copy_size_sol(
   cfg walltrack.config, wallet_size_sol numeric, leader_sol numeric
 )
 returns numeric
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  -- SOL to spend on a copy, truncated to whole lamports and capped at the maximum; null
-  -- when the leader's SOL amount is needed but unknown. The caller compares it with the
-  -- minimum.
-  select trunc(least(
+-- SOL to spend on a copy, truncated to whole lamports and capped at the maximum; null
+-- when the leader's SOL amount is needed but unknown. The caller compares it with the
+-- minimum.
+begin
+  return trunc(least(
     case
       when wallet_size_sol is not null then wallet_size_sol
       when cfg.sizing_mode = 'fixed' then cfg.fixed_amount_sol
@@ -39,6 +40,7 @@ as $$
     end,
     cfg.max_position_sol
   ), 9);
+end;
 $$;
 comment on function walltrack.copy_size_sol(walltrack.config, numeric, numeric) is
 'Copy size in SOL: the wallet''s override, else fixed or a fraction of the leader''s SOL '
@@ -48,21 +50,27 @@ to service_role;
 
 create function walltrack.token_gate(token_mint text)
 returns text
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  -- Why a token may not be bought (a decision reason), or null when it may. A manual
-  -- list wins; facts that are missing or expired are not trusted.
-  select case
-    when t.mint is null or t.expires_at is null or t.expires_at <= now() then 'token_not_checked'
-    when t.manual_list = 'blacklist' then 'token_blacklisted'
-    when t.manual_list = 'whitelist' then null
-    when t.rugged or t.verdict = 'unsafe' then 'token_unsafe'
-    when t.verdict = 'unknown' and c.unknown_token_policy = 'fail_closed' then 'token_unknown'
-  end
-  from walltrack.config as c
-  left join walltrack.tokens as t on t.mint = token_gate.token_mint;
+-- Why a token may not be bought (a decision reason), or null when it may. A manual list
+-- wins; facts that are missing or expired are not trusted.
+declare
+  token walltrack.tokens;
+  policy walltrack.unknown_token_policy;
+begin
+  select t.* into token from walltrack.tokens as t where t.mint = token_mint;
+  select c.unknown_token_policy into policy from walltrack.config as c;
+  return case
+    when token.mint is null or token.expires_at is null or token.expires_at <= now()
+      then 'token_not_checked'
+    when token.manual_list = 'blacklist' then 'token_blacklisted'
+    when token.manual_list = 'whitelist' then null
+    when token.rugged or token.verdict = 'unsafe' then 'token_unsafe'
+    when token.verdict = 'unknown' and policy = 'fail_closed' then 'token_unknown'
+  end;
+end;
 $$;
 comment on function walltrack.token_gate(text) is
 'Decision reason refusing a buy of this token (token_not_checked, token_blacklisted, '
@@ -71,18 +79,22 @@ grant execute on function walltrack.token_gate(text) to service_role;
 
 create function walltrack.leader_holding_before(signal walltrack.signals)
 returns numeric
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  -- What the leader held of the token just before this signal, as far as its recorded
-  -- swaps tell (buys minus sells). Holdings from before we watched it are unknown.
-  select coalesce(sum(case when s.side = 'buy' then s.token_amount else -s.token_amount end), 0)
-  from walltrack.signals as s
-  where
-    s.wallet_id = signal.wallet_id and s.token_mint = signal.token_mint
-    and s.tx_error is null
-    and (s.block_time, s.slot, s.id) < (signal.block_time, signal.slot, signal.id);
+-- What the leader held of the token just before this signal, as far as its recorded
+-- swaps tell (buys minus sells). Holdings from before we watched it are unknown.
+begin
+  return (
+    select coalesce(sum(case when s.side = 'buy' then s.token_amount else -s.token_amount end), 0)
+    from walltrack.signals as s
+    where
+      s.wallet_id = signal.wallet_id and s.token_mint = signal.token_mint
+      and s.tx_error is null
+      and (s.block_time, s.slot, s.id) < (signal.block_time, signal.slot, signal.id)
+  );
+end;
 $$;
 comment on function walltrack.leader_holding_before(walltrack.signals) is
 'The leader''s recorded holding of the signal''s token before the signal (buys - sells).';
@@ -110,16 +122,60 @@ comment on function walltrack.open_exposure_sol() is
 'Total exposure in SOL: open positions at cost plus entry orders still in flight.';
 grant execute on function walltrack.open_exposure_sol() to service_role;
 
+create type walltrack.book as (
+  open_positions integer,
+  exposure_sol numeric,
+  breaker_active boolean
+);
+comment on type walltrack.book is
+'What the limits look at, read once per batch and kept current by each decision: open '
+'positions, exposure in SOL, breaker state.';
+
+create function walltrack.current_book()
+returns walltrack.book
+language sql
+stable
+set search_path = ''
+as $$
+  select row(
+    (
+      select count(*) from walltrack.positions as p
+      where p.status in ('opening', 'open', 'closing')
+    ),
+    walltrack.open_exposure_sol(),
+    walltrack.breaker_is_active()
+  )::walltrack.book;
+$$;
+comment on function walltrack.current_book() is
+'Open positions, exposure and breaker state now: the starting point of a batch''s decisions.';
+grant execute on function walltrack.current_book() to service_role;
+
 create type walltrack.decision as (
   decision walltrack.signal_decision,
   reason text,
   position_id bigint,
-  order_id bigint
+  order_id bigint,
+  positions_delta integer,
+  exposure_delta_sol numeric
 );
-comment on type walltrack.decision is 'The outcome of deciding one signal.';
+comment on type walltrack.decision is
+'The outcome of deciding one signal, and how it moved the book (positions, exposure).';
+
+create function walltrack.skip(reason text)
+returns walltrack.decision
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  return row('skipped', reason, null, null, 0, 0)::walltrack.decision;
+end;
+$$;
+comment on function walltrack.skip(text) is 'A skipped decision with its reason.';
+grant execute on function walltrack.skip(text) to service_role;
 
 create function walltrack.decide_buy(
-  signal walltrack.signals, wallet walltrack.wallets, cfg walltrack.config
+  signal walltrack.signals, wallet walltrack.wallets, cfg walltrack.config, book walltrack.book
 )
 returns walltrack.decision
 language plpgsql
@@ -130,12 +186,13 @@ declare
   refusal text;
   size_sol numeric;
   new_position_id bigint;
-  new_order walltrack.orders;
+  new_order_id bigint;
+  cost_sol numeric;
 begin
   refusal := case
     when wallet.status <> 'active' then 'wallet_not_active'
     when not cfg.trading_enabled then 'trading_disabled'
-    when walltrack.breaker_is_active() then 'breaker_active'
+    when book.breaker_active then 'breaker_active'
     when wallet.mode = 'live' and not cfg.live_trading_enabled then 'live_trading_off'
     when signal.quote_mint <> 'So11111111111111111111111111111111111111112'
       then 'not_a_sol_quote'
@@ -149,38 +206,35 @@ begin
         select count(*) from walltrack.positions as p
         where p.token_mint = signal.token_mint and p.status in ('opening', 'open', 'closing')
       ) >= cfg.max_positions_per_token then 'already_holding'
-      when (
-        select count(*) from walltrack.positions as p
-        where p.status in ('opening', 'open', 'closing')
-      ) >= cfg.max_open_positions then 'max_positions'
+      when book.open_positions >= cfg.max_open_positions then 'max_positions'
       when coalesce(size_sol < cfg.min_position_sol, true) then 'below_min_size'
-      when size_sol + walltrack.open_exposure_sol() > cfg.max_total_exposure_sol
-        then 'exposure_limit'
+      when size_sol + book.exposure_sol > cfg.max_total_exposure_sol then 'exposure_limit'
     end;
   end if;
   if refusal is not null then
-    return row('skipped', refusal, null, null)::walltrack.decision;
+    return walltrack.skip(refusal);
   end if;
 
   insert into walltrack.positions (wallet_id, token_mint, token_decimals, mode, opened_from_signal_id)
   values (wallet.id, signal.token_mint, signal.token_decimals, wallet.mode, signal.id)
   returning id into new_position_id;
-  insert into walltrack.orders (
-    position_id, signal_id, side, reason, mode, input_mint, output_mint, amount_in,
-    slippage_bps, idempotency_key, max_attempts
-  ) values (
-    new_position_id, signal.id, 'buy', 'copy_entry', wallet.mode,
-    'So11111111111111111111111111111111111111112', signal.token_mint, size_sol * 1e9,
-    cfg.default_slippage_bps, format('signal:%s:entry', signal.id), cfg.order_max_attempts
-  )
-  returning * into new_order;
+  new_order_id := walltrack.place_order(
+    position_id => new_position_id, signal_id => signal.id, side => 'buy',
+    reason => 'copy_entry', mode => wallet.mode, token_mint => signal.token_mint,
+    amount_in => size_sol * 1e9, idempotency_key => format('signal:%s:entry', signal.id),
+    cfg => cfg, token_decimals => signal.token_decimals, reference_price_sol => signal.price_sol
+  );
+  cost_sol := size_sol;
   if wallet.mode = 'simulation' then
-    perform walltrack.fill_simulated_order(new_order.id, signal.price_sol);
+    select walltrack.position_open_cost_sol(p) into cost_sol
+    from walltrack.positions as p where p.id = new_position_id;
   end if;
-  return row('copied', 'copied', new_position_id, new_order.id)::walltrack.decision;
+  return row('copied', 'copied', new_position_id, new_order_id, 1, cost_sol)::walltrack.decision;
 end;
 $$;
-comment on function walltrack.decide_buy(walltrack.signals, walltrack.wallets, walltrack.config) is
+comment on function walltrack.decide_buy(
+  walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book
+) is
 'Decides a leader buy: refuses with a reason, or opens a position with its entry order '
 '(filled at once in simulation).';
 
@@ -202,8 +256,9 @@ declare
   pos walltrack.positions;
   held numeric;
   sell_qty numeric;
-  new_order walltrack.orders;
-  outcome walltrack.decision := row('skipped', 'no_position_to_mirror', null, null);
+  new_order_id bigint;
+  sold walltrack.positions;
+  outcome walltrack.decision := walltrack.skip('no_position_to_mirror');
 begin
   for pos in
     select p.* from walltrack.positions as p
@@ -212,7 +267,7 @@ begin
       and p.status in ('open', 'closing')
     order by p.id
   loop
-    outcome.position_id := pos.id;
+    outcome.position_id := coalesce(outcome.position_id, pos.id);
     held := pos.qty_bought - pos.qty_sold;
     sell_qty := case when fraction = 1 then held else floor(held * fraction) end;
     -- Do not leave dust behind a mirror sell: sell it all.
@@ -237,22 +292,27 @@ begin
     end;
     continue when outcome.reason is not null;
 
-    insert into walltrack.orders (
-      position_id, signal_id, side, reason, mode, input_mint, output_mint, amount_in,
-      slippage_bps, idempotency_key, max_attempts
-    ) values (
-      pos.id, signal.id, 'sell', 'mirror_sell', pos.mode, signal.token_mint,
-      'So11111111111111111111111111111111111111112', sell_qty, cfg.default_slippage_bps,
-      format('signal:%s:mirror:%s', signal.id, pos.id), cfg.order_max_attempts
-    )
-    returning * into new_order;
+    new_order_id := walltrack.place_order(
+      position_id => pos.id, signal_id => signal.id, side => 'sell', reason => 'mirror_sell',
+      mode => pos.mode, token_mint => signal.token_mint, amount_in => sell_qty,
+      idempotency_key => format('signal:%s:mirror:%s', signal.id, pos.id), cfg => cfg,
+      token_decimals => pos.token_decimals,
+      reference_price_sol => coalesce(signal.price_sol, pos.last_price_sol)
+    );
+    outcome.decision := 'copied';
+    outcome.reason := 'mirror_sell';
+    outcome.order_id := coalesce(outcome.order_id, new_order_id);
     if pos.mode = 'simulation' then
-      perform walltrack.fill_simulated_order(
-        new_order.id, coalesce(signal.price_sol, pos.last_price_sol)
-      );
+      select p.* into sold from walltrack.positions as p where p.id = pos.id;
+      outcome.exposure_delta_sol := outcome.exposure_delta_sol
+        + walltrack.position_open_cost_sol(sold) - walltrack.position_open_cost_sol(pos);
+      outcome.positions_delta := outcome.positions_delta
+        - (sold.status = 'closed')::integer;
     end if;
-    outcome := row('copied', 'mirror_sell', pos.id, coalesce(outcome.order_id, new_order.id));
   end loop;
+  if outcome.decision = 'copied' then
+    outcome.reason := 'mirror_sell';
+  end if;
   return outcome;
 end;
 $$;
@@ -260,38 +320,29 @@ comment on function walltrack.decide_sell(walltrack.signals, walltrack.wallets, 
 'Decides a leader sell: mirror-sells the same fraction of the open positions copied from '
 'that wallet in that token, or says why not.';
 
-create function walltrack.decide_signal(signal walltrack.signals)
+create function walltrack.decide_signal(
+  signal walltrack.signals, cfg walltrack.config, book walltrack.book
+)
 returns walltrack.decision
 language plpgsql
 set search_path = ''
 as $$
--- Decides one recorded signal and writes the decision on it (once).
+-- Decides one recorded signal; the caller records the decision.
 declare
   wallet walltrack.wallets;
-  cfg walltrack.config;
-  outcome walltrack.decision;
 begin
   select w.* into strict wallet from walltrack.wallets as w where w.id = signal.wallet_id;
-  select c.* into strict cfg from walltrack.config as c;
-  outcome := case
-    when signal.tx_error is not null
-      then row('ignored', 'failed_transaction', null, null)::walltrack.decision
-    when signal.side = 'buy' then walltrack.decide_buy(signal, wallet, cfg)
+  return case
+    when signal.tx_error is not null then row(
+      'ignored', 'failed_transaction', null, null, 0, 0
+    )::walltrack.decision
+    when signal.side = 'buy' then walltrack.decide_buy(signal, wallet, cfg, book)
     else walltrack.decide_sell(signal, wallet, cfg)
   end;
-  update walltrack.signals as s
-  set
-    decision = outcome.decision,
-    decision_reason = outcome.reason,
-    decided_at = now(),
-    position_id = outcome.position_id,
-    order_id = outcome.order_id
-  where s.id = signal.id;
-  return outcome;
 end;
 $$;
-comment on function walltrack.decide_signal(walltrack.signals) is
-'Decides one signal (copy, mirror, skip or ignore) and records the decision on it.';
+comment on function walltrack.decide_signal(walltrack.signals, walltrack.config, walltrack.book) is
+'Decides one signal (copy, mirror, skip or ignore) against the batch''s book.';
 
 create function api.ingest_swaps(transactions jsonb)
 returns jsonb
@@ -305,8 +356,11 @@ as $$
 declare
   new_ids bigint[];
   signal walltrack.signals;
+  cfg walltrack.config;
+  book walltrack.book;
   outcome walltrack.decision;
-  decisions jsonb := '[]'::jsonb;
+  outcomes walltrack.decision[] := '{}'::walltrack.decision[];
+  decided_ids bigint[] := '{}'::bigint[];
   live_orders bigint[];
   swap_count integer;
 begin
@@ -373,17 +427,32 @@ begin
   from jsonb_array_elements(transactions) as t
   cross join lateral jsonb_array_elements(coalesce(t.value -> 'swaps', '[]'));
 
+  select c.* into strict cfg from walltrack.config as c;
+  book := walltrack.current_book();
   for signal in
     select s.* from walltrack.signals as s
     where s.id = any(new_ids)
     order by s.block_time, s.slot, s.id
   loop
-    outcome := walltrack.decide_signal(signal);
-    decisions := decisions || jsonb_build_object(
-      'signal_id', signal.id, 'signature', signal.signature, 'token_mint', signal.token_mint,
-      'decision', outcome.decision, 'reason', outcome.reason, 'order_id', outcome.order_id
-    );
+    outcome := walltrack.decide_signal(signal, cfg, book);
+    book.open_positions := book.open_positions + outcome.positions_delta;
+    book.exposure_sol := book.exposure_sol + outcome.exposure_delta_sol;
+    decided_ids := decided_ids || signal.id;
+    outcomes := outcomes || outcome;
   end loop;
+
+  -- Every decision written at once, each on its signal (set once, see the signals trigger).
+  update walltrack.signals as s
+  set
+    decision = d.decision,
+    decision_reason = d.reason,
+    decided_at = now(),
+    position_id = d.position_id,
+    order_id = d.order_id
+  from rows from (unnest(decided_ids), unnest(outcomes)) as d(
+    signal_id, decision, reason, position_id, order_id, positions_delta, exposure_delta_sol
+  )
+  where s.id = d.signal_id;
 
   select coalesce(array_agg(o.id order by o.id), '{}') into live_orders
   from walltrack.orders as o
@@ -393,7 +462,14 @@ begin
     'transactions', jsonb_array_length(transactions),
     'swaps', swap_count,
     'new_signals', coalesce(cardinality(new_ids), 0),
-    'decisions', decisions,
+    'decisions', (
+      select coalesce(jsonb_agg(jsonb_build_object(
+        'signal_id', s.id, 'signature', s.signature, 'token_mint', s.token_mint,
+        'decision', s.decision, 'reason', s.decision_reason, 'order_id', s.order_id
+      ) order by d.ordinality), '[]')
+      from unnest(decided_ids) with ordinality as d(signal_id, ordinality)
+      inner join walltrack.signals as s on s.id = d.signal_id
+    ),
     'live_orders', to_jsonb(live_orders)
   );
 end;
@@ -402,9 +478,11 @@ comment on function api.ingest_swaps(jsonb) is
 'Records a normalised Helius delivery as signals (idempotent on signature, wallet, mint) and '
 'decides each new one in the same transaction. Returns decisions and live orders to execute.';
 grant execute on function api.ingest_swaps(jsonb) to service_role;
-grant execute on function walltrack.decide_signal(walltrack.signals) to service_role;
+grant execute on function walltrack.decide_signal(
+  walltrack.signals, walltrack.config, walltrack.book
+) to service_role;
 grant execute on function walltrack.decide_buy(
-  walltrack.signals, walltrack.wallets, walltrack.config
+  walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book
 ) to service_role;
 grant execute on function walltrack.decide_sell(
   walltrack.signals, walltrack.wallets, walltrack.config
@@ -412,10 +490,15 @@ grant execute on function walltrack.decide_sell(
 
 -- Rollback:
 -- drop function api.ingest_swaps(jsonb);
--- drop function walltrack.decide_signal(walltrack.signals);
+-- drop function walltrack.decide_signal(walltrack.signals, walltrack.config, walltrack.book);
 -- drop function walltrack.decide_sell(walltrack.signals, walltrack.wallets, walltrack.config);
--- drop function walltrack.decide_buy(walltrack.signals, walltrack.wallets, walltrack.config);
+-- drop function walltrack.decide_buy(
+--   walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book
+-- );
+-- drop function walltrack.skip(text);
 -- drop type walltrack.decision;
+-- drop function walltrack.current_book();
+-- drop type walltrack.book;
 -- drop function walltrack.open_exposure_sol();
 -- drop function walltrack.leader_holding_before(walltrack.signals);
 -- drop function walltrack.token_gate(text);

@@ -1,0 +1,1 @@
+"""WallTrack benchmarks: `make bench` (python -m bench). Each figure next to a baseline."""

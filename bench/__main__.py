@@ -1,0 +1,65 @@
+"""`make bench`: every benchmark on a fresh stack of its own, each next to its baseline."""
+
+from __future__ import annotations
+
+import subprocess
+
+from bench import ingest, webhook
+from bench.stack import BENCH_ENV, bench_stack, env_file_values, function_port
+from scripts.stack_env import REPO_ROOT
+
+
+def row(what: str, figure: str, baseline: str, ratio: str, target: str) -> None:
+    print(f"| {what} | {figure} | {baseline} | {ratio} | {target} |")
+
+
+def main() -> None:
+    with bench_stack() as stack:
+        subprocess.run(
+            ["psql", stack.database_url, "-q", "-f", "tests/sql/setup.sql"],
+            cwd=REPO_ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        ingested = ingest.run(stack.database_url)
+        served = webhook.run(
+            stack.database_url,
+            f"http://127.0.0.1:{function_port('helius-webhook')}/",
+            env_file_values()["HELIUS_WEBHOOK_SECRET"],
+            REPO_ROOT / BENCH_ENV["STACK_DIR"],
+        )
+    print("| benchmark | WallTrack | baseline (same run) | ratio | target |")
+    print("| --- | --- | --- | --- | --- |")
+    row(
+        f"ingest_swaps, batches of 100 ({ingested['copied']:.0f} of "
+        f"{ingested['swaps']:.0f} swaps copied with simulated fills)",
+        f"{ingested['ingest_per_s']:,.0f} swaps/s",
+        f"bare insert {ingested['bare_per_s']:,.0f} rows/s",
+        f"{ingested['ratio']:.2f}",
+        ">= 5,000 swaps/s and >= 0.25",
+    )
+    row(
+        "webhook latency, one swap per delivery (p50 / p99)",
+        f"{served['webhook_p50']:.1f} / {served['webhook_p99']:.1f} ms",
+        f"hello-world {served['hello_p50']:.1f} / {served['hello_p99']:.1f} ms",
+        f"added {served['added_p50']:.1f} / {served['added_p99']:.1f} ms",
+        "added p50 <= 5 ms, p99 <= 20 ms",
+    )
+    row(
+        f"webhook throughput, {webhook.CLIENTS} clients",
+        f"{served['webhook_rps']:,.0f} req/s",
+        f"hello-world {served['hello_rps']:,.0f} req/s",
+        f"{served['ratio']:.2f}",
+        ">= 0.3",
+    )
+    row(
+        "memory after the webhook load (RSS)",
+        f"function {served['function_mb']:.0f} MB",
+        f"whole stack {served['stack_mb']:.0f} MB",
+        "",
+        "<= 150 MB; stack <= 1.5 GB",
+    )
+
+
+if __name__ == "__main__":
+    main()

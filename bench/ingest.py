@@ -1,0 +1,117 @@
+"""ingest_swaps throughput, batches of 100 swaps with decisions and simulated fills, against a
+bare insert of the same rows into an unindexed table, interleaved batch by batch.
+
+Steady state, as a real watchlist runs: each batch holds 50 leader buys of tokens never seen
+before (each copied: position, order, fill) and 50 leader sells of the previous batch's
+tokens (each mirrored: order, fill, close), so the open book stays about 50 positions."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import psycopg
+
+from tests.py.helius_factory import base58
+
+BATCH = 100
+BATCHES = 60
+WALLETS = 100
+SOL = "So11111111111111111111111111111111111111112"
+
+BARE_INSERT = """
+insert into bench_bare
+select t.value ->> 'signature', (t.value ->> 'slot')::bigint,
+  to_timestamp((t.value ->> 'timestamp')::bigint), s.value ->> 'wallet', s.value ->> 'side',
+  s.value ->> 'token_mint', (s.value ->> 'token_amount')::numeric,
+  (s.value ->> 'token_decimals')::smallint, s.value ->> 'quote_mint',
+  (s.value ->> 'quote_amount')::numeric, (s.value ->> 'quote_decimals')::smallint,
+  t.value -> 'raw'
+from jsonb_array_elements(%s::jsonb) as t
+cross join lateral jsonb_array_elements(t.value -> 'swaps') as s
+"""
+
+
+def prepare(db: psycopg.Connection[Any]) -> tuple[list[str], list[str]]:
+    wallets = [base58(44) for _ in range(WALLETS)]
+    mints = [base58(44) for _ in range(BATCHES * BATCH // 2)]
+    db.execute(
+        "update walltrack.config set max_open_positions = 1000, max_total_exposure_sol = 1000000"
+    )
+    with db.cursor() as cursor:
+        cursor.executemany(
+            "insert into walltrack.wallets (address, label) values (%s, 'bench')",
+            [(w,) for w in wallets],
+        )
+        cursor.executemany("select tests.safe_token(%s)", [(m,) for m in mints])
+    db.execute(
+        """create table bench_bare (signature text, slot bigint, block_time timestamptz,
+        wallet text, side text, token_mint text, token_amount numeric, token_decimals smallint,
+        quote_mint text, quote_amount numeric, quote_decimals smallint, raw jsonb)"""
+    )
+    return wallets, mints
+
+
+def transaction(n: int, wallet: str, mint: str, side: str) -> dict[str, Any]:
+    signature = base58(88)
+    swap = {
+        "wallet": wallet,
+        "side": side,
+        "token_mint": mint,
+        "token_amount": str(1_000_000_000 + n),
+        "token_decimals": 6,
+        "quote_mint": SOL,
+        "quote_amount": str(500_000_000 + n),
+        "quote_decimals": 9,
+    }
+    return {
+        "signature": signature,
+        "slot": 300_000_000 + n,
+        "timestamp": 1_764_300_000 + n,
+        "source": "JUPITER",
+        "tx_error": None,
+        "accounts": [wallet],
+        "swaps": [swap],
+        "raw": {"signature": signature, "type": "SWAP", "description": "bench swap"},
+    }
+
+
+def batches(wallets: list[str], mints: list[str]) -> list[str]:
+    half = BATCH // 2
+    bodies = []
+    for b in range(BATCHES):
+        txs = []
+        for i in range(half):
+            n = b * half + i
+            txs.append(transaction(2 * n, wallets[n % WALLETS], mints[n], "buy"))
+            if b > 0:
+                sold = n - half
+                txs.append(transaction(2 * n + 1, wallets[sold % WALLETS], mints[sold], "sell"))
+        bodies.append(json.dumps(txs))
+    return bodies
+
+
+def run(database_url: str) -> dict[str, float]:
+    with psycopg.connect(database_url, autocommit=True) as db:
+        wallets, mints = prepare(db)
+        bodies = batches(wallets, mints)
+        ingest_seconds = bare_seconds = 0.0
+        copied = 0
+        for body in bodies:
+            start = time.perf_counter()
+            db.execute(BARE_INSERT, (body,))
+            bare_seconds += time.perf_counter() - start
+            start = time.perf_counter()
+            row = db.execute("select api.ingest_swaps(%s::jsonb)", (body,)).fetchone()
+            ingest_seconds += time.perf_counter() - start
+            assert row is not None
+            copied += sum(d["decision"] == "copied" for d in row[0]["decisions"])
+    swaps = BATCH * BATCHES - BATCH // 2
+    return {
+        "swaps": swaps,
+        "copied": copied,
+        "ingest_per_s": swaps / ingest_seconds,
+        "bare_per_s": swaps / bare_seconds,
+        "ratio": bare_seconds / ingest_seconds,
+    }
