@@ -1,8 +1,8 @@
-"""`make demo`: show what the freshly started local stack holds and how to reach it.
+"""`make demo`: show the local stack at work and how to reach it.
 
-Until the market simulator lands, the demo is a guided look at the foundation: the
-configuration, the exit strategy catalog and the watchlist, read through the same gateway
-the functions use.
+Until the market simulator lands, the demo shows the configuration, the exit strategy
+catalog and the watchlist, then posts two leader swaps to the real helius-webhook function
+through the gateway, as Helius would, and shows what WallTrack did with them.
 """
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
+import httpx
 import psycopg
 from supabase import ClientOptions, create_client
 
-from scripts.stack_env import StackEnv, load_stack_env
+from scripts.stack_env import REPO_ROOT, StackEnv, load_stack_env, read_env_file
+from tests.py.helius_factory import new_mint, swap_transaction
 
 
 def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
@@ -81,6 +83,50 @@ def show_tables(connection: psycopg.Connection[tuple[Any, ...]]) -> None:
     )
 
 
+def replay_leader_swaps(stack: StackEnv, connection: psycopg.Connection[tuple[Any, ...]]) -> None:
+    """whale-alpha buys a token for 1 SOL, then sells it all for 1.5 SOL: WallTrack copies
+    the buy with 0.1 SOL and mirrors the sale, in simulation."""
+    row = connection.execute(
+        "select address from walltrack.wallets where label = 'whale-alpha'"
+    ).fetchone()
+    if row is None:
+        raise SystemExit("the seeded wallet whale-alpha is missing: run `make clean && make demo`")
+    wallet, mint = str(row[0]), new_mint()
+    # The token checks arrive with the token issue: until then the demo vouches for it.
+    connection.execute(
+        "insert into walltrack.tokens (mint, symbol, decimals, verdict, fetched_at, expires_at)"
+        " values (%s, 'DEMO', 6, 'safe', now(), now() + interval '1 hour')",
+        (mint,),
+    )
+    secret = read_env_file(REPO_ROOT / ".env")["HELIUS_WEBHOOK_SECRET"]
+    url = f"{stack.supabase_url}/functions/v1/helius-webhook"
+    print("\nPosting two leader swaps to /functions/v1/helius-webhook, as Helius would")
+    for what, tokens, lamports in (
+        ("buys", 2_000_000_000, -1_000_000_000),
+        ("sells", -2_000_000_000, 1_500_000_000),
+    ):
+        tx = swap_transaction(wallet, mint, tokens, lamports)
+        response = httpx.post(url, json=[tx], headers={"Authorization": secret}, timeout=10)
+        response.raise_for_status()
+        decision = response.json()["decisions"][0]
+        print(
+            f"  whale-alpha {what} 2,000 DEMO for {abs(lamports) / 1e9} SOL -> "
+            f"{decision['decision']} ({decision['reason']})"
+        )
+    print_table(
+        "The copied position (walltrack.positions)",
+        ["status", "bought", "cost SOL", "sold", "proceeds SOL", "realized PnL SOL", "closed by"],
+        connection.execute(
+            """
+            select status, round(qty_bought / 1e6, 6), cost_basis_sol,
+                   round(qty_sold / 1e6, 6), proceeds_sol, realized_pnl_sol, close_reason
+            from walltrack.positions where token_mint = %s
+            """,
+            (mint,),
+        ).fetchall(),
+    )
+
+
 def show_access(stack: StackEnv) -> None:
     print(
         f"""
@@ -98,8 +144,9 @@ How to reach it
 def main() -> None:
     stack = load_stack_env()
     show_overview(stack)
-    with psycopg.connect(stack.database_url) as connection:
+    with psycopg.connect(stack.database_url, autocommit=True) as connection:
         show_tables(connection)
+        replay_leader_swaps(stack, connection)
     show_access(stack)
 
 

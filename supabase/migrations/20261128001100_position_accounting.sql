@@ -115,7 +115,7 @@ begin
   held := pos.qty_bought - pos.qty_sold;
   if new.side = 'buy' then
     pos.qty_bought := pos.qty_bought + new.filled_out;
-    pos.cost_basis_sol := pos.cost_basis_sol + new.filled_in / 1e9 + fees_sol;
+    pos.cost_basis_sol := round(pos.cost_basis_sol + new.filled_in / 1e9 + fees_sol, 9);
     pos.status := case when pos.status = 'opening' then 'open' else pos.status end;
   else
     perform walltrack.ensure(new.filled_in <= held,
@@ -124,7 +124,7 @@ begin
       when new.filled_in = held then walltrack.position_open_cost_sol(pos)
       else round(walltrack.position_open_cost_sol(pos) * new.filled_in / held, 9)
     end;
-    proceeds := new.filled_out / 1e9 - fees_sol;
+    proceeds := round(new.filled_out / 1e9 - fees_sol, 9);
     pos.qty_sold := pos.qty_sold + new.filled_in;
     pos.proceeds_sol := pos.proceeds_sol + proceeds;
     pos.realized_pnl_sol := pos.realized_pnl_sol + proceeds - cost_sold;
