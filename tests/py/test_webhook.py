@@ -179,3 +179,13 @@ def test_database_down_is_503_and_the_retry_stores_once(
     # Helius retries against the real deployment once the database is back.
     assert post(webhook_url, [tx], secret).json()["new_signals"] == 1
     assert counts(db, tx["signature"]) == (1, 1, 1)
+
+
+def test_an_oversized_delivery_is_413_and_stores_nothing(
+    webhook_url: str, secret: str, whale: str, db: Db
+) -> None:
+    txs = [swap_transaction(whale, new_mint(), 1_000, -1_000_000) for _ in range(1001)]
+    response = post(webhook_url, txs, secret)
+    assert response.status_code == 413
+    assert "1001 transactions" in response.json()["error"]
+    assert counts(db, txs[0]["signature"]) == (0, 0, 0)
