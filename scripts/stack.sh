@@ -215,6 +215,11 @@ write_env() {
     <(echo "$new") "$ENV_FILE" >"$tmp"
   # The secret Helius echoes in Authorization: generated for the local stack unless the
   # operator already set one (a real deployment's).
+  # Offline, the token sources point at a port where nothing listens (lookups fail fast and
+  # verdicts stay unknown) until an operator sets real URLs or the market simulator does.
+  for source in RUGCHECK_BASE_URL DEXSCREENER_BASE_URL HELIUS_RPC_URL; do
+    grep -q "^$source=" "$tmp" || echo "$source=http://127.0.0.1:9" >>"$tmp"
+  done
   grep -q '^HELIUS_WEBHOOK_SECRET=' "$tmp" ||
     echo "HELIUS_WEBHOOK_SECRET=local-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$tmp"
   cmp -s "$tmp" "$ENV_FILE" || cat "$tmp" >"$ENV_FILE"  # cat keeps the file's mode and owner

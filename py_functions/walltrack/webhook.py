@@ -7,13 +7,14 @@ secret, 5xx = not stored, retry.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from typing import Any
 
 import flask
 
-from walltrack import database, helius, settings
+from walltrack import database, helius, settings, token_sources
 from walltrack.errors import BadRequest, PayloadTooLarge, Unauthorized
 
 logger = logging.getLogger("walltrack.webhook")
@@ -35,6 +36,23 @@ def parse(request: flask.Request) -> helius.Delivery:
         raise BadRequest(str(not_an_array)) from not_an_array
 
 
+def ingest(transactions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Store the delivery; when a bought token lacks fresh facts, fetch them first (within
+    the lookup budget) so the decision is taken on them. A cache hit is one round trip."""
+    result = database.rpc_object(
+        "ingest_swaps", {"transactions": transactions, "fetch_tokens": True}
+    )
+    if "tokens_to_fetch" in result:
+        facts = asyncio.run(
+            token_sources.fetch_token_facts(
+                result["tokens_to_fetch"], token_sources.TokenSourceSettings.from_env()
+            )
+        )
+        database.rpc("store_token_facts", {"facts": facts})
+        result = database.rpc_object("ingest_swaps", {"transactions": transactions})
+    return result
+
+
 def handle_delivery(request: flask.Request) -> tuple[dict[str, Any], int]:
     authenticate(request)
     delivery = parse(request)
@@ -44,7 +62,7 @@ def handle_delivery(request: flask.Request) -> tuple[dict[str, Any], int]:
         )
     result: dict[str, Any] = {"new_signals": 0, "decisions": [], "live_orders": []}
     if delivery.transactions:
-        result = database.rpc_object("ingest_swaps", {"transactions": delivery.transactions})
+        result = ingest(delivery.transactions)
     return {
         "stored": len(delivery.transactions),
         "new_signals": result["new_signals"],

@@ -17,7 +17,9 @@ from walltrack import helius
 STACK: StackEnv = load_stack_env()
 URL = f"{STACK.supabase_url}/functions/v1/helius-webhook"
 SECRET = read_env_file(REPO_ROOT / ".local/test/env")["HELIUS_WEBHOOK_SECRET"]
-WATCHED = "DemoWhaLe1111111111111111111111111111111111"
+# A paused watched wallet: its swaps are recorded like any other, and being paused it asks
+# for no token lookup, so thousands of random tokens cost no lookup budget.
+WATCHED = "FuzzWa11etPaused111111111111111111111111111"
 
 json_values = st.recursive(
     st.none()
@@ -70,6 +72,11 @@ bodies = st.lists(transactions() | json_values, max_size=5)
 
 HTTP = httpx.Client(timeout=10)
 DB = psycopg.connect(STACK.database_url, autocommit=True)
+DB.execute(
+    "insert into walltrack.wallets (address, label, status) select %s, 'fuzz', 'paused'"
+    " where not exists (select from walltrack.wallets where address = %s)",
+    (WATCHED, WATCHED),
+)
 
 
 def stored_signatures(signatures: list[str]) -> set[str]:

@@ -50,12 +50,11 @@ select is(
   pg_temp.buy('unchecked', (select whale from w), 'MintNew111111111111111111111111111111111111'),
   'token_not_checked', 'a token with no safety facts is not bought'
 );
-insert into walltrack.tokens (mint, verdict, fetched_at, expires_at)
-values ('MintExpired11111111111111111111111111111111', 'safe', now() - interval '2 hours',
-  now() - interval '1 hour');
+insert into walltrack.tokens (mint, fetched_at)
+values ('MintExpired11111111111111111111111111111111', now() - interval '2 hours');
 select is(
   pg_temp.buy('stale', (select whale from w), 'MintExpired11111111111111111111111111111111'),
-  'token_not_checked', 'expired facts are not trusted'
+  'token_unknown', 'a token looked up without fresh facts is unknown and fails closed'
 );
 select tests.safe_token('MintBanned11111111111111111111111111111111');
 update walltrack.tokens set manual_list = 'blacklist'
@@ -71,13 +70,13 @@ select is(
   'token_unsafe', 'a rugged token is unsafe'
 );
 select tests.safe_token('MintUnk111111111111111111111111111111111111');
-update walltrack.tokens set verdict = 'unknown'
+update walltrack.tokens set market_fetched_at = now() - interval '1 hour'
 where mint = 'MintUnk111111111111111111111111111111111111';
 select is(
   pg_temp.buy('unknown', (select whale from w), 'MintUnk111111111111111111111111111111111111'),
-  'token_unknown', 'an unknown verdict fails closed by default'
+  'token_unknown', 'stale market facts are unknown: fail closed by default'
 );
-update walltrack.tokens set verdict = 'unsafe', manual_list = 'whitelist'
+update walltrack.tokens set rugged = true, manual_list = 'whitelist'
 where mint = 'MintUnk111111111111111111111111111111111111';
 select is(
   pg_temp.buy('white', (select whale from w), 'MintUnk111111111111111111111111111111111111'),

@@ -120,9 +120,19 @@ returns void
 language sql
 set search_path = ''
 as $$
-  -- A token whose facts are fresh and judged safe (the token issue fills these for real).
-  insert into walltrack.tokens (mint, symbol, decimals, verdict, fetched_at, expires_at)
-  values (mint, 'SAFE', decimals, 'safe', now(), now() + interval '1 hour')
+  -- A token whose facts were just fetched and pass every default filter: authorities
+  -- revoked, deep and old pool, low RugCheck risk.
+  insert into walltrack.tokens (
+    mint, symbol, decimals, authorities_checked_at, rugcheck_score_normalised,
+    top10_holders_pct, rugged, rugcheck_fetched_at, liquidity_usd, market_cap_usd,
+    pair_created_at, market_fetched_at, fetched_at
+  )
+  values (
+    mint, 'SAFE', decimals, now(), 10, 20, false, now(), 250000, 2000000,
+    now() - interval '3 days', now(), now()
+  )
   on conflict (mint) do update
-  set verdict = 'safe', fetched_at = now(), expires_at = now() + interval '1 hour';
+  set authorities_checked_at = now(), rugcheck_fetched_at = now(), market_fetched_at = now(),
+    fetched_at = now();
+  select walltrack.rejudge_tokens(array[mint]);
 $$;

@@ -1,0 +1,394 @@
+"""Token safety and market facts from RugCheck, DexScreener and Helius DAS, fetched in parallel.
+
+One call looks up many mints under a single time budget; a source that fails or does not
+answer in time is reported in `failed_sources`, never raised. The Helius key travels in a
+query string, so no URL and no httpx error text is ever logged or raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import random
+import re
+import ssl
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+
+from walltrack.settings import optional
+
+logger = logging.getLogger("walltrack.token_sources")
+
+SOURCES = ("rugcheck", "dexscreener", "das")
+WSOL_MINT = "So11111111111111111111111111111111111111112"
+MINT = re.compile(r"[1-9A-HJ-NP-Za-km-z]{32,44}")
+DEX_BATCH = 30
+FIRST_BACKOFF = 0.1
+
+
+def base_url(name: str, default: str) -> str:
+    return optional(name, default).rstrip("/")
+
+
+@dataclass(frozen=True)
+class TokenSourceSettings:
+    rugcheck_base_url: str = "https://api.rugcheck.xyz/v1"
+    dexscreener_base_url: str = "https://api.dexscreener.com"
+    helius_rpc_url: str = "https://mainnet.helius-rpc.com"
+    helius_api_key: str = field(default="", repr=False)
+    budget_seconds: float = 1.5
+    concurrency: int = 8
+    timeout_seconds: float = 1.0
+
+    @classmethod
+    def from_env(cls) -> TokenSourceSettings:
+        return cls(
+            rugcheck_base_url=base_url("RUGCHECK_BASE_URL", cls.rugcheck_base_url),
+            dexscreener_base_url=base_url("DEXSCREENER_BASE_URL", cls.dexscreener_base_url),
+            helius_rpc_url=optional("HELIUS_RPC_URL", cls.helius_rpc_url),
+            helius_api_key=optional("HELIUS_API_KEY", ""),
+            budget_seconds=float(optional("TOKEN_LOOKUP_BUDGET_SECONDS", "1.5")),
+            concurrency=max(1, int(optional("TOKEN_LOOKUP_CONCURRENCY", "8"))),
+            timeout_seconds=float(optional("TOKEN_SOURCE_TIMEOUT_SECONDS", "1.0")),
+        )
+
+
+class HideQueries(logging.Filter):
+    """httpx logs every request URL at INFO, and the Helius key sits in its query string."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                arg.copy_with(query=None) if isinstance(arg, httpx.URL) else arg
+                for arg in record.args
+            )
+        return True
+
+
+logging.getLogger("httpx").addFilter(HideQueries())
+
+
+# --- response shapes ------------------------------------------------------------------------
+
+
+class Loose(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class RcRisk(Loose):
+    name: str
+    level: str | None = None
+    description: str | None = None
+    score: int | None = None
+
+
+class RcHolder(Loose):
+    pct: Decimal | None = None
+
+
+class RcLp(Loose):
+    lpLockedPct: Decimal | None = None
+
+
+class RcMarket(Loose):
+    lp: RcLp | None = None
+
+
+class RcToken(Loose):
+    mintAuthority: str | None = None
+    freezeAuthority: str | None = None
+    supply: int | None = None
+    decimals: int | None = None
+
+
+class Names(Loose):
+    name: str | None = None
+    symbol: str | None = None
+
+
+class RcReport(Loose):
+    mint: str | None = None
+    score: int | None = None
+    score_normalised: int | None = None
+    risks: list[RcRisk] | None = None
+    topHolders: list[RcHolder] | None = None
+    markets: list[RcMarket] | None = None
+    lpLockedPct: Decimal | None = None
+    rugged: bool = False
+    mintAuthority: str | None = None
+    freezeAuthority: str | None = None
+    token: RcToken = RcToken()
+    tokenMeta: Names = Names()
+
+
+class DsToken(Loose):
+    address: str
+
+
+class DsLiquidity(Loose):
+    usd: Decimal | None = None
+
+
+class DsPair(Loose):
+    chainId: str
+    dexId: str | None = None
+    pairAddress: str
+    baseToken: DsToken
+    quoteToken: DsToken | None = None
+    priceNative: Decimal | None = None
+    priceUsd: Decimal | None = None
+    liquidity: DsLiquidity | None = None
+    fdv: Decimal | None = None
+    marketCap: Decimal | None = None
+    pairCreatedAt: int | None = None
+
+
+DS_PAIRS = TypeAdapter(list[DsPair])
+
+
+class DasTokenInfo(Loose):
+    supply: int | None = None
+    decimals: int | None = None
+    mint_authority: str | None = None
+    freeze_authority: str | None = None
+    symbol: str | None = None
+
+
+class DasContent(Loose):
+    metadata: Names = Names()
+
+
+class DasAsset(Loose):
+    id: str
+    content: DasContent = DasContent()
+    token_info: DasTokenInfo = DasTokenInfo()
+
+
+class DasReply(Loose):
+    result: DasAsset
+
+
+# --- facts ----------------------------------------------------------------------------------
+
+
+def text(value: Decimal | int | None) -> str | None:
+    """Exact decimal text without exponent: amounts never pass through a float."""
+    if value is None or isinstance(value, int):
+        return None if value is None else str(value)
+    if not value.is_finite() or abs(value.adjusted()) > 60:
+        raise ValueError("number out of range")  # 1e999999999 would print a billion digits
+    return format(value, "f")
+
+
+def rugcheck_facts(body: Any, mint: str) -> dict[str, Any]:
+    report = RcReport.model_validate(body)
+    if report.mint not in (None, mint):
+        raise ValueError("report of another mint")
+    pcts = sorted((h.pct for h in report.topHolders or [] if h.pct is not None), reverse=True)
+    locked = [
+        m.lp.lpLockedPct for m in report.markets or [] if m.lp and m.lp.lpLockedPct is not None
+    ]
+    return {
+        "score": report.score,
+        "score_normalised": report.score_normalised,
+        "risks": [risk.model_dump() for risk in report.risks or []],
+        "top10_holders_pct": text(sum(pcts[:10], Decimal(0))) if pcts else None,
+        "lp_locked_pct": text(max(locked) if locked else report.lpLockedPct),
+        "rugged": report.rugged,
+        # Either place naming an authority means it is still active.
+        "mint_authority": report.mintAuthority or report.token.mintAuthority,
+        "freeze_authority": report.freezeAuthority or report.token.freezeAuthority,
+        "name": report.tokenMeta.name,
+        "symbol": report.tokenMeta.symbol,
+        "decimals": report.token.decimals,
+        "supply": text(report.token.supply),
+    }
+
+
+DEX_KEYS = "pair_address dex_id liquidity_usd market_cap_usd fdv_usd price_usd price_sol".split()
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def dex_facts(pairs: list[DsPair], mint: str) -> dict[str, Any]:
+    own = [p for p in pairs if p.chainId == "solana" and p.baseToken.address == mint]
+    if not own:
+        return dict.fromkeys([*DEX_KEYS, "pair_created_at"])
+    best = max(own, key=lambda p: (p.liquidity and p.liquidity.usd) or Decimal(-1))
+    in_sol = best.quoteToken is not None and best.quoteToken.address == WSOL_MINT
+    created = best.pairCreatedAt
+    return {
+        "pair_address": best.pairAddress,
+        "dex_id": best.dexId,
+        "liquidity_usd": text(best.liquidity.usd if best.liquidity else None),
+        "market_cap_usd": text(best.marketCap),
+        "fdv_usd": text(best.fdv),
+        "price_usd": text(best.priceUsd),
+        "price_sol": text(best.priceNative) if in_sol else None,
+        "pair_created_at": None
+        if created is None
+        else (EPOCH + timedelta(milliseconds=created)).isoformat("T", "milliseconds"),
+    }
+
+
+def das_facts(body: Any, mint: str) -> dict[str, Any]:
+    asset = DasReply.model_validate(body).result
+    if asset.id != mint:
+        raise ValueError("asset of another mint")
+    info, meta = asset.token_info, asset.content.metadata
+    return {
+        "decimals": info.decimals,
+        "supply": text(info.supply),
+        "mint_authority": info.mint_authority or None,
+        "freeze_authority": info.freeze_authority or None,
+        "name": meta.name,
+        "symbol": info.symbol or meta.symbol,
+    }
+
+
+# --- transport ------------------------------------------------------------------------------
+
+
+class SourceFailed(Exception):
+    """A source gave no usable answer; the text is safe to log (no URL, no key)."""
+
+
+@dataclass
+class Lookup:
+    client: httpx.AsyncClient
+    settings: TokenSourceSettings
+    gate: asyncio.Semaphore
+    deadline: float
+    found: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def remaining(self) -> float:
+        return self.deadline - asyncio.get_running_loop().time()
+
+
+def reject_constant(name: str) -> Any:
+    raise ValueError(f"non-finite number {name}")
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    try:
+        seconds = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None  # absent, or an HTTP date: plain backoff
+    return seconds if 0 <= seconds < float("inf") else None
+
+
+async def answer(lookup: Lookup, method: str, url: str, **options: Any) -> Any:
+    """The decoded JSON of a 2xx answer, retrying 429, 5xx and transport errors in budget."""
+    backoff = FIRST_BACKOFF
+    while True:
+        try:
+            async with lookup.gate:
+                response = await lookup.client.request(method, url, **options)
+        except httpx.HTTPError as error:
+            problem, pause = type(error).__name__, None
+        else:
+            if response.is_success:
+                return json.loads(
+                    response.content, parse_float=Decimal, parse_constant=reject_constant
+                )
+            problem = f"HTTP {response.status_code}"
+            if response.status_code != 429 and response.status_code < 500:
+                raise SourceFailed(problem)
+            pause = retry_after(response)
+        # The server's Retry-After is a floor; jitter spreads parallel retries (not a secret).
+        wait = max(pause or 0.0, backoff * random.uniform(0.5, 1.5))  # noqa: S311
+        if wait >= lookup.remaining():
+            raise SourceFailed(f"{problem}, no budget left to retry")
+        await asyncio.sleep(wait)
+        backoff *= 2
+
+
+async def collect(
+    lookup: Lookup, source: str, mints: list[str], method: str, url: str, **options: Any
+) -> None:
+    """Ask once for `mints` and store the facts the answer gives for each of them."""
+    try:
+        body = await answer(lookup, method, url, **options)
+        for mint in mints:
+            lookup.found[source, mint] = PARSERS[source](body, mint)
+    except Exception as error:  # one bad source must never sink the whole lookup
+        reason = error if isinstance(error, SourceFailed) else type(error).__name__
+        logger.warning("%s failed for %s mint(s) from %s: %s", source, len(mints), mints[0], reason)
+
+
+PARSERS = {
+    "rugcheck": rugcheck_facts,
+    "dexscreener": lambda body, mint: dex_facts(DS_PAIRS.validate_python(body), mint),
+    "das": das_facts,
+}
+
+
+def jobs(lookup: Lookup, asked: dict[str, list[str]]) -> Iterator[Coroutine[Any, Any, None]]:
+    settings = lookup.settings
+    for mint in (m for m, sources in asked.items() if "rugcheck" in sources):
+        url = f"{settings.rugcheck_base_url}/tokens/{mint}/report"
+        yield collect(lookup, "rugcheck", [mint], "GET", url)
+    dex = [m for m, sources in asked.items() if "dexscreener" in sources]
+    for batch in (dex[i : i + DEX_BATCH] for i in range(0, len(dex), DEX_BATCH)):
+        url = f"{settings.dexscreener_base_url}/tokens/v1/solana/{','.join(batch)}"
+        yield collect(lookup, "dexscreener", batch, "GET", url)
+    for mint in (m for m, sources in asked.items() if "das" in sources):
+        key = {"api-key": settings.helius_api_key}
+        rpc = {"jsonrpc": "2.0", "id": "walltrack", "method": "getAsset", "params": {}}
+        rpc["params"] = {"id": mint, "options": {"showFungible": True}}
+        yield collect(lookup, "das", [mint], "POST", settings.helius_rpc_url, params=key, json=rpc)
+
+
+# --- the call -------------------------------------------------------------------------------
+
+
+@functools.cache
+def tls() -> ssl.SSLContext:
+    """Loading the CA bundle takes ~50 ms: once per process, not once per lookup."""
+    return httpx.create_ssl_context()
+
+
+def asked_sources(sources: list[str]) -> list[str]:
+    unknown = set(sources) - set(SOURCES)
+    if unknown:
+        raise ValueError(f"unknown token sources: {sorted(unknown)}")
+    return [source for source in SOURCES if source in sources]
+
+
+async def fetch_token_facts(
+    wanted: dict[str, list[str]], settings: TokenSourceSettings
+) -> list[dict[str, Any]]:
+    """One dict per mint of `wanted`, in order, with the facts of each source asked for it."""
+    asked = {mint: asked_sources(sources) for mint, sources in wanted.items()}
+    valid = {mint: sources for mint, sources in asked.items() if MINT.fullmatch(mint)}
+    if not settings.helius_api_key and any("das" in s for s in valid.values()):
+        # A webhook must not fail for it: without a key DAS is not asked, its facts stay
+        # unknown and the verdict follows the fail-closed setting.
+        logger.warning("token lookup: HELIUS_API_KEY is not set, DAS is not asked")
+        valid = {mint: [s for s in sources if s != "das"] for mint, sources in valid.items()}
+    deadline = asyncio.get_running_loop().time() + settings.budget_seconds
+    async with httpx.AsyncClient(timeout=settings.timeout_seconds, verify=tls()) as client:
+        lookup = Lookup(client, settings, asyncio.Semaphore(settings.concurrency), deadline)
+        try:
+            async with asyncio.timeout_at(deadline), asyncio.TaskGroup() as group:
+                for job in jobs(lookup, valid):
+                    group.create_task(job)
+        except TimeoutError:
+            logger.warning(
+                "token lookup: budget of %ss spent, late sources count as failed",
+                settings.budget_seconds,
+            )
+    return [row(mint, sources, lookup.found) for mint, sources in asked.items()]
+
+
+def row(mint: str, sources: list[str], found: dict[tuple[str, str], Any]) -> dict[str, Any]:
+    facts = {source: found.get((source, mint)) for source in SOURCES}
+    failed = [source for source in sources if facts[source] is None]
+    return {"mint": mint, "failed_sources": failed, **facts}

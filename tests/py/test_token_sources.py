@@ -1,0 +1,502 @@
+"""Token facts from RugCheck, DexScreener and Helius DAS, against HTTP fakes (no database)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.py.fake_token_apis import FakeTokenApis, Fault, fake_token_apis
+from tests.py.helius_factory import new_mint
+from walltrack.token_sources import SOURCES, TokenSourceSettings, fetch_token_facts
+
+FIXTURES = Path(__file__).parent / "fixtures" / "tokens"
+API_KEY = "das-key-4f1c9e-never-logged"
+HEALTHY = "9Bp8NfUvg5PT7zRRUcNRuDvDemhvNJKTJTp7v9XZMRs3"
+RUGGED = "CcGAfhDyZkNxmQgvD2Dj6tDSszTeoBtugoAH2Dbpump"
+MINTER = "7bEsxn8ru5qhGGeM1vnxQjcssuJSpvd7FxMSffuPzHKp"
+ALL = list(SOURCES)
+
+HEALTHY_FACTS: dict[str, Any] = {
+    "rugcheck": {
+        "score": 501,
+        "score_normalised": 7,
+        "risks": [
+            {
+                "name": "Low amount of LP Providers",
+                "level": "warn",
+                "description": "Only a few users are providing liquidity",
+                "score": 500,
+            },
+            {
+                "name": "Mutable metadata",
+                "level": "info",
+                "description": "Token metadata can be changed by the owner",
+                "score": 1,
+            },
+        ],
+        # 12 holders listed: the two smallest (1.1 and 0.87) are left out.
+        "top10_holders_pct": "36.0954565",
+        "lp_locked_pct": "99.99812",
+        "rugged": False,
+        "mint_authority": None,
+        "freeze_authority": None,
+        "name": "Glacier Cat",
+        "symbol": "GCAT",
+        "decimals": 6,
+        "supply": "999982316268915",
+    },
+    "dexscreener": {
+        "pair_address": "Gm1xWQ7sZb6a8dA2fQk3cJmH9uY4pR5tLwE7nVbXo2Kz",
+        "dex_id": "raydium",
+        "liquidity_usd": "251234.56",
+        "market_cap_usd": "251000",
+        "fdv_usd": "251004.12",
+        "price_usd": "0.0002510",
+        "price_sol": "0.000001712",
+        "pair_created_at": "2025-04-29T07:39:05.678+00:00",
+    },
+    "das": {
+        "decimals": 6,
+        "supply": "999982316268915",
+        "mint_authority": None,
+        "freeze_authority": None,
+        "name": "Glacier Cat",
+        "symbol": "GCAT",
+    },
+}
+
+RUGGED_FACTS: dict[str, Any] = {
+    "rugcheck": {
+        "score": 78201,
+        "score_normalised": 96,
+        "top10_holders_pct": "85.44",
+        "lp_locked_pct": "0",  # no market listed: the top-level figure
+        "rugged": True,
+        "mint_authority": MINTER,
+        "freeze_authority": None,
+        "name": "Totally Safe Inu",
+        "symbol": "SAFE",
+        "decimals": 6,
+        "supply": "1000000000000000",
+    },
+    "dexscreener": {
+        "pair_address": "5tLwE7nVbXo2KzGm1xWQ7sZb6a8dA2fQk3cJmH9uYp4R",
+        "dex_id": "pumpswap",
+        "liquidity_usd": "312.5",
+        "market_cap_usd": "31.4",
+        "fdv_usd": "31.4",
+        "price_usd": "0.0000000314",
+        "price_sol": None,  # quoted in USDC
+        "pair_created_at": "2025-05-02T10:00:01.000+00:00",
+    },
+    "das": {
+        "decimals": 6,
+        "supply": "1000000000000000",
+        "mint_authority": MINTER,
+        "freeze_authority": None,
+        "name": "Totally Safe Inu",
+        "symbol": "SAFE",
+    },
+}
+NO_POOL = dict.fromkeys(HEALTHY_FACTS["dexscreener"])
+
+
+def load(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTokenApis]:
+    with fake_token_apis(API_KEY) as fake:
+        fake.rugcheck = {
+            HEALTHY: load("rugcheck_healthy.json"),
+            RUGGED: load("rugcheck_rugged.json"),
+        }
+        fake.pairs = load("dexscreener_pairs.json")
+        fake.assets = {HEALTHY: load("das_healthy.json"), RUGGED: load("das_rugged.json")}
+        env = {
+            **fake.env(),
+            "TOKEN_LOOKUP_BUDGET_SECONDS": "5",
+            "TOKEN_SOURCE_TIMEOUT_SECONDS": "2",
+        }
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        yield fake
+
+
+def fetch(wanted: dict[str, list[str]], **overrides: Any) -> list[dict[str, Any]]:
+    settings = replace(TokenSourceSettings.from_env(), **overrides)
+    rows = asyncio.run(fetch_token_facts(wanted, settings))
+    assert_exact_json(rows)
+    assert [row["mint"] for row in rows] == list(wanted)
+    return rows
+
+
+def assert_exact_json(value: Any) -> None:
+    """JSON-serialisable, and no float anywhere: amounts are exact strings."""
+    assert json.loads(json.dumps(value, allow_nan=False)) == value
+    assert not isinstance(value, float)
+    for item in value.values() if isinstance(value, dict) else value:
+        if isinstance(item, dict | list):
+            assert_exact_json(item)
+        else:
+            assert not isinstance(item, float)
+
+
+def facts(row: dict[str, Any], source: str) -> dict[str, Any]:
+    found = row[source]
+    assert isinstance(found, dict), f"{source} failed: {row['failed_sources']}"
+    return found
+
+
+def closed_port_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+def test_settings_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "RUGCHECK_BASE_URL",
+        "DEXSCREENER_BASE_URL",
+        "HELIUS_RPC_URL",
+        "HELIUS_API_KEY",
+        "TOKEN_LOOKUP_BUDGET_SECONDS",
+        "TOKEN_LOOKUP_CONCURRENCY",
+        "TOKEN_SOURCE_TIMEOUT_SECONDS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    assert TokenSourceSettings.from_env() == TokenSourceSettings(
+        rugcheck_base_url="https://api.rugcheck.xyz/v1",
+        dexscreener_base_url="https://api.dexscreener.com",
+        helius_rpc_url="https://mainnet.helius-rpc.com",
+        helius_api_key="",
+        budget_seconds=1.5,
+        concurrency=8,
+        timeout_seconds=1.0,
+    )
+
+
+def test_settings_never_show_the_key(fake: FakeTokenApis) -> None:
+    settings = TokenSourceSettings.from_env()
+    assert settings.helius_api_key == API_KEY
+    assert API_KEY not in repr(settings)
+
+
+# --- happy paths ----------------------------------------------------------------------------
+
+
+def test_healthy_token_from_every_source(fake: FakeTokenApis) -> None:
+    [row] = fetch({HEALTHY: ALL})
+    assert row == {"mint": HEALTHY, "failed_sources": [], **HEALTHY_FACTS}
+    [das] = fake.calls_to("das")
+    assert das.method == "POST"
+    assert das.query == {"api-key": [API_KEY]}
+    assert das.body == {
+        "jsonrpc": "2.0",
+        "id": "walltrack",
+        "method": "getAsset",
+        "params": {"id": HEALTHY, "options": {"showFungible": True}},
+    }
+    [report] = fake.calls_to("rugcheck")
+    assert (report.method, report.path) == ("GET", f"/rugcheck/v1/tokens/{HEALTHY}/report")
+    [pairs] = fake.calls_to("dexscreener")
+    assert (pairs.method, pairs.path) == ("GET", f"/dexscreener/tokens/v1/solana/{HEALTHY}")
+    assert report.query == pairs.query == {}  # the Helius key goes to Helius only
+
+
+def test_rugged_token_with_mint_authority_active(fake: FakeTokenApis) -> None:
+    [row] = fetch({RUGGED: ALL})
+    assert row["failed_sources"] == []
+    rugcheck = facts(row, "rugcheck")
+    assert {k: rugcheck[k] for k in RUGGED_FACTS["rugcheck"]} == RUGGED_FACTS["rugcheck"]
+    assert [risk["level"] for risk in rugcheck["risks"]] == ["danger"] * 5
+    assert rugcheck["risks"][0]["name"] == "Mint Authority still enabled"
+    assert row["dexscreener"] == RUGGED_FACTS["dexscreener"]
+    assert row["das"] == RUGGED_FACTS["das"]
+
+
+def test_several_mints_keep_their_order_and_share_one_dexscreener_call(
+    fake: FakeTokenApis,
+) -> None:
+    rows = fetch({RUGGED: ALL, HEALTHY: ["dexscreener", "das"]})
+    assert rows[0]["dexscreener"] == RUGGED_FACTS["dexscreener"]
+    assert rows[1] == {"mint": HEALTHY, "failed_sources": [], **HEALTHY_FACTS, "rugcheck": None}
+    [pairs] = fake.calls_to("dexscreener")
+    assert pairs.path.rsplit("/", 1)[-1].split(",") == [RUGGED, HEALTHY]
+    assert len(fake.calls_to("rugcheck")) == 1
+
+
+def test_only_the_sources_asked_are_fetched(fake: FakeTokenApis) -> None:
+    [row] = fetch({HEALTHY: ["das"]})
+    assert row == {
+        "mint": HEALTHY,
+        "failed_sources": [],
+        "rugcheck": None,
+        "dexscreener": None,
+        "das": HEALTHY_FACTS["das"],
+    }
+    assert [call.source for call in fake.calls] == ["das"]
+
+
+def test_deepest_own_pool_is_picked(fake: FakeTokenApis) -> None:
+    # The fixture lists a shallower pool first, one without liquidity, and a deeper pool
+    # where the token is only the quote: the Raydium pool of the token itself wins.
+    quoted = [p for p in fake.pairs if p["quoteToken"]["address"] == HEALTHY]
+    assert quoted and quoted[0]["liquidity"]["usd"] > 251234.56
+    [row] = fetch({HEALTHY: ["dexscreener"]})
+    assert row["dexscreener"] == HEALTHY_FACTS["dexscreener"]
+
+
+def test_pool_without_liquidity_or_creation_time(fake: FakeTokenApis) -> None:
+    fake.pairs = [p for p in fake.pairs if p["dexId"] == "meteora"]
+    [row] = fetch({HEALTHY: ["dexscreener"]})
+    assert row["dexscreener"] == {
+        "pair_address": "3vQmL8kXr2bNf5wY9tHc6sJdA4pE7gUzK1oRyMnBxT5a",
+        "dex_id": "meteora",
+        "liquidity_usd": None,
+        "market_cap_usd": "251100.12",
+        "fdv_usd": "251104.12",
+        "price_usd": "0.0002511",
+        "price_sol": None,
+        "pair_created_at": None,
+    }
+
+
+def test_token_without_pool_is_an_answer(fake: FakeTokenApis) -> None:
+    mint = new_mint()
+    [row] = fetch({mint: ["dexscreener"]})
+    assert row == {
+        "mint": mint,
+        "failed_sources": [],
+        "rugcheck": None,
+        "dexscreener": NO_POOL,
+        "das": None,
+    }
+
+
+def test_dexscreener_batches_of_thirty(fake: FakeTokenApis) -> None:
+    mints = [HEALTHY, *(new_mint() for _ in range(60))]
+    rows = fetch(dict.fromkeys(mints, ["dexscreener"]))
+    batches = [call.path.rsplit("/", 1)[-1].split(",") for call in fake.calls_to("dexscreener")]
+    assert sorted(len(batch) for batch in batches) == [1, 30, 30]
+    assert sorted(mint for batch in batches for mint in batch) == sorted(mints)
+    assert rows[0]["dexscreener"] == HEALTHY_FACTS["dexscreener"]
+    assert all(row["dexscreener"] == NO_POOL and not row["failed_sources"] for row in rows[1:])
+
+
+# --- failures -------------------------------------------------------------------------------
+
+
+def test_rugcheck_not_found_fails_that_source_without_retry(fake: FakeTokenApis) -> None:
+    mint = new_mint()  # RugCheck answers 400 {"error": "not found"}, the pool list is empty
+    [row] = fetch({mint: ["rugcheck", "dexscreener"]})
+    assert row == {
+        "mint": mint,
+        "failed_sources": ["rugcheck"],
+        "rugcheck": None,
+        "dexscreener": NO_POOL,
+        "das": None,
+    }
+    assert len(fake.calls_to("rugcheck")) == 1
+
+
+def test_das_unknown_asset_fails_that_source(fake: FakeTokenApis) -> None:
+    [row] = fetch({new_mint(): ["das"]})
+    assert row["failed_sources"] == ["das"]
+
+
+def test_429_then_success_honours_retry_after(fake: FakeTokenApis) -> None:
+    fake.faults[f"/rugcheck/v1/tokens/{HEALTHY}/report"] = Fault([429], retry_after="0.2")
+    fake.faults["dexscreener"] = Fault([429, 503])
+    [row] = fetch({HEALTHY: ALL})
+    assert row == {"mint": HEALTHY, "failed_sources": [], **HEALTHY_FACTS}
+    assert (len(fake.calls_to("rugcheck")), len(fake.calls_to("dexscreener"))) == (2, 3)
+
+
+def test_retry_after_beyond_the_budget_gives_up_at_once(fake: FakeTokenApis) -> None:
+    fake.faults["rugcheck"] = Fault([429], retry_after="30")
+    [row] = fetch({HEALTHY: ALL}, budget_seconds=3.0)
+    assert row["failed_sources"] == ["rugcheck"]
+    assert row["das"] == HEALTHY_FACTS["das"]
+    assert len(fake.calls_to("rugcheck")) == 1
+
+
+def test_5xx_retried_until_the_budget_is_spent(fake: FakeTokenApis) -> None:
+    fake.faults["das"] = Fault(forever=503)
+    [row] = fetch({HEALTHY: ALL}, budget_seconds=0.8)
+    assert row == {"mint": HEALTHY, "failed_sources": ["das"], **HEALTHY_FACTS, "das": None}
+    assert len(fake.calls_to("das")) >= 2
+
+
+def test_4xx_is_final(fake: FakeTokenApis) -> None:
+    fake.faults["dexscreener"] = Fault(forever=403)
+    [row] = fetch({HEALTHY: ["dexscreener"]})
+    assert row["failed_sources"] == ["dexscreener"]
+    assert len(fake.calls_to("dexscreener")) == 1
+
+
+def test_one_source_timing_out_leaves_the_others_stored(fake: FakeTokenApis) -> None:
+    fake.faults["dexscreener"] = Fault(delay=10)
+    [row] = fetch({HEALTHY: ALL}, timeout_seconds=0.2, budget_seconds=1.0)
+    assert row == {
+        "mint": HEALTHY,
+        "failed_sources": ["dexscreener"],
+        **HEALTHY_FACTS,
+        "dexscreener": None,
+    }
+
+
+def test_whole_call_stays_within_budget_when_a_source_hangs(fake: FakeTokenApis) -> None:
+    fake.faults["rugcheck"] = Fault(delay=60)
+    started = time.monotonic()
+    [row] = fetch({HEALTHY: ALL}, timeout_seconds=60.0, budget_seconds=0.5)
+    assert time.monotonic() - started < 3.0
+    assert row == {
+        "mint": HEALTHY,
+        "failed_sources": ["rugcheck"],
+        **HEALTHY_FACTS,
+        "rugcheck": None,
+    }
+
+
+def test_all_sources_down() -> None:
+    down = closed_port_url()
+    settings = TokenSourceSettings(down, down, down, "key", budget_seconds=0.5)
+    rows = asyncio.run(fetch_token_facts({HEALTHY: ALL, RUGGED: ["rugcheck"]}, settings))
+    assert rows == [
+        {
+            "mint": HEALTHY,
+            "failed_sources": ALL,
+            "rugcheck": None,
+            "dexscreener": None,
+            "das": None,
+        },
+        {
+            "mint": RUGGED,
+            "failed_sources": ["rugcheck"],
+            "rugcheck": None,
+            "dexscreener": None,
+            "das": None,
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("source", "body"),
+    [
+        ("rugcheck", b'{"mint": "' + HEALTHY.encode() + b'", "score": 5'),
+        ("rugcheck", b'{"score": "high", "risks": "many"}'),
+        ("rugcheck", b'{"topHolders": [{"pct": NaN}]}'),
+        ("dexscreener", b"<html>502 Bad Gateway</html>"),
+        ("dexscreener", b'{"schemaVersion": "1.0.0", "pairs": []}'),
+        ("dexscreener", b'[{"chainId": "solana", "pairAddress": 7}]'),
+        ("das", b'{"jsonrpc": "2.0", "id": "walltrack", "result": null}'),
+        ("das", b'{"jsonrpc": "2.0", "result": {"id": "' + RUGGED.encode() + b'"}}'),
+        ("das", b"\xff\xfe not even utf-8"),
+    ],
+)
+def test_malformed_answer_fails_only_that_source(
+    fake: FakeTokenApis, source: str, body: bytes
+) -> None:
+    fake.faults[source] = Fault(body=body)
+    [row] = fetch({HEALTHY: ALL})
+    assert row == {"mint": HEALTHY, "failed_sources": [source], **HEALTHY_FACTS, source: None}
+
+
+def test_invalid_mints_fail_without_a_request(fake: FakeTokenApis) -> None:
+    bad = ["", "short", "0OIl" + HEALTHY[4:], HEALTHY + "x", f"{HEALTHY[:20]}/../{HEALTHY[:20]}"]
+    rows = fetch({**dict.fromkeys(bad, ALL), HEALTHY: ["das"]})
+    assert [row["failed_sources"] for row in rows] == [ALL] * len(bad) + [[]]
+    assert [call.source for call in fake.calls] == ["das"]
+
+
+def test_das_without_key_is_not_asked_and_counts_as_failed(fake: FakeTokenApis) -> None:
+    [row] = fetch({HEALTHY: ALL}, helius_api_key="")
+    assert row["failed_sources"] == ["das"]
+    assert row["rugcheck"] is not None and row["dexscreener"] is not None
+    assert fake.calls_to("das") == []
+
+
+def test_unknown_source_is_refused(fake: FakeTokenApis) -> None:
+    with pytest.raises(ValueError, match="birdeye"):
+        fetch({HEALTHY: ["birdeye"]})
+
+
+def test_api_key_never_logged_nor_returned(
+    fake: FakeTokenApis, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # main.py quiets it when imported first
+    fake.faults["das"] = Fault([503, 500])
+    rows = fetch({HEALTHY: ALL, new_mint(): ALL})
+    down = closed_port_url()
+    rows += fetch({RUGGED: ALL}, helius_rpc_url=down, budget_seconds=0.4)
+    fake.faults["das"] = Fault(forever=401)
+    rows += fetch({RUGGED: ["das"]})
+    assert rows[0]["das"] == HEALTHY_FACTS["das"]
+    assert "das" in rows[2]["failed_sources"] and "das" in rows[3]["failed_sources"]
+    assert any("/helius/" in record.getMessage() for record in caplog.records)
+    for record in caplog.records:
+        assert API_KEY not in record.getMessage()
+    assert API_KEY not in caplog.text
+    assert API_KEY not in json.dumps(rows)
+
+
+# --- any answer at all ----------------------------------------------------------------------
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=10,
+)
+
+
+def changed(document: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """The document with one of its fields replaced by anything."""
+    return st.builds(
+        lambda key, value: {**document, key: value}, st.sampled_from(list(document)), JSON
+    )
+
+
+def test_any_answer_gives_a_well_formed_row(fake: FakeTokenApis) -> None:
+    report, [pair] = load("rugcheck_healthy.json"), load("dexscreener_pairs.json")[1:2]
+    asset = load("das_healthy.json")
+    assets = changed(asset["result"]["token_info"]).map(
+        lambda info: {**asset, "result": {**asset["result"], "token_info": info}}
+    )
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        rugcheck=JSON | changed(report),
+        dexscreener=JSON | changed(pair).map(lambda p: [p]),
+        das=JSON | assets,
+    )
+    def check(rugcheck: Any, dexscreener: Any, das: Any) -> None:
+        bodies = {"rugcheck": rugcheck, "dexscreener": dexscreener, "das": das}
+        fake.faults = {s: Fault(body=json.dumps(b).encode()) for s, b in bodies.items()}
+        [row] = fetch({HEALTHY: ALL})
+        assert set(row) == {"mint", "failed_sources", *SOURCES}
+        for source in SOURCES:
+            assert (row[source] is None) == (source in row["failed_sources"])
+
+    check()

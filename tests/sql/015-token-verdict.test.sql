@@ -1,0 +1,196 @@
+-- Token verdicts from facts and thresholds, the freshness of each kind of fact, and the
+-- read-through RPCs (tokens_to_fetch, store_token_facts).
+begin;
+select plan(26);
+
+create function pg_temp.judge(mint text) returns text language sql as $$
+  -- verdict:reason,reason
+  select (j).verdict || ':' || array_to_string((j).reasons, ',')
+  from (
+    select walltrack.token_verdict(t, c) as j
+    from walltrack.tokens as t cross join walltrack.config as c
+    where t.mint = judge.mint
+  ) as x;
+$$;
+
+create function pg_temp.reset_token(mint text) returns void language sql as $$
+  select tests.safe_token(mint);
+  update walltrack.tokens set mint_authority = null, freeze_authority = null,
+    liquidity_usd = 250000, market_cap_usd = 2000000, pair_created_at = now() - interval '3 days',
+    rugcheck_score_normalised = 10, top10_holders_pct = 20, risks = '[]', manual_list = null,
+    rugged = false
+  where tokens.mint = reset_token.mint;
+$$;
+
+select pg_temp.reset_token('MintV111111111111111111111111111111111111111');
+select is(pg_temp.judge('MintV111111111111111111111111111111111111111'), 'safe:',
+  'fresh facts passing every filter: safe');
+
+update walltrack.tokens set mint_authority = 'Auth111111111111111111111111111111111111111'
+where mint = 'MintV111111111111111111111111111111111111111';
+select is(pg_temp.judge('MintV111111111111111111111111111111111111111'),
+  'unsafe:mint_authority_active', 'an active mint authority is unsafe');
+update walltrack.config set require_mint_authority_revoked = false;
+select is(pg_temp.judge('MintV111111111111111111111111111111111111111'), 'safe:',
+  'a threshold change applies at once, without refetching');
+select is(
+  (select verdict::text from walltrack.tokens
+   where mint = 'MintV111111111111111111111111111111111111111'),
+  'safe', 'and the stored verdict Studio shows follows the config change'
+);
+update walltrack.config set require_mint_authority_revoked = true;
+
+select pg_temp.reset_token('MintV111111111111111111111111111111111111111');
+update walltrack.tokens set freeze_authority = 'Auth111111111111111111111111111111111111111',
+  liquidity_usd = 500, market_cap_usd = 1000
+where mint = 'MintV111111111111111111111111111111111111111';
+select is(pg_temp.judge('MintV111111111111111111111111111111111111111'),
+  'unsafe:freeze_authority_active,liquidity_below_min,market_cap_below_min',
+  'every failed filter is a reason');
+
+select pg_temp.reset_token('MintV111111111111111111111111111111111111111');
+update walltrack.config set max_market_cap_usd = 1000000;
+select is(pg_temp.judge('MintV111111111111111111111111111111111111111'),
+  'unsafe:market_cap_above_max', 'a market cap above the ceiling is refused');
+update walltrack.config set max_market_cap_usd = null;
+
+update walltrack.tokens set pair_created_at = now() - interval '2 minutes',
+  rugcheck_score_normalised = 80, top10_holders_pct = 90
+where mint = 'MintV111111111111111111111111111111111111111';
+select is(pg_temp.judge('MintV111111111111111111111111111111111111111'),
+  'unsafe:pool_too_young,rugcheck_score_above_max,top10_holders_above_max',
+  'a young pool, a high RugCheck score and concentrated holders are unsafe');
+
+select pg_temp.reset_token('MintV111111111111111111111111111111111111111');
+update walltrack.tokens set pair_created_at = null
+where mint = 'MintV111111111111111111111111111111111111111';
+select is(pg_temp.judge('MintV111111111111111111111111111111111111111'),
+  'unsafe:pool_too_young', 'a pool of unknown age counts as young');
+
+select pg_temp.reset_token('MintV111111111111111111111111111111111111111');
+update walltrack.tokens
+set risks = '[{"name": "Low LP providers", "level": "danger", "description": "", "score": 400}]'
+where mint = 'MintV111111111111111111111111111111111111111';
+select is(pg_temp.judge('MintV111111111111111111111111111111111111111'),
+  'risky:rugcheck_danger_risk', 'RugCheck dangers make a passing token risky');
+
+update walltrack.tokens set rugged = true,
+  rugcheck_fetched_at = now() - interval '30 days', market_fetched_at = now() - interval '30 days'
+where mint = 'MintV111111111111111111111111111111111111111';
+select is(pg_temp.judge('MintV111111111111111111111111111111111111111'), 'unsafe:rugged',
+  'a rugged token is unsafe for good, however old its facts');
+select is(
+  (select walltrack.token_sources_due(t, c) from walltrack.tokens as t, walltrack.config as c
+   where t.mint = 'MintV111111111111111111111111111111111111111'),
+  '{}'::text[], 'and is never fetched again'
+);
+update walltrack.tokens set manual_list = 'whitelist'
+where mint = 'MintV111111111111111111111111111111111111111';
+select is(pg_temp.judge('MintV111111111111111111111111111111111111111'), 'safe:whitelisted',
+  'the manual whitelist wins over everything');
+update walltrack.tokens set manual_list = 'blacklist', rugged = false
+where mint = 'MintV111111111111111111111111111111111111111';
+select is(pg_temp.judge('MintV111111111111111111111111111111111111111'), 'unsafe:blacklisted',
+  'the manual blacklist wins over everything');
+
+-- Freshness, per kind of fact (defaults: market 5 min, RugCheck 60 min, unknown 2 min).
+select pg_temp.reset_token('MintV111111111111111111111111111111111111111');
+update walltrack.tokens set market_fetched_at = now() - interval '6 minutes'
+where mint = 'MintV111111111111111111111111111111111111111';
+select is(pg_temp.judge('MintV111111111111111111111111111111111111111'),
+  'unknown:market_unknown', 'market facts go stale after 5 minutes');
+select is(
+  (select walltrack.token_sources_due(t, c) from walltrack.tokens as t, walltrack.config as c
+   where t.mint = 'MintV111111111111111111111111111111111111111'),
+  array['dexscreener'], 'only the stale source is fetched again'
+);
+update walltrack.tokens set market_fetched_at = now(), rugcheck_fetched_at = now() - interval '30 minutes'
+where mint = 'MintV111111111111111111111111111111111111111';
+select is(pg_temp.judge('MintV111111111111111111111111111111111111111'), 'safe:',
+  'RugCheck facts of an established token stay fresh for the cache TTL');
+update walltrack.tokens set pair_created_at = now() - interval '20 minutes'
+where mint = 'MintV111111111111111111111111111111111111111';
+update walltrack.config set min_pool_age_minutes = 5;
+select is(pg_temp.judge('MintV111111111111111111111111111111111111111'),
+  'unknown:rugcheck_unknown', 'a token younger than an hour needs RugCheck facts as fresh as market ones');
+update walltrack.config set min_pool_age_minutes = 10;
+
+select pg_temp.reset_token('MintV111111111111111111111111111111111111111');
+update walltrack.tokens set authorities_checked_at = now() - interval '90 days'
+where mint = 'MintV111111111111111111111111111111111111111';
+select is(pg_temp.judge('MintV111111111111111111111111111111111111111'), 'safe:',
+  'revoked authorities do not change back: known for good');
+update walltrack.tokens set freeze_authority = 'Auth111111111111111111111111111111111111111',
+  authorities_checked_at = now() - interval '2 hours'
+where mint = 'MintV111111111111111111111111111111111111111';
+select is(pg_temp.judge('MintV111111111111111111111111111111111111111'),
+  'unknown:authorities_unknown', 'an active authority is checked again after the cache TTL');
+
+update walltrack.tokens set failed_sources = array['das'], fetched_at = now() - interval '1 minute'
+where mint = 'MintV111111111111111111111111111111111111111';
+select is(
+  (select walltrack.token_sources_due(t, c) from walltrack.tokens as t, walltrack.config as c
+   where t.mint = 'MintV111111111111111111111111111111111111111'),
+  '{}'::text[], 'a source that just failed is not asked again before the unknown TTL'
+);
+update walltrack.tokens set fetched_at = now() - interval '3 minutes'
+where mint = 'MintV111111111111111111111111111111111111111';
+select is(
+  (select walltrack.token_sources_due(t, c) from walltrack.tokens as t, walltrack.config as c
+   where t.mint = 'MintV111111111111111111111111111111111111111'),
+  array['das'], 'after it, the failed source is asked again'
+);
+
+-- Read-through RPCs.
+create temporary table delivery as
+select jsonb_build_array(
+  jsonb_build_object('wallet', (select address from walltrack.wallets where label = 'whale-alpha'),
+    'side', 'buy', 'token_mint', 'MintNewRT1111111111111111111111111111111111'),
+  jsonb_build_object('wallet', (select address from walltrack.wallets where label = 'whale-alpha'),
+    'side', 'buy', 'token_mint', 'MintNewRT1111111111111111111111111111111111'),
+  jsonb_build_object('wallet', 'Stranger1111111111111111111111111111111111', 'side', 'buy',
+    'token_mint', 'MintPool11111111111111111111111111111111111'),
+  jsonb_build_object('wallet', (select address from walltrack.wallets where label = 'whale-alpha'),
+    'side', 'sell', 'token_mint', 'MintSold11111111111111111111111111111111111')
+) as swaps;
+select is(
+  api.tokens_to_fetch((select swaps from delivery)),
+  '{"MintNewRT1111111111111111111111111111111111": ["rugcheck", "dexscreener", "das"]}'::jsonb,
+  'only the tokens watched wallets buy are looked up, each once, from every source'
+);
+select is(
+  api.tokens_to_fetch((select swaps from delivery)), '{}'::jsonb,
+  'a burst: while the lookup is in flight, the same token is not looked up again'
+);
+
+select api.store_token_facts(jsonb_build_array(jsonb_build_object(
+  'mint', 'MintNewRT1111111111111111111111111111111111',
+  'failed_sources', jsonb_build_array('rugcheck'),
+  'rugcheck', null,
+  'dexscreener', jsonb_build_object('pair_address', 'PairAddr1111111111111111111111111111111111',
+    'dex_id', 'raydium', 'liquidity_usd', '84000.5', 'market_cap_usd', '410000',
+    'fdv_usd', '410000', 'price_usd', '0.00041', 'price_sol', '0.0000021',
+    'pair_created_at', '2026-11-20T10:00:00Z'),
+  'das', jsonb_build_object('decimals', 6, 'supply', '1000000000000000', 'mint_authority', null,
+    'freeze_authority', null, 'name', 'New Token', 'symbol', 'NEW')
+)));
+select results_eq(
+  $$ select verdict::text, verdict_reasons, failed_sources, liquidity_usd, decimals, symbol,
+       lookup_claimed_until is null
+     from walltrack.tokens where mint = 'MintNewRT1111111111111111111111111111111111' $$,
+  $$ values ('unknown', array['rugcheck_unknown'], array['rugcheck'], 84000.5::numeric,
+       6::smallint, 'NEW', true) $$,
+  'one source down: the others are stored, its facts stay unknown, the claim is released'
+);
+select is(
+  walltrack.token_gate('MintNewRT1111111111111111111111111111111111'), 'token_unknown',
+  'and a buy follows the fail-closed setting'
+);
+update walltrack.config set unknown_token_policy = 'fail_open';
+select is(
+  walltrack.token_gate('MintNewRT1111111111111111111111111111111111'), null,
+  'fail open copies it anyway'
+);
+
+select * from finish();
+rollback;
