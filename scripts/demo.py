@@ -83,6 +83,42 @@ def show_tables(connection: psycopg.Connection[tuple[Any, ...]]) -> None:
     )
 
 
+def demo_token_facts(mint: str) -> dict[str, Any]:
+    """What the sources say of a healthy token: authorities revoked, deep and old pool."""
+    return {
+        "mint": mint,
+        "failed_sources": [],
+        "rugcheck": {
+            "score": 300,
+            "score_normalised": 6,
+            "risks": [],
+            "rugged": False,
+            "top10_holders_pct": "18.5",
+            "lp_locked_pct": "100",
+            "mint_authority": None,
+            "freeze_authority": None,
+        },
+        "dexscreener": {
+            "pair_address": mint,
+            "dex_id": "raydium",
+            "liquidity_usd": "420000",
+            "market_cap_usd": "3100000",
+            "fdv_usd": "3100000",
+            "price_usd": "0.0775",
+            "price_sol": "0.0005",
+            "pair_created_at": "2026-11-01T00:00:00Z",
+        },
+        "das": {
+            "decimals": 6,
+            "supply": "40000000000000",
+            "mint_authority": None,
+            "freeze_authority": None,
+            "name": "Demo Token",
+            "symbol": "DEMO",
+        },
+    }
+
+
 def replay_leader_swaps(stack: StackEnv, connection: psycopg.Connection[tuple[Any, ...]]) -> None:
     """whale-alpha buys a token for 1 SOL, then sells it all for 1.5 SOL: WallTrack copies
     the buy with 0.1 SOL and mirrors the sale, in simulation."""
@@ -92,12 +128,11 @@ def replay_leader_swaps(stack: StackEnv, connection: psycopg.Connection[tuple[An
     if row is None:
         raise SystemExit("the seeded wallet whale-alpha is missing: run `make clean && make demo`")
     wallet, mint = str(row[0]), new_mint()
-    # The token checks arrive with the token issue: until then the demo vouches for it.
-    connection.execute(
-        "insert into walltrack.tokens (mint, symbol, decimals, verdict, fetched_at, expires_at)"
-        " values (%s, 'DEMO', 6, 'safe', now(), now() + interval '1 hour')",
-        (mint,),
-    )
+    # Offline there is no RugCheck or DexScreener: the demo stores the facts they would
+    # have given, through the same RPC the webhook uses, and SQL judges the token.
+    create_client(
+        stack.supabase_url, stack.service_role_key, options=ClientOptions(schema="api")
+    ).rpc("store_token_facts", {"facts": [demo_token_facts(mint)]}).execute()
     secret = read_env_file(REPO_ROOT / ".env")["HELIUS_WEBHOOK_SECRET"]
     url = f"{stack.supabase_url}/functions/v1/helius-webhook"
     print("\nPosting two leader swaps to /functions/v1/helius-webhook, as Helius would")
