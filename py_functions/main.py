@@ -8,6 +8,7 @@ import functions_framework
 
 from walltrack import sync, webhook
 from walltrack.http import json_endpoint
+from walltrack.token_lookup import handle_lookup
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 # httpx logs every request URL at INFO, and Helius takes its API key in the query string.
@@ -15,3 +16,4 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 
 helius_webhook = functions_framework.http(json_endpoint(webhook.handle_delivery))
 helius_sync = functions_framework.http(json_endpoint(sync.handle_sync))
+token_lookup = functions_framework.http(json_endpoint(handle_lookup))

@@ -7,14 +7,13 @@ secret, 5xx = not stored, retry.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 from typing import Any
 
 import flask
 
-from walltrack import database, helius, settings, token_sources
+from walltrack import database, helius, settings, token_lookup
 from walltrack.errors import BadRequest, PayloadTooLarge, Unauthorized
 
 logger = logging.getLogger("walltrack.webhook")
@@ -43,12 +42,7 @@ def ingest(transactions: list[dict[str, Any]]) -> dict[str, Any]:
         "ingest_swaps", {"transactions": transactions, "fetch_tokens": True}
     )
     if "tokens_to_fetch" in result:
-        facts = asyncio.run(
-            token_sources.fetch_token_facts(
-                result["tokens_to_fetch"], token_sources.TokenSourceSettings.from_env()
-            )
-        )
-        database.rpc("store_token_facts", {"facts": facts})
+        token_lookup.refresh(result["tokens_to_fetch"])
         result = database.rpc_object("ingest_swaps", {"transactions": transactions})
     return result
 

@@ -133,3 +133,41 @@ def test_all_sources_down_fail_closed_and_lose_nothing(
         ["authorities_unknown", "market_unknown", "rugcheck_unknown"],
         ["rugcheck", "dexscreener", "das"],
     )
+
+
+def lookup(body: bytes) -> tuple[int, dict[str, Any]]:
+    response = function_app("token_lookup").test_client().post("/", data=body)
+    return response.status_code, response.get_json()
+
+
+def test_lookup_on_demand_refreshes_every_source_of_the_given_mints(
+    apis: FakeTokenApis, db: Db
+) -> None:
+    status, body = lookup(json.dumps({"mints": [HEALTHY, HEALTHY]}).encode())
+    assert status == 200
+    assert body["refreshed"][HEALTHY]["verdict"] == verdict(db, HEALTHY)[0]
+    assert [len(apis.calls_to(s)) for s in ("rugcheck", "dexscreener", "das")] == [1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    "body", [b"[1]", b'{"mints": "x"}', b'{"mints": []}', b'{"mints": ["0xBAD"]}', b"{"]
+)
+def test_lookup_refuses_a_bad_request(apis: FakeTokenApis, body: bytes) -> None:
+    status, answer = lookup(body)
+    assert status == 400 and set(answer) == {"error"}
+    assert apis.calls == []
+
+
+def test_scheduled_lookup_refreshes_only_due_facts_of_tokens_in_play(
+    apis: FakeTokenApis, wallets: list[str], db: Db
+) -> None:
+    deliver(buy(wallets[0], HEALTHY))
+    db.execute(
+        "update walltrack.tokens set market_fetched_at = now() - interval '10 minutes',"
+        " fetched_at = now() - interval '10 minutes' where mint = %s",
+        (HEALTHY,),
+    )
+    apis.calls.clear()
+    status, body = lookup(b"")
+    assert status == 200 and HEALTHY in body["refreshed"]
+    assert [call.source for call in apis.calls] == ["dexscreener"]

@@ -1,7 +1,7 @@
 -- Token verdicts from facts and thresholds, the freshness of each kind of fact, and the
 -- read-through RPCs (tokens_to_fetch, store_token_facts).
 begin;
-select plan(26);
+select plan(30);
 
 create function pg_temp.judge(mint text) returns text language sql as $$
   -- verdict:reason,reason
@@ -190,6 +190,32 @@ update walltrack.config set unknown_token_policy = 'fail_open';
 select is(
   walltrack.token_gate('MintNewRT1111111111111111111111111111111111'), null,
   'fail open copies it anyway'
+);
+
+-- token-lookup's plan.
+select is(
+  api.tokens_to_refresh(array['MintAsk111111111111111111111111111111111111']),
+  '{"MintAsk111111111111111111111111111111111111": ["rugcheck", "dexscreener", "das"]}'::jsonb,
+  'given mints are refreshed from every source'
+);
+select is(
+  api.tokens_to_refresh(array['MintAsk111111111111111111111111111111111111']), '{}'::jsonb,
+  'and claimed while the refresh runs'
+);
+select tests.safe_token('MintKept11111111111111111111111111111111111');
+insert into walltrack.positions (wallet_id, token_mint, token_decimals, mode)
+select id, 'MintKept11111111111111111111111111111111111', 6, 'simulation'
+from walltrack.wallets where label = 'whale-alpha';
+update walltrack.tokens set market_fetched_at = now() - interval '10 minutes'
+where mint = 'MintKept11111111111111111111111111111111111';
+select is(
+  api.tokens_to_refresh() -> 'MintKept11111111111111111111111111111111111',
+  '["dexscreener"]'::jsonb,
+  'the schedule refreshes the due facts of a token held in a live position'
+);
+select is(
+  api.tokens_to_refresh() ? 'MintV111111111111111111111111111111111111111', false,
+  'and leaves tokens not in play alone'
 );
 
 select * from finish();

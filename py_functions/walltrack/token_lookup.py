@@ -1,0 +1,52 @@
+"""token-lookup: refresh token facts on demand (given mints) or on a schedule (the due facts
+of tokens in play). SQL picks and claims what to fetch and judges what comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+
+import flask
+
+from walltrack import database, token_sources
+from walltrack.errors import BadRequest
+
+MAX_MINTS = 100
+MINT = re.compile(r"[1-9A-HJ-NP-Za-km-z]{32,44}")
+
+
+def requested_mints(request: flask.Request) -> list[str] | None:
+    """The mints of `{"mints": [...]}`, or None for a scheduled run (empty body)."""
+    body = request.get_data(cache=False)
+    if not body.strip():
+        return None
+    try:
+        mints = json.loads(body).get("mints")
+    except (ValueError, AttributeError):
+        raise BadRequest('body must be a JSON object such as {"mints": ["<mint>"]}') from None
+    if (
+        not isinstance(mints, list)
+        or not 0 < len(mints) <= MAX_MINTS
+        or not all(isinstance(m, str) and MINT.fullmatch(m) for m in mints)
+    ):
+        raise BadRequest(f"mints must be a list of 1 to {MAX_MINTS} base58 token addresses")
+    return list(dict.fromkeys(mints))
+
+
+def refresh(wanted: dict[str, list[str]]) -> dict[str, Any]:
+    """Fetch what SQL asked for, store it, and return the new verdicts."""
+    if not wanted:
+        return {}
+    facts = asyncio.run(
+        token_sources.fetch_token_facts(wanted, token_sources.TokenSourceSettings.from_env())
+    )
+    verdicts: dict[str, Any] = database.rpc_object("store_token_facts", {"facts": facts})
+    return verdicts
+
+
+def handle_lookup(request: flask.Request) -> tuple[dict[str, Any], int]:
+    mints = requested_mints(request)
+    wanted = database.rpc_object("tokens_to_refresh", {"mints": mints})
+    return {"refreshed": refresh(wanted)}, 200
