@@ -18,6 +18,7 @@ BENCH_ENV = {
     "FUNCTIONS_PORT_BASE": "56340",
     "ENV_FILE": ".local/bench/env",
     "STACK_FAST": "1",
+    "STACK_SCHEDULER": "0",
 }
 
 

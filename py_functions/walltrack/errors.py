@@ -29,6 +29,11 @@ class BadRequest(WalltrackError):
         self.public_message = detail
 
 
+class MethodNotAllowed(WalltrackError):
+    status = 405
+    public_message = "use POST"
+
+
 class PayloadTooLarge(BadRequest):
     status = 413
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import flask
 
-from walltrack.errors import WalltrackError
+from walltrack.errors import MethodNotAllowed, WalltrackError
 
 logger = logging.getLogger("walltrack")
 
@@ -22,6 +22,9 @@ def json_endpoint(handler: JsonHandler) -> Callable[[flask.Request], flask.Respo
     @functools.wraps(handler)
     def endpoint(request: flask.Request) -> flask.Response:
         try:
+            if request.method != "POST":
+                # Probes and browsers get an answer without side effects.
+                raise MethodNotAllowed(f"{request.method} is not POST")
             body, status = handler(request)
         except WalltrackError as error:
             logger.warning("%s: %s %s", handler.__name__, error.status, error.detail)

@@ -189,3 +189,10 @@ def test_an_oversized_delivery_is_413_and_stores_nothing(
     assert response.status_code == 413
     assert "1001 transactions" in response.json()["error"]
     assert counts(db, txs[0]["signature"]) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_only_post_is_served(webhook_url: str, method: str) -> None:
+    response = httpx.request(method, webhook_url, timeout=10)
+    assert response.status_code == 405
+    assert response.json() == {"error": "use POST"}
