@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from bench import ingest, webhook
+from bench import ingest, ticks, webhook
 from bench.stack import BENCH_ENV, bench_stack, env_file_values, function_port
 from scripts.stack_env import REPO_ROOT
 
@@ -28,6 +28,8 @@ def main() -> None:
             env_file_values()["HELIUS_WEBHOOK_SECRET"],
             REPO_ROOT / BENCH_ENV["STACK_DIR"],
         )
+        # Last: it leaves 10,000 open positions behind.
+        ticked = ticks.run(stack.database_url)
     print("| benchmark | WallTrack | baseline (same run) | ratio | target |")
     print("| --- | --- | --- | --- | --- |")
     row(
@@ -44,6 +46,13 @@ def main() -> None:
         f"{ingested['plain_per_s']:,.0f} swaps/s without",
         f"{ingested['read_through_per_s'] / ingested['plain_per_s']:.2f}",
         "(issue 4: shown next to ingest)",
+    )
+    row(
+        f"price tick, {ticks.POSITIONS:,} open positions ({ticked['exits']:.0f} exits in 3 ticks)",
+        f"{ticked['tick_s'] * 1000:,.0f} ms",
+        f"bare UPDATE {ticked['bare_s'] * 1000:,.0f} ms",
+        f"{ticked['ratio']:.2f}",
+        "<= 1 s and >= 0.2",
     )
     row(
         "webhook latency, one swap per delivery (p50 / p99)",

@@ -8,6 +8,7 @@ import functions_framework
 
 from walltrack import sync, webhook
 from walltrack.http import json_endpoint
+from walltrack.price_refresh import handle_refresh
 from walltrack.token_lookup import handle_lookup
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -17,3 +18,4 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 helius_webhook = functions_framework.http(json_endpoint(webhook.handle_delivery))
 helius_sync = functions_framework.http(json_endpoint(sync.handle_sync))
 token_lookup = functions_framework.http(json_endpoint(handle_lookup))
+price_refresh = functions_framework.http(json_endpoint(handle_refresh))

@@ -218,7 +218,7 @@ write_env() {
   # operator already set one (a real deployment's).
   # Offline, the token sources point at a port where nothing listens (lookups fail fast and
   # verdicts stay unknown) until an operator sets real URLs or the market simulator does.
-  for source in RUGCHECK_BASE_URL DEXSCREENER_BASE_URL HELIUS_RPC_URL; do
+  for source in RUGCHECK_BASE_URL DEXSCREENER_BASE_URL HELIUS_RPC_URL JUPITER_PRICE_URL; do
     grep -q "^$source=" "$tmp" || echo "$source=http://127.0.0.1:9" >>"$tmp"
   done
   grep -q '^HELIUS_WEBHOOK_SECRET=' "$tmp" ||

@@ -63,9 +63,27 @@ comment on function walltrack.check_exit_rules(jsonb) is
 'Validates an effective exit strategy (snapshot + override): known rules, types and limits.';
 grant execute on function walltrack.check_exit_rules(jsonb) to service_role;
 
-alter table walltrack.positions add constraint positions_override_valid check (
-  walltrack.check_exit_rules(exit_strategy_snapshot || exit_strategy_override)
-);
+create function walltrack.trigger_position_override_valid()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+-- An override edited in Studio is checked as the rules it makes with the snapshot (one that
+-- is not even an object is refused by the positions_override_object constraint).
+begin
+  if jsonb_typeof(new.exit_strategy_override) = 'object' then
+    perform walltrack.check_exit_rules(new.exit_strategy_snapshot || new.exit_strategy_override);
+  end if;
+  return new;
+end;
+$$;
+comment on function walltrack.trigger_position_override_valid() is
+'Refuses a per-position override that would break an exit rule, saying what to fix.';
+
+-- Fires only when a statement names the override: price ticks never pay for it.
+create trigger positions_before_update_override_valid
+before update of exit_strategy_override on walltrack.positions
+for each row execute function walltrack.trigger_position_override_valid();
 
 alter table walltrack.tokens
 add column price_at timestamptz,
@@ -266,11 +284,29 @@ comment on function api.apply_prices(jsonb, text[]) is
 'places the exits their strategies call for. Returns the orders and the live ones to execute.';
 grant execute on function api.apply_prices(jsonb, text[]) to service_role;
 
+create function api.live_position_mints()
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  -- The tokens the price-refresh function must price.
+  select coalesce(jsonb_agg(distinct p.token_mint), '[]')
+  from walltrack.positions as p
+  where p.status in ('open', 'closing');
+$$;
+comment on function api.live_position_mints() is
+'Tokens of the open positions: what the price-refresh function prices on each run.';
+grant execute on function api.live_position_mints() to service_role;
+
 -- Rollback:
+-- drop function api.live_position_mints();
 -- drop function api.apply_prices(jsonb, text[]);
 -- drop function walltrack.without_dust(walltrack.exit_call, walltrack.positions, numeric);
 -- drop function walltrack.exit_call_for(walltrack.positions, numeric);
 -- drop type walltrack.exit_call;
 -- alter table walltrack.tokens drop column price_stale, drop column price_at;
--- alter table walltrack.positions drop constraint positions_override_valid;
+-- drop trigger positions_before_update_override_valid on walltrack.positions;
+-- drop function walltrack.trigger_position_override_valid();
 -- drop function walltrack.check_exit_rules(jsonb);
