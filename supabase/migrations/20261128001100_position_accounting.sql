@@ -110,32 +110,38 @@ declare
   cost_sold numeric;
   proceeds numeric;
 begin
+  if new.side = 'buy' then
+    -- A buy only adds: one statement.
+    update walltrack.positions as p
+    set
+      qty_bought = p.qty_bought + new.filled_out,
+      cost_basis_sol = round(p.cost_basis_sol + new.filled_in / 1e9 + fees_sol, 9),
+      status = case when p.status = 'opening' then 'open' else p.status end,
+      last_price_sol = case
+        when p.last_price_at > new.confirmed_at then p.last_price_sol else new.fill_price_sol
+      end,
+      last_price_at = greatest(p.last_price_at, new.confirmed_at)
+    where p.id = new.position_id;
+    return null;
+  end if;
   select p.* into strict pos from walltrack.positions as p where p.id = new.position_id
   for update;
   held := pos.qty_bought - pos.qty_sold;
-  if new.side = 'buy' then
-    pos.qty_bought := pos.qty_bought + new.filled_out;
-    pos.cost_basis_sol := round(pos.cost_basis_sol + new.filled_in / 1e9 + fees_sol, 9);
-    pos.status := case when pos.status = 'opening' then 'open' else pos.status end;
-  else
-    perform walltrack.ensure(new.filled_in <= held,
-      format('order %s sold %s but position %s holds %s', new.id, new.filled_in, pos.id, held));
-    cost_sold := case
-      when new.filled_in = held then walltrack.position_open_cost_sol(pos)
-      else round(walltrack.position_open_cost_sol(pos) * new.filled_in / held, 9)
-    end;
-    proceeds := round(new.filled_out / 1e9 - fees_sol, 9);
-    pos.qty_sold := pos.qty_sold + new.filled_in;
-    pos.proceeds_sol := pos.proceeds_sol + proceeds;
-    pos.realized_pnl_sol := pos.realized_pnl_sol + proceeds - cost_sold;
-    if walltrack.position_open_cost_sol(pos) < dust_sol
-      or pos.qty_sold = pos.qty_bought then
-      pos.realized_pnl_sol := pos.realized_pnl_sol
-        - walltrack.position_open_cost_sol(pos);
-      pos.status := 'closed';
-      pos.close_reason := new.reason;
-      pos.closed_at := new.confirmed_at;
-    end if;
+  perform walltrack.ensure(new.filled_in <= held,
+    format('order %s sold %s but position %s holds %s', new.id, new.filled_in, pos.id, held));
+  cost_sold := case
+    when new.filled_in = held then walltrack.position_open_cost_sol(pos)
+    else round(walltrack.position_open_cost_sol(pos) * new.filled_in / held, 9)
+  end;
+  proceeds := round(new.filled_out / 1e9 - fees_sol, 9);
+  pos.qty_sold := pos.qty_sold + new.filled_in;
+  pos.proceeds_sol := pos.proceeds_sol + proceeds;
+  pos.realized_pnl_sol := pos.realized_pnl_sol + proceeds - cost_sold;
+  if walltrack.position_open_cost_sol(pos) < dust_sol or pos.qty_sold = pos.qty_bought then
+    pos.realized_pnl_sol := pos.realized_pnl_sol - walltrack.position_open_cost_sol(pos);
+    pos.status := 'closed';
+    pos.close_reason := new.reason;
+    pos.closed_at := new.confirmed_at;
   end if;
   if pos.last_price_at is null or new.confirmed_at >= pos.last_price_at then
     pos.last_price_sol := new.fill_price_sol;
@@ -143,8 +149,6 @@ begin
   end if;
   update walltrack.positions as p
   set
-    qty_bought = pos.qty_bought,
-    cost_basis_sol = pos.cost_basis_sol,
     qty_sold = pos.qty_sold,
     proceeds_sol = pos.proceeds_sol,
     realized_pnl_sol = pos.realized_pnl_sol,

@@ -321,17 +321,14 @@ comment on function walltrack.decide_sell(walltrack.signals, walltrack.wallets, 
 'that wallet in that token, or says why not.';
 
 create function walltrack.decide_signal(
-  signal walltrack.signals, cfg walltrack.config, book walltrack.book
+  signal walltrack.signals, wallet walltrack.wallets, cfg walltrack.config, book walltrack.book
 )
 returns walltrack.decision
 language plpgsql
 set search_path = ''
 as $$
--- Decides one recorded signal; the caller records the decision.
-declare
-  wallet walltrack.wallets;
+-- Decides one recorded signal of the wallet; the caller records the decision.
 begin
-  select w.* into strict wallet from walltrack.wallets as w where w.id = signal.wallet_id;
   return case
     when signal.tx_error is not null then row(
       'ignored', 'failed_transaction', null, null, 0, 0
@@ -341,7 +338,9 @@ begin
   end;
 end;
 $$;
-comment on function walltrack.decide_signal(walltrack.signals, walltrack.config, walltrack.book) is
+comment on function walltrack.decide_signal(
+  walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book
+) is
 'Decides one signal (copy, mirror, skip or ignore) against the batch''s book.';
 
 create function api.ingest_swaps(transactions jsonb)
@@ -355,7 +354,7 @@ as $$
 -- signal is decided in chain order. Returns the decisions and the live orders to execute.
 declare
   new_ids bigint[];
-  signal walltrack.signals;
+  item record;
   cfg walltrack.config;
   book walltrack.book;
   outcome walltrack.decision;
@@ -429,15 +428,17 @@ begin
 
   select c.* into strict cfg from walltrack.config as c;
   book := walltrack.current_book();
-  for signal in
-    select s.* from walltrack.signals as s
+  for item in
+    select s as signal, w as wallet
+    from walltrack.signals as s
+    inner join walltrack.wallets as w on s.wallet_id = w.id
     where s.id = any(new_ids)
     order by s.block_time, s.slot, s.id
   loop
-    outcome := walltrack.decide_signal(signal, cfg, book);
+    outcome := walltrack.decide_signal(item.signal, item.wallet, cfg, book);
     book.open_positions := book.open_positions + outcome.positions_delta;
     book.exposure_sol := book.exposure_sol + outcome.exposure_delta_sol;
-    decided_ids := decided_ids || signal.id;
+    decided_ids := decided_ids || (item.signal).id;
     outcomes := outcomes || outcome;
   end loop;
 
@@ -479,7 +480,7 @@ comment on function api.ingest_swaps(jsonb) is
 'decides each new one in the same transaction. Returns decisions and live orders to execute.';
 grant execute on function api.ingest_swaps(jsonb) to service_role;
 grant execute on function walltrack.decide_signal(
-  walltrack.signals, walltrack.config, walltrack.book
+  walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book
 ) to service_role;
 grant execute on function walltrack.decide_buy(
   walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book
@@ -490,7 +491,9 @@ grant execute on function walltrack.decide_sell(
 
 -- Rollback:
 -- drop function api.ingest_swaps(jsonb);
--- drop function walltrack.decide_signal(walltrack.signals, walltrack.config, walltrack.book);
+-- drop function walltrack.decide_signal(
+--   walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book
+-- );
 -- drop function walltrack.decide_sell(walltrack.signals, walltrack.wallets, walltrack.config);
 -- drop function walltrack.decide_buy(
 --   walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book
