@@ -4,17 +4,20 @@
 
 create function walltrack.breaker_is_active()
 returns boolean
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  -- ADR-004: the breaker's state is its latest event.
-  select coalesce((
+-- ADR-004: the breaker's state is its latest event. (plpgsql, not sql, here and below:
+-- a function with SET is never inlined, and plpgsql keeps its plans between calls.)
+begin
+  return coalesce((
     select e.event_type = 'activated'
     from walltrack.circuit_breaker_events as e
     order by e.created_at desc, e.id desc
     limit 1
   ), false);
+end;
 $$;
 comment on function walltrack.breaker_is_active() is
 'True while the latest circuit breaker event is an activation.';
@@ -102,21 +105,25 @@ grant execute on function walltrack.leader_holding_before(walltrack.signals) to 
 
 create function walltrack.open_exposure_sol()
 returns numeric
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  -- What is at stake now: the cost still held in open positions plus the SOL committed
-  -- to entries not filled yet.
-  select
+-- What is at stake now: the cost still held in open positions (position_open_cost_sol,
+-- written out so the scan pays no call per position) plus the SOL committed to entries
+-- not filled yet.
+begin
+  return
     coalesce((
-      select sum(walltrack.position_open_cost_sol(p)) from walltrack.positions as p
+      select sum(p.cost_basis_sol - p.proceeds_sol + p.realized_pnl_sol)
+      from walltrack.positions as p
       where p.status in ('open', 'closing')
     ), 0)
     + coalesce((
       select sum(o.amount_in) / 1e9 from walltrack.orders as o
       where o.side = 'buy' and o.status in ('pending', 'submitted')
     ), 0);
+end;
 $$;
 comment on function walltrack.open_exposure_sol() is
 'Total exposure in SOL: open positions at cost plus entry orders still in flight.';
@@ -133,11 +140,12 @@ comment on type walltrack.book is
 
 create function walltrack.current_book()
 returns walltrack.book
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select row(
+begin
+  return row(
     (
       select count(*) from walltrack.positions as p
       where p.status in ('opening', 'open', 'closing')
@@ -145,6 +153,7 @@ as $$
     walltrack.open_exposure_sol(),
     walltrack.breaker_is_active()
   )::walltrack.book;
+end;
 $$;
 comment on function walltrack.current_book() is
 'Open positions, exposure and breaker state now: the starting point of a batch''s decisions.';
