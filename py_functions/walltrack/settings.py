@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from walltrack.errors import NotConfigured
 
@@ -22,7 +22,7 @@ def optional(name: str, default: str) -> str:
 @dataclass(frozen=True)
 class DatabaseSettings:
     supabase_url: str
-    service_role_key: str
+    service_role_key: str = field(repr=False)  # secrets never reach a log line
 
     @classmethod
     def from_env(cls) -> DatabaseSettings:
@@ -32,10 +32,10 @@ class DatabaseSettings:
 @dataclass(frozen=True)
 class HeliusSettings:
     api_base_url: str
-    api_key: str
     webhook_url: str
-    webhook_secret: str
     transaction_types: tuple[str, ...]
+    api_key: str = field(repr=False)  # secrets never reach a log line
+    webhook_secret: str = field(repr=False)
 
     @classmethod
     def from_env(cls) -> HeliusSettings:

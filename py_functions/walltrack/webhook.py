@@ -1,8 +1,9 @@
-"""helius-webhook: authenticate a delivery, normalise it, store it in one RPC call.
+"""helius-webhook: authenticate a delivery, normalise it, store it (one RPC call when the
+token cache answers for every token bought).
 
 Helius retries on 5xx, timeouts and 4xx other than 403, so the status says exactly one
 thing: 200 = stored (duplicates included), 400 = the body is not a JSON array, 401 = wrong
-secret, 5xx = not stored, retry.
+secret, 413 = too large, 5xx = not stored, retry.
 """
 
 from __future__ import annotations
