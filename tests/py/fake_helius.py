@@ -7,9 +7,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.py.http_fake import Reply, Request, serve
 
 
 @dataclass
@@ -27,44 +28,28 @@ class FakeHelius:
     # Statuses to answer with, in order; 200 with a webhookID once they run out.
     statuses: list[int] = field(default_factory=list)
     next_id: int = 1
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def reply(self, request: Request) -> Reply:
+        url = urlparse(request.path)
+        body = json.loads(request.body or b"{}")
+        with self.lock:
+            self.calls.append(Call(request.method, url.path, parse_qs(url.query), body))
+            status = self.statuses.pop(0) if self.statuses else 200
+            if status == 200 and request.method == "POST":
+                answer: dict[str, Any] = {"webhookID": f"wh-{self.next_id}", **body}
+                self.next_id += 1
+            elif status == 200:
+                answer = {"webhookID": url.path.rsplit("/", 1)[-1], **body}
+            else:
+                answer = {"error": "fake failure"}
+        return Reply(status, {}, json.dumps(answer).encode())
 
 
 @contextmanager
 def fake_helius() -> Iterator[FakeHelius]:
     fake = FakeHelius()
-
-    class Handler(BaseHTTPRequestHandler):
-        def answer(self) -> None:
-            url = urlparse(self.path)
-            length = int(self.headers.get("Content-Length", 0))
-            body = json.loads(self.rfile.read(length) or b"{}")
-            fake.calls.append(Call(self.command, url.path, parse_qs(url.query), body))
-            status = fake.statuses.pop(0) if fake.statuses else 200
-            if status == 200 and self.command == "POST":
-                reply: dict[str, Any] = {"webhookID": f"wh-{fake.next_id}", **body}
-                fake.next_id += 1
-            elif status == 200:
-                reply = {"webhookID": url.path.rsplit("/", 1)[-1], **body}
-            else:
-                reply = {"error": "fake failure"}
-            data = json.dumps(reply).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_POST = do_PUT = answer  # noqa: N815
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve(fake.reply, fake.stopping) as base_url:
+        fake.base_url = base_url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()

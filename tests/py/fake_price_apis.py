@@ -8,16 +8,14 @@ fake refuses batches that are too large (400), and Jupiter a wrong key (401).
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from tests.py.fake_token_apis import Fault
+from tests.py.http_fake import Fault, Reply, Request, serve
 
 __all__ = ["Fault", "FakePriceApis", "PriceCall", "fake_price_apis"]
 
@@ -76,55 +74,20 @@ class FakePriceApis:
             return 200, [p for p in self.pairs if {p[t]["address"] for t in tokens} & wanted]
         return 404, {"error": "not found"}
 
-    def reply(self, call: PriceCall) -> tuple[int, dict[str, str], bytes, float]:
-        """Status, headers, body and delay for a recorded call."""
+    def reply(self, request: Request) -> Reply:
+        """Records the call, then answers it (or its fault does)."""
+        url = urlparse(request.path)
+        source = next((s for p, s in PREFIXES.items() if url.path.startswith(p)), "unknown")
+        call = PriceCall(source, request.path, url.path, parse_qs(url.query), request.headers)
         with self.lock:
             self.calls.append(call)
-            fault = self.faults.get(call.source) or Fault()
-            status = fault.statuses.pop(0) if fault.statuses else fault.forever
-        headers = {"Retry-After": fault.retry_after} if status and fault.retry_after else {}
-        if status is not None:
-            return status, headers, b'{"error": "fake failure"}', fault.delay
-        status, body = self.canned(call)
-        data = fault.body if fault.body is not None else json.dumps(body).encode()
-        return status, headers, data, fault.delay
+        fault = self.faults.get(call.source) or Fault()
+        return fault.reply(lambda: self.canned(call), self.lock)
 
 
 @contextmanager
 def fake_price_apis(api_key: str = "") -> Iterator[FakePriceApis]:
     fake = FakePriceApis(api_key=api_key)
-
-    class Handler(BaseHTTPRequestHandler):
-        disable_nagle_algorithm = True  # headers and body go out in two writes
-
-        def do_GET(self) -> None:  # noqa: N802
-            url = urlparse(self.path)
-            source = next((s for p, s in PREFIXES.items() if url.path.startswith(p)), "unknown")
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            call = PriceCall(source, self.path, url.path, parse_qs(url.query), headers)
-            status, extra, data, delay = fake.reply(call)
-            if delay and fake.stopping.wait(delay):
-                return
-            try:
-                self.send_response(status)
-                for name, value in {**extra, "Content-Type": "application/json"}.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up waiting, as it should
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serve(fake.reply, fake.stopping) as base_url:
+        fake.base_url = base_url
         yield fake
-    finally:
-        fake.stopping.set()
-        server.shutdown()
-        server.server_close()

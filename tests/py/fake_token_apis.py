@@ -12,9 +12,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.py.http_fake import Fault, Reply, Request, serve
+
+__all__ = ["Call", "Fault", "FakeTokenApis", "fake_token_apis"]
 
 PREFIXES = {"/rugcheck/v1/": "rugcheck", "/dexscreener/": "dexscreener", "/helius/": "das"}
 
@@ -26,17 +29,6 @@ class Call:
     path: str
     query: dict[str, list[str]]
     body: Any
-
-
-@dataclass
-class Fault:
-    # Statuses answered in order (with an {"error"} body); then `forever` if set, else the
-    # canned answer.
-    statuses: list[int] = field(default_factory=list)
-    forever: int | None = None
-    retry_after: str | None = None
-    delay: float = 0.0
-    body: bytes | None = None  # replaces the canned answer: malformed JSON, an odd shape
 
 
 @dataclass
@@ -83,58 +75,21 @@ class FakeTokenApis:
             reply = {"jsonrpc": "2.0", "error": {"code": -32000, "message": "Asset Not Found"}}
         return 200, {**reply, "id": call.body["id"]}
 
-    def reply(self, call: Call) -> tuple[int, dict[str, str], bytes, float]:
-        """Status, headers, body and delay for a recorded call."""
+    def reply(self, request: Request) -> Reply:
+        """Records the call, then answers it (or its fault does)."""
+        url = urlparse(request.path)
+        source = next((s for p, s in PREFIXES.items() if url.path.startswith(p)), "unknown")
+        body = json.loads(request.body) if request.body else None
+        call = Call(source, request.method, url.path, parse_qs(url.query), body)
         with self.lock:
             self.calls.append(call)
-            fault = self.faults.get(call.path) or self.faults.get(call.source) or Fault()
-            status = fault.statuses.pop(0) if fault.statuses else fault.forever
-        headers = {"Retry-After": fault.retry_after} if status and fault.retry_after else {}
-        if status is not None:
-            return status, headers, b'{"error": "fake failure"}', fault.delay
-        status, body = self.canned(call)
-        data = fault.body if fault.body is not None else json.dumps(body).encode()
-        return status, headers, data, fault.delay
+        fault = self.faults.get(call.path) or self.faults.get(call.source) or Fault()
+        return fault.reply(lambda: self.canned(call), self.lock)
 
 
 @contextmanager
 def fake_token_apis(api_key: str = "") -> Iterator[FakeTokenApis]:
     fake = FakeTokenApis(api_key=api_key)
-
-    class Handler(BaseHTTPRequestHandler):
-        disable_nagle_algorithm = True  # headers and body go out in two writes
-
-        def answer(self) -> None:
-            url = urlparse(self.path)
-            source = next((s for p, s in PREFIXES.items() if url.path.startswith(p)), "unknown")
-            length = int(self.headers.get("Content-Length", 0))
-            body = json.loads(self.rfile.read(length)) if length else None
-            call = Call(source, self.command, url.path, parse_qs(url.query), body)
-            status, headers, data, delay = fake.reply(call)
-            if delay and fake.stopping.wait(delay):
-                return
-            try:
-                self.send_response(status)
-                for name, value in {**headers, "Content-Type": "application/json"}.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up waiting, as it should
-
-        do_GET = do_POST = answer  # noqa: N815
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serve(fake.reply, fake.stopping) as base_url:
+        fake.base_url = base_url
         yield fake
-    finally:
-        fake.stopping.set()
-        server.shutdown()
-        server.server_close()

@@ -100,8 +100,8 @@ def test_jupiter_quote_is_the_wallet_sol_outflow_not_the_wsol_top_up() -> None:
 
 
 def test_rent_of_a_token_account_paid_by_a_relayer_is_not_the_wallet_refund() -> None:
-    tx = fixture_tx("relayer_paid.json")
-    [swap] = swaps_of(parse_one(tx), EXPECTED["relayer_paid.json"]["wallet"])
+    tx = fixture_tx("relayer_pays_fee.json")
+    [swap] = swaps_of(parse_one(tx), EXPECTED["relayer_pays_fee.json"]["wallet"])
     assert swap["quote_amount"] == "300000000"  # the relayer funded the new account's rent
 
 
@@ -125,8 +125,8 @@ def test_pool_side_gets_the_mirror_image() -> None:
 
 
 def test_relayer_paid_fee_is_not_in_the_wallet_quote() -> None:
-    tx = fixture_tx("relayer_paid.json")
-    wallet = EXPECTED["relayer_paid.json"]["wallet"]
+    tx = fixture_tx("relayer_pays_fee.json")
+    wallet = EXPECTED["relayer_pays_fee.json"]["wallet"]
     assert tx["feePayer"] != wallet
     payload = parse_one(tx)
     [swap] = swaps_of(payload, wallet)
