@@ -1,9 +1,11 @@
 """The local stack's scheduler: calls the scheduled functions through the gateway, as Cloud
-Scheduler (or pg_cron + pg_net) does in production. Started by `scripts/stack.sh up`."""
+Scheduler (or pg_cron + pg_net) does in production, with `Bearer $FUNCTIONS_SECRET`.
+Started by `scripts/stack.sh up`."""
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import time
@@ -33,7 +35,9 @@ def run(gateway: str, schedules: dict[str, float]) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     due = dict.fromkeys(schedules, time.monotonic())
-    with httpx.Client(timeout=30) as client:
+    secret = os.environ.get("FUNCTIONS_SECRET", "")
+    headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+    with httpx.Client(timeout=30, headers=headers) as client:
         while running:
             for name, every in schedules.items():
                 if time.monotonic() >= due[name]:

@@ -221,8 +221,12 @@ write_env() {
   for source in RUGCHECK_BASE_URL DEXSCREENER_BASE_URL HELIUS_RPC_URL JUPITER_PRICE_URL; do
     grep -q "^$source=" "$tmp" || echo "$source=http://127.0.0.1:9" >>"$tmp"
   done
-  grep -q '^HELIUS_WEBHOOK_SECRET=' "$tmp" ||
-    echo "HELIUS_WEBHOOK_SECRET=local-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$tmp"
+  # Secrets callers show: Helius's (echoed in Authorization) and the scheduler's and operators'
+  # (Bearer). Generated for the local stack unless the operator already set real ones.
+  for secret in HELIUS_WEBHOOK_SECRET FUNCTIONS_SECRET; do
+    grep -q "^$secret=" "$tmp" ||
+      echo "$secret=local-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$tmp"
+  done
   cmp -s "$tmp" "$ENV_FILE" || cat "$tmp" >"$ENV_FILE"  # cat keeps the file's mode and owner
   rm -f "$tmp"
 }
@@ -412,8 +416,8 @@ start_scheduler() {
   [ "${STACK_SCHEDULER:-1}" = 1 ] || return 0
   alive "$RUN/scheduler.pid" "$SCHEDULER_PATTERN" && return 0
   say "starting the scheduler (py_functions/schedules.tsv)"
-  spawn "$RUN/scheduler.pid" "$LOGS/scheduler.log" .venv/bin/python "$SCHEDULER_PATTERN" \
-    "http://127.0.0.1:$GATEWAY_PORT" py_functions/schedules.tsv
+  (load_env && spawn "$RUN/scheduler.pid" "$LOGS/scheduler.log" .venv/bin/python \
+    "$SCHEDULER_PATTERN" "http://127.0.0.1:$GATEWAY_PORT" py_functions/schedules.tsv)
 }
 
 up() {

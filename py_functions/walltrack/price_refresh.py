@@ -8,12 +8,13 @@ from typing import Any
 
 import flask
 
-from walltrack import database, prices
+from walltrack import auth, database, prices
 
 BATCH = 49  # Jupiter takes 50 ids per call; SOL itself rides along in every call
 
 
-def handle_refresh(_request: flask.Request) -> tuple[dict[str, Any], int]:
+def handle_refresh(request: flask.Request) -> tuple[dict[str, Any], int]:
+    auth.require_operator(request)
     mints: list[str] = database.rpc("live_position_mints", {}) or []
     settings = prices.PriceSettings.from_env()
     summary: dict[str, Any] = {"tokens": len(mints), "priced": 0, "missing": [], "orders": []}

@@ -46,8 +46,3 @@ class HeliusSettings:
             webhook_secret=required("HELIUS_WEBHOOK_SECRET"),
             transaction_types=tuple(optional("HELIUS_TRANSACTION_TYPES", "SWAP").split(",")),
         )
-
-
-def webhook_secret() -> str:
-    """The value Helius sends back verbatim in the Authorization header."""
-    return required("HELIUS_WEBHOOK_SECRET")

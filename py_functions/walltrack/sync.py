@@ -9,7 +9,7 @@ from typing import Any
 
 import flask
 
-from walltrack import database, helius_api
+from walltrack import auth, database, helius_api
 from walltrack.settings import HeliusSettings
 
 logger = logging.getLogger("walltrack.sync")
@@ -26,7 +26,8 @@ def push(settings: HeliusSettings, plan: dict[str, Any]) -> str:
     return helius_api.create_webhook(settings, addresses)
 
 
-def handle_sync(_request: flask.Request) -> tuple[dict[str, Any], int]:
+def handle_sync(request: flask.Request) -> tuple[dict[str, Any], int]:
+    auth.require_operator(request)
     settings = HeliusSettings.from_env()
     plan = database.rpc_object("helius_sync_plan", {"webhook_url": settings.webhook_url})
     if plan["action"] in ("none", "wait"):

@@ -10,7 +10,7 @@ from typing import Any
 
 import flask
 
-from walltrack import database, token_sources
+from walltrack import auth, database, token_sources
 from walltrack.errors import BadRequest
 
 MAX_MINTS = 100
@@ -47,6 +47,7 @@ def refresh(wanted: dict[str, list[str]]) -> dict[str, Any]:
 
 
 def handle_lookup(request: flask.Request) -> tuple[dict[str, Any], int]:
+    auth.require_operator(request)
     mints = requested_mints(request)
     wanted = database.rpc_object("tokens_to_refresh", {"mints": mints})
     return {"refreshed": refresh(wanted)}, 200

@@ -8,23 +8,15 @@ secret, 413 = too large, 5xx = not stored, retry.
 
 from __future__ import annotations
 
-import hmac
 import logging
 from typing import Any
 
 import flask
 
-from walltrack import database, helius, settings, token_lookup
-from walltrack.errors import BadRequest, PayloadTooLarge, Unauthorized
+from walltrack import auth, database, helius, token_lookup
+from walltrack.errors import BadRequest, PayloadTooLarge
 
 logger = logging.getLogger("walltrack.webhook")
-
-
-def authenticate(request: flask.Request) -> None:
-    """Helius echoes the webhook's authHeader verbatim; compare in constant time."""
-    presented = request.headers.get("Authorization", "").encode()
-    if not hmac.compare_digest(presented, settings.webhook_secret().encode()):
-        raise Unauthorized("missing or wrong Authorization header")
 
 
 def parse(request: flask.Request) -> helius.Delivery:
@@ -49,7 +41,7 @@ def ingest(transactions: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def handle_delivery(request: flask.Request) -> tuple[dict[str, Any], int]:
-    authenticate(request)
+    auth.require_helius(request)
     delivery = parse(request)
     for rejected in delivery.rejected:
         logger.warning(

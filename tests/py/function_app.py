@@ -13,3 +13,8 @@ def function_app(target: str) -> flask.Flask:
     source = str(REPO_ROOT / "py_functions" / "main.py")
     app: flask.Flask = functions_framework.create_app(target, source)  # type: ignore[no-untyped-call]
     return app
+
+
+OPERATOR_SECRET = "operator-test-secret"
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_SECRET}"}
+"""Headers of an operator's (or the scheduler's) call; tests set FUNCTIONS_SECRET to match."""

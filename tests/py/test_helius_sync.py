@@ -11,7 +11,7 @@ import pytest
 
 from scripts.stack_env import StackEnv
 from tests.py.fake_helius import FakeHelius, fake_helius
-from tests.py.function_app import function_app
+from tests.py.function_app import OPERATOR, OPERATOR_SECRET, function_app
 from tests.py.helius_factory import base58
 
 Db = psycopg.Connection[tuple[Any, ...]]
@@ -34,14 +34,15 @@ def helius(monkeypatch: pytest.MonkeyPatch, stack: StackEnv, db: Db) -> Iterator
             "HELIUS_API_KEY": API_KEY,
             "HELIUS_WEBHOOK_URL": HOOK_URL,
             "HELIUS_WEBHOOK_SECRET": HOOK_SECRET,
+            "FUNCTIONS_SECRET": OPERATOR_SECRET,
         }.items():
             monkeypatch.setenv(name, value)
         yield fake
 
 
-def run_sync() -> tuple[int, dict[str, Any]]:
+def run_sync(headers: dict[str, str] = OPERATOR) -> tuple[int, dict[str, Any]]:
     app = function_app("helius_sync")
-    response = app.test_client().post("/")
+    response = app.test_client().post("/", headers=headers)
     return response.status_code, response.get_json()
 
 
@@ -152,4 +153,14 @@ def test_missing_configuration_is_a_clear_error(
 ) -> None:
     monkeypatch.delenv("HELIUS_API_KEY")
     assert run_sync() == (500, {"error": "function not configured"})
+    assert helius.calls == []
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": OPERATOR_SECRET}]
+)
+def test_a_caller_without_the_operator_secret_is_refused(
+    helius: FakeHelius, headers: dict[str, str]
+) -> None:
+    assert run_sync(headers) == (401, {"error": "unauthorized"})
     assert helius.calls == []

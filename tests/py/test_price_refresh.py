@@ -12,7 +12,7 @@ import pytest
 
 from scripts.stack_env import StackEnv
 from tests.py.fake_price_apis import FakePriceApis, fake_price_apis
-from tests.py.function_app import function_app
+from tests.py.function_app import OPERATOR, OPERATOR_SECRET, function_app
 from tests.py.helius_factory import new_mint, swap_transaction
 
 Db = psycopg.Connection[tuple[Any, ...]]
@@ -31,6 +31,7 @@ def apis(monkeypatch: pytest.MonkeyPatch, stack: StackEnv, db: Db) -> Iterator[F
             **fake.env(),
             "SUPABASE_URL": stack.supabase_url,
             "SUPABASE_SERVICE_ROLE_KEY": stack.service_role_key,
+            "FUNCTIONS_SECRET": OPERATOR_SECRET,
         }.items():
             monkeypatch.setenv(name, value)
         yield fake
@@ -76,7 +77,7 @@ def test_refresh_prices_live_positions_and_fires_their_exits(apis: FakePriceApis
         crashed: {"usdPrice": 0.03},  # 0.0002 SOL: -60%, the stop loss fires
         steady: {"usdPrice": 0.078},  # 0.00052 SOL: +3.5% over the entry
     }
-    response = function_app("price_refresh").test_client().post("/")
+    response = function_app("price_refresh").test_client().post("/", headers=OPERATOR)
     assert response.status_code == 200, response.get_data(as_text=True)
     body = response.get_json()
     assert {crashed, steady} <= set(
@@ -107,7 +108,7 @@ def test_a_token_no_source_prices_keeps_its_last_price_and_is_flagged(
     mint = new_mint()
     open_position(db, mint)
     apis.jupiter = {SOL: {"usdPrice": 150}}
-    response = function_app("price_refresh").test_client().post("/")
+    response = function_app("price_refresh").test_client().post("/", headers=OPERATOR)
     assert response.status_code == 200
     assert mint in response.get_json()["missing"]
     row = db.execute(
@@ -116,3 +117,9 @@ def test_a_token_no_source_prices_keeps_its_last_price_and_is_flagged(
         (mint,),
     ).fetchone()
     assert row == (True, "open")
+
+
+def test_refresh_refuses_a_caller_without_the_operator_secret(apis: FakePriceApis) -> None:
+    response = function_app("price_refresh").test_client().post("/")
+    assert response.status_code == 401
+    assert apis.calls == []

@@ -3,6 +3,7 @@ SIGTERM."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -17,10 +18,12 @@ from scripts.stack_env import REPO_ROOT
 
 def test_scheduler_calls_every_function_on_its_schedule(tmp_path: Path) -> None:
     paths: list[str] = []
+    authorizations: set[str | None] = set()
 
     class Gateway(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
             paths.append(self.path)
+            authorizations.add(self.headers.get("Authorization"))
             self.send_response(200)
             self.send_header("Content-Length", "2")
             self.end_headers()
@@ -41,6 +44,7 @@ def test_scheduler_calls_every_function_on_its_schedule(tmp_path: Path) -> None:
             str(schedules),
         ],
         cwd=REPO_ROOT,
+        env={**os.environ, "FUNCTIONS_SECRET": "scheduler-secret"},
     )
     try:
         for _ in range(100):
@@ -53,3 +57,4 @@ def test_scheduler_calls_every_function_on_its_schedule(tmp_path: Path) -> None:
         server.shutdown()
     assert paths.count("/functions/v1/fast-one") >= 3
     assert paths.count("/functions/v1/slow-one") == 1
+    assert authorizations == {"Bearer scheduler-secret"}

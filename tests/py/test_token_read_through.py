@@ -14,7 +14,7 @@ import pytest
 
 from scripts.stack_env import StackEnv
 from tests.py.fake_token_apis import FakeTokenApis, Fault, fake_token_apis
-from tests.py.function_app import function_app
+from tests.py.function_app import OPERATOR, OPERATOR_SECRET, function_app
 from tests.py.helius_factory import new_mint, swap_transaction
 
 Db = psycopg.Connection[tuple[Any, ...]]
@@ -42,6 +42,7 @@ def apis(monkeypatch: pytest.MonkeyPatch, stack: StackEnv) -> Iterator[FakeToken
             "SUPABASE_URL": stack.supabase_url,
             "SUPABASE_SERVICE_ROLE_KEY": stack.service_role_key,
             "HELIUS_WEBHOOK_SECRET": SECRET,
+            "FUNCTIONS_SECRET": OPERATOR_SECRET,
         }.items():
             monkeypatch.setenv(name, value)
         yield fake
@@ -135,8 +136,8 @@ def test_all_sources_down_fail_closed_and_lose_nothing(
     )
 
 
-def lookup(body: bytes) -> tuple[int, dict[str, Any]]:
-    response = function_app("token_lookup").test_client().post("/", data=body)
+def lookup(body: bytes, headers: dict[str, str] = OPERATOR) -> tuple[int, dict[str, Any]]:
+    response = function_app("token_lookup").test_client().post("/", data=body, headers=headers)
     return response.status_code, response.get_json()
 
 
@@ -171,3 +172,11 @@ def test_scheduled_lookup_refreshes_only_due_facts_of_tokens_in_play(
     status, body = lookup(b"")
     assert status == 200 and HEALTHY in body["refreshed"]
     assert [call.source for call in apis.calls] == ["dexscreener"]
+
+
+def test_lookup_refuses_a_caller_without_the_operator_secret(apis: FakeTokenApis) -> None:
+    assert lookup(json.dumps({"mints": [HEALTHY]}).encode(), {}) == (
+        401,
+        {"error": "unauthorized"},
+    )
+    assert apis.calls == []
