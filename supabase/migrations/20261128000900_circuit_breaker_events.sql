@@ -21,7 +21,9 @@ create table walltrack.circuit_breaker_events (
   metrics jsonb not null default '{}',
   actor text not null default 'system',
   note text not null default '',
-  created_at timestamptz not null default now(),
+  -- The wall clock, not the transaction's start: events and closes of one transaction
+  -- stay in the order they happened.
+  created_at timestamptz not null default clock_timestamp(),
 
   constraint circuit_breaker_events_metrics_object check (walltrack.ensure(
     jsonb_typeof(metrics) = 'object', 'circuit_breaker_events.metrics must be a JSON object'

@@ -244,8 +244,9 @@ begin
       else floor(amount_in / 10::numeric ^ token_decimals * price * 1e9)
     end;
     placed.network_fee_lamports := cfg.sim_fee_lamports;
-    placed.submitted_at := now();
-    placed.confirmed_at := now();
+    -- The wall clock: fills of one transaction keep their order (closes, breaker).
+    placed.submitted_at := clock_timestamp();
+    placed.confirmed_at := clock_timestamp();
   end if;
   insert into walltrack.orders (
     position_id, signal_id, side, reason, take_profit_level, mode, input_mint, output_mint,

@@ -447,6 +447,10 @@ begin
     outcome := walltrack.decide_signal(item.signal, item.wallet, cfg, book);
     book.open_positions := book.open_positions + outcome.positions_delta;
     book.exposure_sol := book.exposure_sol + outcome.exposure_delta_sol;
+    if outcome.positions_delta < 0 then
+      -- A close may have tripped the breaker: the next buys of the batch must see it.
+      book.breaker_active := walltrack.breaker_is_active();
+    end if;
     decided_ids := decided_ids || (item.signal).id;
     outcomes := outcomes || outcome;
   end loop;
