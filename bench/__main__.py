@@ -8,12 +8,6 @@ from bench import ingest, ticks, webhook
 from bench.stack import BENCH_ENV, bench_stack, env_file_values, function_port
 from scripts.stack_env import REPO_ROOT
 
-BREAKER_OFF = (
-    "update walltrack.config set breaker_max_daily_loss_sol = 1000000,"
-    " breaker_max_drawdown_pct = 100, breaker_max_consecutive_losses = 1000000,"
-    " breaker_min_win_rate_pct = 0, breaker_capital_sol = 1000000"
-)
-
 
 def row(what: str, figure: str, baseline: str, ratio: str, target: str) -> None:
     print(f"| {what} | {figure} | {baseline} | {ratio} | {target} |")
@@ -27,9 +21,9 @@ def main() -> None:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        # Benchmarks measure the copy path: the breaker must not trip on their losses.
         subprocess.run(
-            ["psql", stack.database_url, "-q", "-c", BREAKER_OFF],
+            ["psql", stack.database_url, "-q", "-f", "tests/sql/breaker_off.sql"],
+            cwd=REPO_ROOT,
             check=True,
             stdout=subprocess.DEVNULL,
         )

@@ -17,6 +17,7 @@ psql -q -v ON_ERROR_STOP=1 -f tests/sql/setup.sql
 pg_prove --failures tests/sql/*.test.sql
 
 echo "== pytest (tests/py)"
+psql -q -v ON_ERROR_STOP=1 -f tests/sql/breaker_off.sql
 .venv/bin/pytest -q tests/py
 
 scripts/lint.sh

@@ -47,6 +47,9 @@ _U64_LIMIT = 2**64
 Side = Literal["buy", "sell"]
 
 
+MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z
+
+
 class NotAnArray(ValueError):
     """The body is not valid JSON, or not a JSON array."""
 
@@ -116,8 +119,10 @@ class AccountData(_Model):
 
 class EnhancedTransaction(_Model):
     signature: Signature
-    slot: Annotated[StrictInt, Field(ge=0)] | None = None
-    timestamp: Annotated[StrictInt, Field(ge=0)] | None = None
+    # Bounded as the database stores them (bigint, timestamptz): a wild value must reject
+    # this transaction, not fail the whole batch in SQL.
+    slot: Annotated[StrictInt, Field(ge=0, le=2**63 - 1)] | None = None
+    timestamp: Annotated[StrictInt, Field(ge=0, le=MAX_TIMESTAMP)] | None = None
     source: str | None = None
     tx_type: str | None = Field(default=None, alias="type")
     fee: Annotated[AtomicAmount, Field(ge=0)] = 0

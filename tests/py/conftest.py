@@ -11,18 +11,9 @@ from supabase import Client, ClientOptions, create_client
 from scripts.stack_env import StackEnv, load_stack_env
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def stack() -> StackEnv:
-    """The running stack, with the circuit breaker out of the way: these tests lose money on
-    purpose (stop losses, random price paths) and would trip it; pgTAP tests the breaker."""
-    env = load_stack_env()
-    with psycopg.connect(env.database_url, autocommit=True) as connection:
-        connection.execute(
-            "update walltrack.config set breaker_max_daily_loss_sol = 1000000,"
-            " breaker_max_drawdown_pct = 100, breaker_max_consecutive_losses = 1000000,"
-            " breaker_min_win_rate_pct = 0, breaker_capital_sol = 1000000"
-        )
-    return env
+    return load_stack_env()
 
 
 def api_client(stack: StackEnv, key: str) -> Client:

@@ -602,3 +602,11 @@ def test_failed_transactions_never_yield_swaps(
     assert payload["swaps"] == []
     assert isinstance(payload["tx_error"], str)
     assert len(payload["tx_error"]) <= helius.MAX_ERROR_TEXT
+
+
+@pytest.mark.parametrize("field, value", [("timestamp", 9_224_318_016_000), ("slot", 2**63)])
+def test_values_the_database_cannot_store_reject_the_transaction(field: str, value: int) -> None:
+    tx = fixture_tx("jupiter_buy.json") | {field: value}
+    delivery = helius.parse_delivery(json.dumps([tx]).encode())
+    assert delivery.transactions == []
+    assert delivery.rejected[0].error.startswith(field)

@@ -1,0 +1,10 @@
+-- For the pytest suite and the benchmarks: they lose money on purpose (stop losses, random
+-- price paths, copy benchmarks) and must not trip the circuit breaker, which the pgTAP suite
+-- tests on its own.
+update walltrack.config
+set
+  breaker_max_daily_loss_sol = 1000000,
+  breaker_max_drawdown_pct = 100,
+  breaker_max_consecutive_losses = 1000000,
+  breaker_min_win_rate_pct = 0,
+  breaker_capital_sol = 1000000;
