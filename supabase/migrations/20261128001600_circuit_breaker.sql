@@ -11,61 +11,139 @@ add constraint config_breaker_capital_positive check (walltrack.ensure(
 comment on column walltrack.config.breaker_capital_sol is
 'Bankroll the equity curve starts from: drawdown % = (peak equity - equity) / peak equity.';
 
+alter table walltrack.positions
+add column equity_after_sol numeric,
+add column equity_peak_after_sol numeric,
+add column losing_streak_after integer;
+comment on column walltrack.positions.equity_after_sol is
+'Realized equity right after this close (breaker capital + realized PnL of the closes since '
+'the last breaker reset): the equity curve, one point per close.';
+comment on column walltrack.positions.equity_peak_after_sol is
+'Highest realized equity up to this close since the last breaker reset.';
+comment on column walltrack.positions.losing_streak_after is
+'Losing closes in a row ending with this one (0 when it won).';
+
+create function walltrack.last_breaker_reset()
+returns timestamptz
+language plpgsql
+stable
+set search_path = ''
+as $$
+-- A reset starts a new equity curve: losses before it do not trip the breaker again.
+begin
+  return (
+    select max(e.created_at) from walltrack.circuit_breaker_events as e
+    where e.event_type = 'deactivated'
+  );
+end;
+$$;
+comment on function walltrack.last_breaker_reset() is
+'When the circuit breaker was last reset (the start of the current equity curve).';
+grant execute on function walltrack.last_breaker_reset() to service_role;
+
+create function walltrack.trigger_position_stamp_equity()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+-- Each close extends the equity curve by one point, so the breaker reads the curve's end
+-- instead of replaying every close: O(1) per check at any number of closes.
+declare
+  since timestamptz := walltrack.last_breaker_reset();
+  previous walltrack.positions;
+begin
+  -- Two closes at once must chain, not both extend the same point.
+  perform pg_advisory_xact_lock(hashtext('walltrack.equity_curve'));
+  select p.* into previous from walltrack.positions as p
+  where p.status = 'closed' and p.equity_after_sol is not null
+    and (since is null or p.closed_at > since)
+  order by p.closed_at desc, p.id desc
+  limit 1;
+  new.equity_after_sol := coalesce(
+    previous.equity_after_sol, (select c.breaker_capital_sol from walltrack.config as c)
+  ) + new.realized_pnl_sol;
+  new.equity_peak_after_sol := greatest(
+    coalesce(previous.equity_peak_after_sol, new.equity_after_sol - new.realized_pnl_sol),
+    new.equity_after_sol
+  );
+  new.losing_streak_after := case
+    when new.realized_pnl_sol < 0 then coalesce(previous.losing_streak_after, 0) + 1 else 0
+  end;
+  return new;
+end;
+$$;
+comment on function walltrack.trigger_position_stamp_equity() is
+'Stamps a closing position with the equity curve point it makes (equity, peak, streak).';
+
+create trigger positions_before_close_stamp_equity
+before update of status on walltrack.positions
+for each row
+when (new.status = 'closed' and old.status is distinct from 'closed')
+execute function walltrack.trigger_position_stamp_equity();
+
+create function walltrack.trigger_position_keep_equity()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+-- The equity curve is written by closes only; an edit would fool the breaker.
+begin
+  perform walltrack.ensure(pg_trigger_depth() > 1,
+    'the equity curve columns are written by closes: they cannot be edited directly');
+  return new;
+end;
+$$;
+comment on function walltrack.trigger_position_keep_equity() is
+'Refuses direct edits of a position''s equity curve columns.';
+
+create trigger positions_before_update_keep_equity
+before update of equity_after_sol, equity_peak_after_sol, losing_streak_after
+on walltrack.positions
+for each row execute function walltrack.trigger_position_keep_equity();
+
 create function walltrack.breaker_metrics()
 returns jsonb
 language plpgsql
 stable
 set search_path = ''
 as $$
--- The realized equity curve since the last reset (a reset starts a new curve: old losses do
--- not trip the breaker again): capital plus cumulative realized PnL of the closes in order.
+-- The realized equity curve since the last reset, read from its last point (see
+-- trigger_position_stamp_equity), the closes of the last 24 h and the last N closes.
 declare
   cfg walltrack.config;
-  since timestamptz;
-  metrics jsonb;
+  since timestamptz := walltrack.last_breaker_reset();
+  last_close walltrack.positions;
+  equity numeric;
+  peak numeric;
 begin
   select c.* into strict cfg from walltrack.config as c;
-  select max(e.created_at) into since
-  from walltrack.circuit_breaker_events as e where e.event_type = 'deactivated';
-  with closes as (
-    select
-      p.realized_pnl_sol as pnl,
-      p.closed_at,
-      row_number() over (order by p.closed_at desc, p.id desc) as recency,
-      cfg.breaker_capital_sol
-      + sum(p.realized_pnl_sol) over (order by p.closed_at, p.id) as equity
-    from walltrack.positions as p
-    where p.status = 'closed' and (since is null or p.closed_at > since)
-  ),
-
-  curve as (
-    select
-      c.*,
-      greatest(cfg.breaker_capital_sol, max(c.equity) over (order by c.recency desc)) as peak
-    from closes as c
-  )
-
-  select jsonb_build_object(
-    'closes', count(*),
-    'equity_sol', coalesce(min(c.equity) filter (where c.recency = 1), cfg.breaker_capital_sol),
-    'peak_equity_sol', coalesce(max(c.peak), cfg.breaker_capital_sol),
-    'realized_loss_24h_sol', greatest(
-      0, -coalesce(sum(c.pnl) filter (where c.closed_at > now() - interval '24 hours'), 0)
-    ),
-    'consecutive_losses', coalesce(
-      min(c.recency) filter (where c.pnl >= 0) - 1, count(*)
-    ),
-    'win_rate_pct', case
-      when count(*) >= cfg.breaker_win_rate_window then round(100.0 * count(*) filter (
-        where c.pnl > 0 and c.recency <= cfg.breaker_win_rate_window
-      ) / cfg.breaker_win_rate_window, 2)
-    end
-  ) into metrics
-  from curve as c;
-  return metrics || jsonb_build_object(
-    'drawdown_pct', round(
-      100 * ((metrics ->> 'peak_equity_sol')::numeric - (metrics ->> 'equity_sol')::numeric)
-      / (metrics ->> 'peak_equity_sol')::numeric, 4
+  select p.* into last_close from walltrack.positions as p
+  where p.status = 'closed' and p.equity_after_sol is not null
+    and (since is null or p.closed_at > since)
+  order by p.closed_at desc, p.id desc
+  limit 1;
+  equity := coalesce(last_close.equity_after_sol, cfg.breaker_capital_sol);
+  peak := coalesce(last_close.equity_peak_after_sol, cfg.breaker_capital_sol);
+  return jsonb_build_object(
+    'equity_sol', equity,
+    'peak_equity_sol', peak,
+    'drawdown_pct', round(100 * (peak - equity) / peak, 4),
+    'consecutive_losses', coalesce(last_close.losing_streak_after, 0),
+    'realized_loss_24h_sol', greatest(0, -coalesce((
+      select sum(p.realized_pnl_sol) from walltrack.positions as p
+      where p.status = 'closed' and p.closed_at > greatest(now() - interval '24 hours', since)
+    ), 0)),
+    'win_rate_pct', (
+      select case
+        when count(*) = cfg.breaker_win_rate_window
+          then round(100.0 * count(*) filter (where r.pnl > 0) / count(*), 2)
+      end
+      from (
+        select p.realized_pnl_sol as pnl from walltrack.positions as p
+        where p.status = 'closed' and (since is null or p.closed_at > since)
+        order by p.closed_at desc, p.id desc
+        limit cfg.breaker_win_rate_window
+      ) as r
     )
   );
 end;
@@ -244,5 +322,12 @@ execute function walltrack.trigger_refuse_buys_while_breaker_active();
 -- drop function api.check_circuit_breaker();
 -- drop function api.breaker_state();
 -- drop function walltrack.breaker_metrics();
+-- drop trigger positions_before_update_keep_equity on walltrack.positions;
+-- drop function walltrack.trigger_position_keep_equity();
+-- drop trigger positions_before_close_stamp_equity on walltrack.positions;
+-- drop function walltrack.trigger_position_stamp_equity();
+-- drop function walltrack.last_breaker_reset();
+-- alter table walltrack.positions drop column losing_streak_after,
+--   drop column equity_peak_after_sol, drop column equity_after_sol;
 -- alter table walltrack.config drop constraint config_breaker_capital_positive,
 --   drop column breaker_capital_sol;

@@ -2,7 +2,7 @@
 -- 1,000 tokens for 1 SOL and sells them all, with no simulated slippage or fee, so its
 -- realized PnL is exactly what the leader's sale says.
 begin;
-select plan(22);
+select plan(23);
 
 update walltrack.config set sim_slippage_bps = 0, sim_fee_lamports = 0,
   breaker_capital_sol = 10, breaker_max_daily_loss_sol = 1.2, breaker_max_drawdown_pct = 20,
@@ -129,6 +129,12 @@ select pg_temp.trade('D3', -0.1);
 select is(pg_temp.state(), 'inactive', 'fewer closes than the window: the win rate is not judged');
 select pg_temp.trade('D4', -0.1);
 select is(pg_temp.state(), 'active:win_rate:25.0000', 'a 25% win rate over 4 closes trips it');
+
+select throws_ok(
+  $$ update walltrack.positions set equity_after_sol = 100 where equity_after_sol is not null $$,
+  '23514', 'the equity curve columns are written by closes: they cannot be edited directly',
+  'nobody edits the equity curve by hand'
+);
 
 select * from finish();
 rollback;
