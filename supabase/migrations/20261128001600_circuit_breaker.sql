@@ -23,6 +23,10 @@ comment on column walltrack.positions.equity_peak_after_sol is
 comment on column walltrack.positions.losing_streak_after is
 'Losing closes in a row ending with this one (0 when it won).';
 
+-- The end of the curve, and the last N closes, in one index probe.
+create index positions_closes_latest_idx on walltrack.positions (closed_at desc, id desc)
+where status = 'closed';
+
 create function walltrack.last_breaker_reset()
 returns timestamptz
 language plpgsql
@@ -49,14 +53,15 @@ as $$
 -- Each close extends the equity curve by one point, so the breaker reads the curve's end
 -- instead of replaying every close: O(1) per check at any number of closes.
 declare
-  since timestamptz := walltrack.last_breaker_reset();
+  -- -infinity without a reset: a plain range the closed_at index can serve.
+  since timestamptz := coalesce(walltrack.last_breaker_reset(), '-infinity');
   previous walltrack.positions;
 begin
   -- Two closes at once must chain, not both extend the same point.
   perform pg_advisory_xact_lock(hashtext('walltrack.equity_curve'));
   select p.* into previous from walltrack.positions as p
   where p.status = 'closed' and p.equity_after_sol is not null
-    and (since is null or p.closed_at > since)
+    and p.closed_at > since
   order by p.closed_at desc, p.id desc
   limit 1;
   new.equity_after_sol := coalesce(
@@ -111,7 +116,8 @@ as $$
 -- trigger_position_stamp_equity), the closes of the last 24 h and the last N closes.
 declare
   cfg walltrack.config;
-  since timestamptz := walltrack.last_breaker_reset();
+  -- -infinity without a reset: a plain range the closed_at index can serve.
+  since timestamptz := coalesce(walltrack.last_breaker_reset(), '-infinity');
   last_close walltrack.positions;
   equity numeric;
   peak numeric;
@@ -119,7 +125,7 @@ begin
   select c.* into strict cfg from walltrack.config as c;
   select p.* into last_close from walltrack.positions as p
   where p.status = 'closed' and p.equity_after_sol is not null
-    and (since is null or p.closed_at > since)
+    and p.closed_at > since
   order by p.closed_at desc, p.id desc
   limit 1;
   equity := coalesce(last_close.equity_after_sol, cfg.breaker_capital_sol);
@@ -129,10 +135,17 @@ begin
     'peak_equity_sol', peak,
     'drawdown_pct', round(100 * (peak - equity) / peak, 4),
     'consecutive_losses', coalesce(last_close.losing_streak_after, 0),
-    'realized_loss_24h_sol', greatest(0, -coalesce((
-      select sum(p.realized_pnl_sol) from walltrack.positions as p
-      where p.status = 'closed' and p.closed_at > greatest(now() - interval '24 hours', since)
-    ), 0)),
+    -- Net realized over 24 h = the curve's end minus its point just before the window
+    -- (or its start): two index lookups, however many closes the day had.
+    'realized_loss_24h_sol', greatest(0, coalesce((
+      select p.equity_after_sol from walltrack.positions as p
+      where
+        p.status = 'closed' and p.equity_after_sol is not null
+        and p.closed_at > since
+        and p.closed_at <= now() - interval '24 hours'
+      order by p.closed_at desc, p.id desc
+      limit 1
+    ), cfg.breaker_capital_sol) - equity),
     'win_rate_pct', (
       select case
         when count(*) = cfg.breaker_win_rate_window
@@ -140,7 +153,7 @@ begin
       end
       from (
         select p.realized_pnl_sol as pnl from walltrack.positions as p
-        where p.status = 'closed' and (since is null or p.closed_at > since)
+        where p.status = 'closed' and p.closed_at > since
         order by p.closed_at desc, p.id desc
         limit cfg.breaker_win_rate_window
       ) as r
@@ -327,6 +340,7 @@ execute function walltrack.trigger_refuse_buys_while_breaker_active();
 -- drop trigger positions_before_close_stamp_equity on walltrack.positions;
 -- drop function walltrack.trigger_position_stamp_equity();
 -- drop function walltrack.last_breaker_reset();
+-- drop index walltrack.positions_closes_latest_idx;
 -- alter table walltrack.positions drop column losing_streak_after,
 --   drop column equity_peak_after_sol, drop column equity_after_sol;
 -- alter table walltrack.config drop constraint config_breaker_capital_positive,
