@@ -2,21 +2,35 @@
 -- one in the same transaction: copy a buy (size it, open the position and its entry
 -- order, fill it at once in simulation), mirror a sell, or say why not.
 
-create function walltrack.breaker_is_active()
-returns boolean
+create function walltrack.latest_breaker_event()
+returns walltrack.circuit_breaker_events
 language plpgsql
 stable
 set search_path = ''
 as $$
 -- ADR-004: the breaker's state is its latest event. (plpgsql, not sql, here and below:
 -- a function with SET is never inlined, and plpgsql keeps its plans between calls.)
+declare
+  latest walltrack.circuit_breaker_events;
 begin
-  return coalesce((
-    select e.event_type = 'activated'
-    from walltrack.circuit_breaker_events as e
-    order by e.created_at desc, e.id desc
-    limit 1
-  ), false);
+  select e.* into latest from walltrack.circuit_breaker_events as e
+  order by e.created_at desc, e.id desc
+  limit 1;
+  return latest;
+end;
+$$;
+comment on function walltrack.latest_breaker_event() is
+'The latest circuit breaker event: the breaker''s current state.';
+grant execute on function walltrack.latest_breaker_event() to service_role;
+
+create function walltrack.breaker_is_active()
+returns boolean
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return coalesce((walltrack.latest_breaker_event()).event_type = 'activated', false);
 end;
 $$;
 comment on function walltrack.breaker_is_active() is
@@ -51,35 +65,8 @@ comment on function walltrack.copy_size_sol(walltrack.config, numeric, numeric) 
 grant execute on function walltrack.copy_size_sol(walltrack.config, numeric, numeric)
 to service_role;
 
-create function walltrack.token_gate(token_mint text)
-returns text
-language plpgsql
-stable
-set search_path = ''
-as $$
--- Why a token may not be bought (a decision reason), or null when it may. A manual list
--- wins; facts that are missing or expired are not trusted.
-declare
-  token walltrack.tokens;
-  policy walltrack.unknown_token_policy;
-begin
-  select t.* into token from walltrack.tokens as t where t.mint = token_mint;
-  select c.unknown_token_policy into policy from walltrack.config as c;
-  return case
-    when token.mint is null or token.expires_at is null or token.expires_at <= now()
-      then 'token_not_checked'
-    when token.manual_list = 'blacklist' then 'token_blacklisted'
-    when token.manual_list = 'whitelist' then null
-    when token.rugged or token.verdict = 'unsafe' then 'token_unsafe'
-    when token.verdict = 'unknown' and policy = 'fail_closed' then 'token_unknown'
-  end;
-end;
-$$;
-comment on function walltrack.token_gate(text) is
-'Decision reason refusing a buy of this token (token_not_checked, token_blacklisted, '
-'token_unsafe, token_unknown), or null when the token may be bought.';
-grant execute on function walltrack.token_gate(text) to service_role;
-
+-- walltrack.token_gate(token_mint), the token's refusal reason, comes with the token
+-- verdicts (20261128001400_token_verdict.sql).
 create function walltrack.leader_holding_before(signal walltrack.signals)
 returns numeric
 language plpgsql
@@ -517,6 +504,6 @@ grant execute on function walltrack.decide_sell(
 -- drop type walltrack.book;
 -- drop function walltrack.open_exposure_sol();
 -- drop function walltrack.leader_holding_before(walltrack.signals);
--- drop function walltrack.token_gate(text);
 -- drop function walltrack.copy_size_sol(walltrack.config, numeric, numeric);
 -- drop function walltrack.breaker_is_active();
+-- drop function walltrack.latest_breaker_event();

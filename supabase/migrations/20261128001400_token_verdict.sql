@@ -266,7 +266,7 @@ create trigger tokens_after_update_rejudge
 after update of manual_list on walltrack.tokens
 for each row execute function walltrack.trigger_token_rejudge();
 
-create or replace function walltrack.token_gate(token_mint text)
+create function walltrack.token_gate(token_mint text)
 returns text
 language plpgsql
 stable
@@ -297,6 +297,8 @@ $$;
 comment on function walltrack.token_gate(text) is
 'Decision reason refusing a buy of this token (token_not_checked, token_blacklisted, '
 'token_unsafe, token_unknown), or null when it may be bought.';
+
+grant execute on function walltrack.token_gate(text) to service_role;
 
 create function api.tokens_to_fetch(swaps jsonb, claim_seconds numeric default 3)
 returns jsonb
@@ -541,7 +543,7 @@ grant execute on function api.tokens_to_refresh(text[], integer, numeric) to ser
 -- drop function api.ingest_swaps(jsonb, boolean);
 -- drop function api.store_token_facts(jsonb);
 -- drop function api.tokens_to_fetch(jsonb, numeric);
--- (restore walltrack.token_gate(text) from 20261128001200_copy_decisions.sql)
+-- drop function walltrack.token_gate(text);
 -- drop trigger tokens_after_update_rejudge on walltrack.tokens;
 -- drop function walltrack.trigger_token_rejudge();
 -- drop trigger config_after_update_rejudge_tokens on walltrack.config;

@@ -45,6 +45,27 @@ comment on function walltrack.last_breaker_reset() is
 'When the circuit breaker was last reset (the start of the current equity curve).';
 grant execute on function walltrack.last_breaker_reset() to service_role;
 
+create function walltrack.curve_end(since timestamptz)
+returns walltrack.positions
+language plpgsql
+stable
+set search_path = ''
+as $$
+-- The latest close after `since`: the current end of the equity curve.
+declare
+  last_close walltrack.positions;
+begin
+  select p.* into last_close from walltrack.positions as p
+  where p.status = 'closed' and p.equity_after_sol is not null and p.closed_at > since
+  order by p.closed_at desc, p.id desc
+  limit 1;
+  return last_close;
+end;
+$$;
+comment on function walltrack.curve_end(timestamptz) is
+'The latest close after the given time: the end of the realized equity curve.';
+grant execute on function walltrack.curve_end(timestamptz) to service_role;
+
 create function walltrack.trigger_position_stamp_equity()
 returns trigger
 language plpgsql
@@ -59,11 +80,7 @@ declare
 begin
   -- Two closes at once must chain, not both extend the same point.
   perform pg_advisory_xact_lock(hashtext('walltrack.equity_curve'));
-  select p.* into previous from walltrack.positions as p
-  where p.status = 'closed' and p.equity_after_sol is not null
-    and p.closed_at > since
-  order by p.closed_at desc, p.id desc
-  limit 1;
+  previous := walltrack.curve_end(since);
   new.equity_after_sol := coalesce(
     previous.equity_after_sol, (select c.breaker_capital_sol from walltrack.config as c)
   ) + new.realized_pnl_sol;
@@ -123,11 +140,7 @@ declare
   peak numeric;
 begin
   select c.* into strict cfg from walltrack.config as c;
-  select p.* into last_close from walltrack.positions as p
-  where p.status = 'closed' and p.equity_after_sol is not null
-    and p.closed_at > since
-  order by p.closed_at desc, p.id desc
-  limit 1;
+  last_close := walltrack.curve_end(since);
   equity := coalesce(last_close.equity_after_sol, cfg.breaker_capital_sol);
   peak := coalesce(last_close.equity_peak_after_sol, cfg.breaker_capital_sol);
   return jsonb_build_object(
@@ -175,10 +188,8 @@ set search_path = ''
 as $$
 -- The current state is the latest event.
 declare
-  latest walltrack.circuit_breaker_events;
+  latest walltrack.circuit_breaker_events := walltrack.latest_breaker_event();
 begin
-  select e.* into latest from walltrack.circuit_breaker_events as e
-  order by e.created_at desc, e.id desc limit 1;
   return jsonb_build_object(
     'active', coalesce(latest.event_type = 'activated', false),
     'since', latest.created_at,
@@ -210,8 +221,7 @@ begin
   -- One check at a time: two closes at once must not record two activations.
   perform pg_advisory_xact_lock(hashtext('walltrack.check_circuit_breaker'));
   select c.* into strict cfg from walltrack.config as c;
-  select e.* into latest from walltrack.circuit_breaker_events as e
-  order by e.created_at desc, e.id desc limit 1;
+  latest := walltrack.latest_breaker_event();
 
   if latest.event_type = 'activated' then
     if now() - latest.created_at >= make_interval(mins => cfg.breaker_cooldown_minutes) then
@@ -339,6 +349,7 @@ execute function walltrack.trigger_refuse_buys_while_breaker_active();
 -- drop function walltrack.trigger_position_keep_equity();
 -- drop trigger positions_before_close_stamp_equity on walltrack.positions;
 -- drop function walltrack.trigger_position_stamp_equity();
+-- drop function walltrack.curve_end(timestamptz);
 -- drop function walltrack.last_breaker_reset();
 -- drop index walltrack.positions_closes_latest_idx;
 -- alter table walltrack.positions drop column losing_streak_after,
