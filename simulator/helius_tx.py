@@ -1,0 +1,89 @@
+"""Helius enhanced transactions (type SWAP), shaped as Helius delivers them to a webhook.
+
+The one builder behind the simulator's deliveries and the tests' hand-made transactions
+(`tests/py/helius_factory.py` re-exports it).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+SOL_MINT = "So11111111111111111111111111111111111111112"
+POOL = "5Q544fKrFoe6tsEbD7S8EmxGTJYAKtTVhAW5Q5pge4j1"
+DEFAULT_SLOT = 300_000_000
+DEFAULT_TIMESTAMP = 1_764_300_000
+
+
+def base58(length: int) -> str:
+    """Random base58 text: an address (44) or a signature (88) nobody owns."""
+    return "".join(secrets.choice(BASE58) for _ in range(length))
+
+
+def new_signature() -> str:
+    return base58(88)
+
+
+def new_mint() -> str:
+    return base58(44)
+
+
+def swap_transaction(
+    wallet: str,
+    mint: str,
+    token_delta: int,
+    lamports_delta: int,
+    *,
+    signature: str | None = None,
+    decimals: int = 6,
+    fee: int = 5000,
+    timestamp: int = DEFAULT_TIMESTAMP,
+    slot: int = DEFAULT_SLOT,
+    source: str = "RAYDIUM",
+    pool: str = POOL,
+    token_accounts: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """The wallet gains token_delta of mint and lamports_delta SOL (negative = gives), the
+    pool the opposite; the wallet pays the fee, as Helius reports it.
+
+    `token_accounts` are the wallet's and the pool's token accounts (random when omitted).
+    """
+    signature = signature or new_signature()
+    wallet_tokens, pool_tokens = token_accounts or (base58(44), base58(44))
+
+    def token_change(owner: str, token_account: str, amount: int) -> dict[str, Any]:
+        return {
+            "userAccount": owner,
+            "tokenAccount": token_account,
+            "mint": mint,
+            "rawTokenAmount": {"tokenAmount": str(amount), "decimals": decimals},
+        }
+
+    return {
+        "description": f"{wallet} swapped",
+        "type": "SWAP",
+        "source": source,
+        "fee": fee,
+        "feePayer": wallet,
+        "signature": signature,
+        "slot": slot,
+        "timestamp": timestamp,
+        "nativeTransfers": [],
+        "tokenTransfers": [],
+        "accountData": [
+            {
+                "account": wallet,
+                "nativeBalanceChange": lamports_delta - fee,
+                "tokenBalanceChanges": [token_change(wallet, wallet_tokens, token_delta)],
+            },
+            {
+                "account": pool,
+                "nativeBalanceChange": -lamports_delta,
+                "tokenBalanceChanges": [token_change(pool, pool_tokens, -token_delta)],
+            },
+        ],
+        "transactionError": None,
+        "instructions": [],
+        "events": {},
+    }
