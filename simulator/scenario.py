@@ -1,0 +1,305 @@
+"""The scenario file: wallets, tokens with their price paths and safety facts, the leader swaps
+of the timeline, and the faults to inject. Validated with pydantic; errors name the field.
+
+Amounts in the file are decimal UI units (SOL, whole tokens) written as strings or numbers;
+the file is read with every JSON number as a Decimal, so nothing passes through a float.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal, localcontext
+from itertools import pairwise
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+from solders.pubkey import Pubkey
+
+WSOL_MINT = "So11111111111111111111111111111111111111112"
+PRICE_STEP = Decimal("1e-18")
+
+Listing = Literal["rugcheck", "dexscreener", "das", "jupiter_price"]
+LISTINGS: tuple[Listing, ...] = get_args(Listing)
+# "das" and "rpc" share one JSON-RPC endpoint: getAsset calls are "das", the others "rpc".
+Service = Literal[
+    "helius",
+    "das",
+    "rpc",
+    "rugcheck",
+    "dexscreener",
+    "jupiter_quote",
+    "jupiter_swap",
+    "jupiter_price",
+    "webhook",
+]
+FaultKind = Literal["latency", "timeout", "status", "expired_blockhash", "slippage", "duplicate"]
+ANSWER_FAULTS = ("latency", "timeout", "status")
+# Which fault kinds make sense where: answers can be slowed, hung or failed on every HTTP
+# service; the chain faults act on sendTransaction; duplicates on webhook deliveries.
+KINDS_BY_SERVICE: dict[str, tuple[str, ...]] = {
+    **{service: ANSWER_FAULTS for service in get_args(Service)},
+    "rpc": (*ANSWER_FAULTS, "expired_blockhash", "slippage"),
+    "webhook": ("duplicate",),
+}
+
+
+class ScenarioError(ValueError):
+    """The scenario file cannot be used; the message lists every problem found."""
+
+
+def _address(value: str) -> str:
+    try:
+        Pubkey.from_string(value)
+    except ValueError:
+        raise ValueError("must be a base58 Solana address") from None
+    return value
+
+
+Address = Annotated[str, AfterValidator(_address)]
+Seconds = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+Percent = Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Wallet(Model):
+    """A leader wallet. `profitable` and `note` document the scenario's intent for the reader
+    (and the demo); the simulator only needs the address."""
+
+    address: Address
+    label: str = ""
+    profitable: bool | None = None
+    note: str = ""
+
+
+class PricePoint(Model):
+    t: Seconds
+    price_sol: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+
+
+class Risk(Model):
+    name: str
+    level: Literal["info", "warn", "danger"]
+    score: int = 0
+    description: str = ""
+    value: str = ""
+
+
+class Token(Model):
+    mint: Address
+    symbol: str
+    name: str = ""
+    decimals: Annotated[int, Field(ge=0, le=18)] = 6
+    supply: Positive = Decimal(1_000_000_000)
+    # Piecewise-linear price in SOL per whole token; flat before the first point and after
+    # the last. A rug pull is a fall to (nearly) zero.
+    price_path: Annotated[list[PricePoint], Field(min_length=1)]
+    # SOL side of the one pool (constant product): sets the price impact of a quote.
+    liquidity_sol: Positive = Decimal(500)
+    pool_fee_bps: Annotated[int, Field(ge=0, lt=10_000)] = 25
+    dex_id: str = "raydium"
+    pair_created_t: Decimal = Decimal(-86_400)  # scenario seconds; negative = before t=0
+    mint_authority: Address | None = None
+    freeze_authority: Address | None = None
+    lp_locked_pct: Percent = Decimal(100)
+    top_holders_pct: list[Percent] = [Decimal(12), Decimal(6), Decimal(4)]
+    risk_score: Annotated[int, Field(ge=0, le=100)] = 1  # RugCheck's score_normalised
+    risks: list[Risk] = []
+    rugged_from_t: Seconds | None = None  # RugCheck reports rugged from this time on
+    listed_on: list[Listing] = list(LISTINGS)
+    tradable: bool = True  # Jupiter quotes it
+
+    @model_validator(mode="after")
+    def _path_in_time_order(self) -> Token:
+        times = [point.t for point in self.price_path]
+        if any(later <= earlier for earlier, later in zip(times, times[1:], strict=False)):
+            raise ValueError("price_path times must increase strictly")
+        return self
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.symbol
+
+    def price_at(self, t: Decimal) -> Decimal:
+        """SOL per whole token at scenario time t, to 18 decimal places."""
+        points = self.price_path
+        price = points[-1].price_sol if t >= points[-1].t else points[0].price_sol
+        for start, end in pairwise(points):
+            if start.t <= t < end.t:
+                with localcontext(prec=60):
+                    share = (t - start.t) / (end.t - start.t)
+                    price = start.price_sol + (end.price_sol - start.price_sol) * share
+        with localcontext(prec=60):
+            return price.quantize(PRICE_STEP)
+
+    def is_rugged_at(self, t: Decimal) -> bool:
+        return self.rugged_from_t is not None and t >= self.rugged_from_t
+
+
+class LeaderSwap(Model):
+    """A leader's swap at scenario time t. One amount may be left out: it is derived from the
+    token's price at t."""
+
+    t: Seconds
+    wallet: Address
+    side: Literal["buy", "sell"]
+    mint: Address
+    token_amount: Positive | None = None  # whole tokens
+    sol_amount: Positive | None = None  # SOL
+    source: str = "RAYDIUM"
+
+    @model_validator(mode="after")
+    def _one_amount_at_least(self) -> LeaderSwap:
+        if self.token_amount is None and self.sol_amount is None:
+            raise ValueError("give token_amount, sol_amount or both")
+        return self
+
+
+class When(Model):
+    """When a fault fires; every condition given must hold. The call counts are those of the
+    fault's own target (service, and method if set) within its time window, from 1."""
+
+    first: Annotated[int, Field(ge=1)] | None = None
+    every: Annotated[int, Field(ge=1)] | None = None
+    calls: list[Annotated[int, Field(ge=1)]] | None = None
+    from_t: Seconds | None = None
+    until_t: Seconds | None = None  # exclusive
+    probability: Annotated[Decimal, Field(ge=0, le=1)] | None = None
+
+
+class Fault(Model):
+    service: Service
+    kind: FaultKind
+    method: str | None = None  # a JSON-RPC method (rpc, das): only its calls count
+    ms: Annotated[int, Field(ge=0)] | None = None  # latency added, or how long a timeout hangs
+    status: Annotated[int, Field(ge=400, le=599)] | None = None
+    retry_after: str | None = None  # Retry-After header sent with a status
+    when: When = When()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Fault:
+        if self.kind not in KINDS_BY_SERVICE[self.service]:
+            allowed = ", ".join(KINDS_BY_SERVICE[self.service])
+            raise ValueError(f"{self.service} faults can be: {allowed}")
+        if (self.kind == "status") != (self.status is not None):
+            raise ValueError("status is required for kind status, and only for it")
+        if self.kind == "latency" and self.ms is None:
+            raise ValueError("latency needs ms")
+        return self
+
+    @property
+    def target_method(self) -> str | None:
+        """Chain faults act on sendTransaction only, so only those calls count for them."""
+        chain_fault = self.kind in ("expired_blockhash", "slippage")
+        return "sendTransaction" if chain_fault else self.method
+
+
+class Chain(Model):
+    genesis_slot: Annotated[int, Field(ge=0)] = 300_000_000
+    genesis_block_height: Annotated[int, Field(ge=0)] = 280_000_000
+    slot_ms: Annotated[int, Field(ge=1)] = 400
+    blockhash_valid_blocks: Annotated[int, Field(ge=1)] = 150
+    finalized_after_slots: Annotated[int, Field(ge=0)] = 32
+    lamports_per_signature: Annotated[int, Field(ge=0)] = 5000
+    priority_fee_lamports: Annotated[int, Field(ge=0)] = 10_000  # Jupiter's "auto" level
+    default_balance_sol: Annotated[Decimal, Field(ge=0)] = Decimal(100)  # any unknown payer
+
+
+class Delivery(Model):
+    timeout_ms: Annotated[int, Field(ge=1)] = 5000
+    max_retries: Annotated[int, Field(ge=0)] = 3
+    backoff_ms: Annotated[int, Field(ge=0)] = 1000
+    backoff_factor: Annotated[int, Field(ge=1)] = 2
+
+
+class ApiKeys(Model):
+    """When set, the service refuses calls without this key (HTTP 401)."""
+
+    helius: str | None = None
+    jupiter: str | None = None
+
+
+class Scenario(Model):
+    name: str
+    description: str = ""
+    seed: int = 0
+    start_unix: Annotated[int, Field(ge=0)] | None = None  # default: wall clock at (re)start
+    sol_usd: Positive = Decimal(150)
+    api_keys: ApiKeys = ApiKeys()
+    chain: Chain = Chain()
+    delivery: Delivery = Delivery()
+    wallets: list[Wallet] = []
+    tokens: list[Token] = []
+    swaps: list[LeaderSwap] = []
+    faults: list[Fault] = []
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Scenario:
+        _unique("wallets", [wallet.address for wallet in self.wallets])
+        _unique("tokens", [token.mint for token in self.tokens])
+        if any(token.mint == WSOL_MINT for token in self.tokens):
+            raise ValueError("tokens: SOL is the quote of every pool, not a token")
+        wallets = {wallet.address for wallet in self.wallets}
+        for index, swap in enumerate(self.swaps):
+            token = self.token(swap.mint)
+            if swap.wallet not in wallets:
+                raise ValueError(f"swaps[{index}]: wallet {swap.wallet} is not in wallets")
+            if token is None:
+                raise ValueError(f"swaps[{index}]: mint {swap.mint} is not in tokens")
+            missing_amount = swap.token_amount is None or swap.sol_amount is None
+            if missing_amount and token.price_at(swap.t) == 0:
+                raise ValueError(f"swaps[{index}]: price is 0 at t, give both amounts")
+        return self
+
+    def token(self, mint: str) -> Token | None:
+        return next((token for token in self.tokens if token.mint == mint), None)
+
+    def timeline(self) -> list[LeaderSwap]:
+        """The leader swaps in time order (ties keep their file order)."""
+        return sorted(self.swaps, key=lambda swap: swap.t)
+
+
+def _unique(what: str, keys: list[str]) -> None:
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ValueError(f"{what}: listed twice: {', '.join(repeated)}")
+
+
+def parse_scenario(data: Mapping[str, Any], origin: str = "scenario") -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as error:
+        raise ScenarioError(describe(error, origin)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Reads a scenario file; every JSON number becomes a Decimal (or an int)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(), parse_float=Decimal)
+    except (OSError, ValueError) as error:
+        raise ScenarioError(f"{path}: cannot read the scenario: {error}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: the scenario must be a JSON object")
+    return parse_scenario(data, str(path))
+
+
+def describe(error: ValidationError, origin: str) -> str:
+    """One line per problem: where it is (tokens.0.price_path.1.t) and what is wrong."""
+    lines = [f"{origin}: {error.error_count()} problem(s):"]
+    for problem in error.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        lines.append(f"  {where}: {problem['msg']}")
+    return "\n".join(lines)
