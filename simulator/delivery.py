@@ -1,0 +1,156 @@
+"""Helius deliveries: each leader swap of the timeline, as an enhanced transaction in a JSON
+array, POSTed to every registered webhook that watches its wallet, with the webhook's
+authHeader verbatim in Authorization.
+
+As Helius documents: a delivery is retried on a connection failure, a timeout, a 5xx or a 4xx
+other than 403, up to `max_retries` times with a growing pause; a `duplicate` fault sends the
+same body once more after it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from solders.pubkey import Pubkey
+
+from simulator.encoding import derived_signature, token_account
+from simulator.helius import watches
+from simulator.helius_tx import swap_transaction
+from simulator.market import leader_amounts
+from simulator.route import pool_address
+from simulator.scenario import Delivery, LeaderSwap
+from simulator.world import World
+
+logger = logging.getLogger("simulator.delivery")
+
+
+def leader_transaction(world: World, index: int, swap: LeaderSwap) -> dict[str, Any]:
+    """The enhanced transaction Helius would send for the timeline's swap number `index`."""
+    token = world.scenario.token(swap.mint)
+    if token is None:  # the scenario's validation rules it out
+        raise LookupError(f"swap of unknown mint {swap.mint}")
+    tokens, lamports = leader_amounts(swap, token)
+    sign = 1 if swap.side == "buy" else -1  # a buy gains tokens and gives SOL
+    seed = world.scenario.seed
+    pool = pool_address(seed, swap.mint)
+    mint = Pubkey.from_string(swap.mint)
+    return swap_transaction(
+        swap.wallet,
+        swap.mint,
+        sign * tokens,
+        -sign * lamports,
+        signature=str(derived_signature(seed, "leader", str(index))),
+        decimals=token.decimals,
+        fee=world.scenario.chain.lamports_per_signature,
+        timestamp=world.unix_time(swap.t),
+        slot=world.state.chain.slot_at(swap.t),
+        source=swap.source,
+        pool=str(pool),
+        token_accounts=(
+            str(token_account(Pubkey.from_string(swap.wallet), mint)),
+            str(token_account(pool, mint)),
+        ),
+    )
+
+
+def deliver_due(
+    world: World, client: httpx.Client, to_seconds: Decimal, stopping: threading.Event
+) -> list[dict[str, Any]]:
+    """Moves the clock to `to_seconds`, delivering every swap due on the way, in order, with
+    the clock at each swap's time while it is delivered (lookups see that moment)."""
+    reports: list[dict[str, Any]] = []
+    while True:
+        with world.lock:
+            state = world.state
+            due = state.next_swap < len(world.timeline)
+            swap = world.timeline[state.next_swap] if due else None
+            if swap is None or swap.t > to_seconds:
+                state.now = max(state.now, to_seconds)
+                return reports
+            index = state.next_swap
+            state.next_swap += 1
+            state.now = max(state.now, swap.t)
+            transaction = leader_transaction(world, index, swap)
+            hooks = [dict(hook) for hook in state.webhooks.values() if watches(hook, swap.wallet)]
+            duplicate = world.decide_locked("webhook", None, "delivery").duplicate
+        about = {
+            "t": swap.t,
+            "signature": transaction["signature"],
+            "wallet": swap.wallet,
+            "side": swap.side,
+            "mint": swap.mint,
+        }
+        body = json.dumps([transaction]).encode()
+        new = [about | {"skipped": "no webhook watches this wallet"}] if not hooks else []
+        for hook in hooks:
+            for copy in range(1, 3 if duplicate else 2):
+                outcome = post(client, hook, body, world.scenario.delivery, stopping)
+                new.append(about | {"webhook_id": hook["webhookID"], "copy": copy, **outcome})
+        with world.lock:
+            world.state.deliveries.extend(new)
+        for report in new:
+            logger.info("delivery %s", summary(report))
+        reports.extend(new)
+
+
+def summary(report: dict[str, Any]) -> str:
+    """One log line: t=10 buy of <mint> by <wallet>: webhook <id> copy 1 [500, 200] delivered."""
+    what = f"t={report['t']} {report['side']} of {report['mint']} by {report['wallet']}"
+    if "skipped" in report:
+        return f"{what}: skipped, {report['skipped']}"
+    tries = [attempt.get("status", attempt.get("error")) for attempt in report["attempts"]]
+    outcome = "delivered" if report["delivered"] else "NOT delivered"
+    return f"{what}: webhook {report['webhook_id']} copy {report['copy']} {tries} {outcome}"
+
+
+def post(
+    client: httpx.Client,
+    hook: dict[str, Any],
+    body: bytes,
+    settings: Delivery,
+    stopping: threading.Event,
+) -> dict[str, Any]:
+    """One delivery with its retries: every attempt's status (or error) and elapsed ms."""
+    headers = {"Content-Type": "application/json"}
+    if hook.get("authHeader"):
+        headers["Authorization"] = hook["authHeader"]
+    attempts: list[dict[str, Any]] = []
+    pause = settings.backoff_ms / 1000
+    for attempt in range(settings.max_retries + 1):
+        if attempt and stopping.wait(pause):
+            break  # the simulator is stopping: give up quietly
+        if attempt:
+            pause *= settings.backoff_factor
+        attempts.append(attempt_once(client, hook["webhookURL"], body, headers, settings))
+        if not wants_retry(attempts[-1]):
+            break
+    delivered = 200 <= attempts[-1].get("status", 0) < 300 if attempts else False
+    return {"attempts": attempts, "delivered": delivered}
+
+
+def attempt_once(
+    client: httpx.Client, url: str, body: bytes, headers: dict[str, str], settings: Delivery
+) -> dict[str, Any]:
+    started = time.monotonic()
+    try:
+        response = client.post(
+            url, content=body, headers=headers, timeout=settings.timeout_ms / 1000
+        )
+    except httpx.HTTPError as error:
+        return {"error": type(error).__name__, "ms": elapsed_ms(started)}
+    return {"status": response.status_code, "ms": elapsed_ms(started)}
+
+
+def elapsed_ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+def wants_retry(attempt: dict[str, Any]) -> bool:
+    status = attempt.get("status")
+    return status is None or (not 200 <= status < 300 and status != 403)

@@ -1,0 +1,416 @@
+"""The JSON-RPC endpoint: Helius DAS `getAsset` and the Solana methods a copier needs, with
+the real node's error shapes (agave's rpc custom errors).
+
+sendTransaction verifies every signature whatever the options (a real node only does so in
+preflight). A transaction that cannot land (expired blockhash, fee unpaid) is refused with
+the preflight error, or with skipPreflight accepted and never landed, as a real node drops it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from solders.instruction import CompiledInstruction
+from solders.message import MessageHeader, MessageV0
+from solders.pubkey import Pubkey
+from solders.transaction import VersionedTransaction
+
+from simulator.chain import Landed, TokenBalance
+from simulator.encoding import TOKEN_PROGRAM, b58decode, b58encode, number_text
+from simulator.faults import Decision
+from simulator.http import Reply, Request, json_reply
+from simulator.market import ui_amount
+from simulator.token_apis import das_asset, listed
+from simulator.world import World
+
+API_VERSION = "2.2.7"
+DAS_METHODS = ("getAsset",)
+MAX_SIGNATURES = 256
+UNSUPPORTED_VERSION = (
+    "Transaction version (0) is not supported by the requesting client. Please try the request "
+    'again with the following configuration parameter: "maxSupportedTransactionVersion": 0'
+)
+TRANSACTION_ERRORS = {  # TransactionError variants and how the node prints them
+    "BlockhashNotFound": "Blockhash not found",
+    "AlreadyProcessed": "This transaction has already been processed",
+    "InsufficientFundsForFee": "Insufficient funds for fee",
+}
+
+
+class RpcError(Exception):
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.data = code, message, data
+
+    def body(self) -> dict[str, Any]:
+        error = {"code": self.code, "message": self.message}
+        return error if self.data is None else {**error, "data": self.data}
+
+
+def invalid_params(message: str) -> RpcError:
+    return RpcError(-32602, message)
+
+
+def preflight_failure(error: str) -> RpcError:
+    """SendTransactionPreflightFailure: the simulation result rides in `data`."""
+    result: dict[str, Any] = {
+        "err": error,
+        "logs": [],
+        "accounts": None,
+        "unitsConsumed": 0,
+        "returnData": None,
+        "innerInstructions": None,
+        "replacementBlockhash": None,
+    }
+    message = f"Transaction simulation failed: {TRANSACTION_ERRORS[error]}"
+    return RpcError(-32002, message, result)
+
+
+@dataclass(frozen=True)
+class Call:
+    world: World
+    params: list[Any]
+    request: Request
+    decision: Decision
+
+    def param(self, index: int, default: Any = None) -> Any:
+        return self.params[index] if len(self.params) > index else default
+
+    def config(self, index: int) -> dict[str, Any]:
+        value = self.param(index)
+        return value if isinstance(value, dict) else {}
+
+
+def classify(request: Request) -> tuple[str, str | None]:
+    """(service for faults and the call log, JSON-RPC method)."""
+    try:
+        body = request.json()
+    except ValueError:
+        return "rpc", None
+    method = body.get("method") if isinstance(body, dict) else None
+    if not isinstance(method, str):
+        return "rpc", None
+    return ("das" if method in DAS_METHODS else "rpc"), method
+
+
+def handle(world: World, request: Request, decision: Decision) -> Reply:
+    try:
+        body = request.json()
+    except ValueError:
+        return json_reply(envelope(None, error=RpcError(-32700, "Parse error")))
+    if not isinstance(body, dict) or not isinstance(body.get("method"), str):
+        return json_reply(envelope(None, error=RpcError(-32600, "Invalid request")))
+    request_id, params = body.get("id"), body.get("params", [])
+    method = METHODS.get(body["method"])
+    try:
+        if method is None:
+            raise RpcError(-32601, "Method not found")
+        if isinstance(params, dict):
+            params = [params]  # DAS takes named params; the Solana methods an array
+        if not isinstance(params, list):
+            raise invalid_params("Invalid params: expected an array")
+        result = method(Call(world, params, request, decision))
+    except RpcError as error:
+        if error.code == -32401:
+            return json_reply(envelope(request_id, error=error), 401)
+        return json_reply(envelope(request_id, error=error))
+    return json_reply(envelope(request_id, result=result))
+
+
+def envelope(request_id: Any, result: Any = None, error: RpcError | None = None) -> dict[str, Any]:
+    if error is not None:
+        return {"jsonrpc": "2.0", "error": error.body(), "id": request_id}
+    return {"jsonrpc": "2.0", "result": result, "id": request_id}
+
+
+def fault_body(status: int) -> dict[str, Any]:
+    """What an RPC provider answers with an injected HTTP status."""
+    if status == 429:
+        return envelope(None, error=RpcError(429, "Too many requests for a specific RPC call"))
+    return envelope(None, error=RpcError(-32603, "Internal error"))
+
+
+def with_context(world: World, value: Any) -> dict[str, Any]:
+    slot = world.state.chain.slot_at(world.state.now)
+    return {"context": {"apiVersion": API_VERSION, "slot": slot}, "value": value}
+
+
+# --- DAS ------------------------------------------------------------------------------------
+
+
+def get_asset(call: Call) -> Any:
+    world = call.world
+    key = world.scenario.api_keys.helius
+    given = call.request.param("api-key")
+    if not given or (key is not None and given != key):
+        raise RpcError(-32401, "invalid api key")
+    params = call.param(0) if isinstance(call.param(0), dict) else {"id": call.param(0)}
+    mint = params.get("id")
+    token = listed(world, mint, "das") if isinstance(mint, str) else None
+    if token is None:
+        raise RpcError(-32000, "Asset Not Found")
+    with world.lock:
+        return das_asset(world, token)
+
+
+# --- chain ----------------------------------------------------------------------------------
+
+
+def get_latest_blockhash(call: Call) -> Any:
+    with call.world.lock:
+        state = call.world.state
+        blockhash, last_valid = state.chain.latest_blockhash(state.now)
+        return with_context(
+            call.world, {"blockhash": blockhash, "lastValidBlockHeight": last_valid}
+        )
+
+
+def get_block_height(call: Call) -> Any:
+    with call.world.lock:
+        return call.world.state.chain.height_at(call.world.state.now)
+
+
+def get_slot(call: Call) -> Any:
+    with call.world.lock:
+        return call.world.state.chain.slot_at(call.world.state.now)
+
+
+def get_balance(call: Call) -> Any:
+    address = call.param(0)
+    try:
+        Pubkey.from_string(address)
+    except (TypeError, ValueError):
+        raise invalid_params("Invalid param: Invalid") from None
+    with call.world.lock:
+        return with_context(call.world, call.world.state.chain.balance(address))
+
+
+def get_health(call: Call) -> Any:
+    return "ok"
+
+
+def get_version(call: Call) -> Any:
+    return {"solana-core": API_VERSION, "feature-set": 3294202862}
+
+
+def decode_transaction(data: Any, encoding: str) -> VersionedTransaction:
+    if not isinstance(data, str):
+        raise invalid_params("Invalid params: the transaction must be a string")
+    try:
+        raw = base64.b64decode(data, validate=True) if encoding == "base64" else b58decode(data)
+    except (binascii.Error, ValueError) as error:
+        raise invalid_params(f"invalid {encoding} encoding: {error}") from None
+    try:
+        transaction = VersionedTransaction.from_bytes(raw)
+        transaction.sanitize()
+    except ValueError as error:
+        raise invalid_params(
+            f"failed to deserialize solana_transaction::versioned::VersionedTransaction: {error}"
+        ) from None
+    return transaction
+
+
+def send_transaction(call: Call) -> Any:
+    config = call.config(1)
+    encoding = config.get("encoding", "base58")
+    if encoding not in ("base58", "base64"):
+        raise invalid_params(
+            f"unsupported encoding: {encoding}. Supported encodings: base58, base64"
+        )
+    transaction = decode_transaction(call.param(0), encoding)
+    if not all(transaction.verify_with_results()):
+        raise RpcError(-32003, "Transaction signature verification failure")
+    skip_preflight = config.get("skipPreflight") is True
+    with call.world.lock:
+        return submit(call.world, transaction, skip_preflight, call.decision)
+
+
+def submit(
+    world: World, transaction: VersionedTransaction, skip_preflight: bool, decision: Decision
+) -> str:
+    state = world.state
+    chain, now = state.chain, state.now
+    signature = str(transaction.signatures[0])
+    if signature in chain.landed:
+        if skip_preflight:
+            return signature  # a node forwards a resent transaction; it cannot land twice
+        raise preflight_failure("AlreadyProcessed")
+    blockhash = str(transaction.message.recent_blockhash)
+    problem = None
+    if "expired_blockhash" in decision.chain or not chain.is_blockhash_valid(blockhash, now):
+        problem = "BlockhashNotFound"
+    elif chain.balance(str(transaction.message.account_keys[0])) < chain.fee_of(transaction):
+        problem = "InsufficientFundsForFee"
+    if problem is not None:
+        if not skip_preflight:
+            raise preflight_failure(problem)
+        chain.dropped.add(signature)
+        return signature
+    chain.land(transaction, now, state.epoch, "slippage" in decision.chain)
+    return signature
+
+
+def get_signature_statuses(call: Call) -> Any:
+    signatures = call.param(0)
+    if not isinstance(signatures, list) or not all(isinstance(s, str) for s in signatures):
+        raise invalid_params("Invalid params: expected an array of signatures")
+    if len(signatures) > MAX_SIGNATURES:
+        raise invalid_params(f"Too many inputs provided; max {MAX_SIGNATURES}")
+    with call.world.lock:
+        chain, now = call.world.state.chain, call.world.state.now
+        return with_context(call.world, [chain.status(signature, now) for signature in signatures])
+
+
+def get_transaction(call: Call) -> Any:
+    signature = call.param(0)
+    config = call.config(1)
+    if isinstance(call.param(1), str):
+        config = {"encoding": call.param(1)}  # the deprecated form: the encoding alone
+    if config.get("commitment") == "processed":
+        raise invalid_params("Method does not support commitment below `confirmed`")
+    with call.world.lock:
+        landed = call.world.state.chain.landed.get(str(signature))
+    if landed is None:
+        return None
+    max_version = config.get("maxSupportedTransactionVersion")
+    message = landed.transaction.message
+    if isinstance(message, MessageV0) and max_version is None:
+        raise RpcError(-32015, UNSUPPORTED_VERSION)
+    encoded = encode_landed(landed, config.get("encoding", "json"))
+    if max_version is not None:
+        encoded["version"] = 0 if isinstance(message, MessageV0) else "legacy"
+    return encoded
+
+
+# --- encodings of a landed transaction ------------------------------------------------------
+
+
+def encode_landed(landed: Landed, encoding: str) -> dict[str, Any]:
+    transaction = landed.transaction
+    keys = [str(key) for key in transaction.message.account_keys]
+    parsed = encoding == "jsonParsed"
+    if encoding == "base64":
+        encoded: Any = [base64.b64encode(bytes(transaction)).decode(), "base64"]
+    elif encoding == "base58":
+        encoded = [b58encode(bytes(transaction)), "base58"]
+    elif encoding in ("json", "jsonParsed"):
+        encoded = {
+            "signatures": [str(signature) for signature in transaction.signatures],
+            "message": message_json(transaction, keys, parsed),
+        }
+    else:
+        raise invalid_params(f"unsupported encoding: {encoding}")
+    return {
+        "slot": landed.slot,
+        "blockTime": landed.block_time,
+        "transaction": encoded,
+        "meta": meta_json(landed, parsed),
+    }
+
+
+def is_writable(header: MessageHeader, index: int, key_count: int) -> bool:
+    signers = header.num_required_signatures
+    if index < signers:
+        return index < signers - header.num_readonly_signed_accounts
+    return index < key_count - header.num_readonly_unsigned_accounts
+
+
+def message_json(
+    transaction: VersionedTransaction, keys: list[str], parsed: bool
+) -> dict[str, Any]:
+    message = transaction.message
+    header = message.header
+    instructions = [instruction_json(ix, keys, parsed) for ix in message.instructions]
+    body: dict[str, Any] = {}
+    if parsed:
+        body["accountKeys"] = [
+            {
+                "pubkey": key,
+                "writable": is_writable(header, index, len(keys)),
+                "signer": index < header.num_required_signatures,
+                "source": "transaction",
+            }
+            for index, key in enumerate(keys)
+        ]
+    else:
+        body["header"] = {
+            "numRequiredSignatures": header.num_required_signatures,
+            "numReadonlySignedAccounts": header.num_readonly_signed_accounts,
+            "numReadonlyUnsignedAccounts": header.num_readonly_unsigned_accounts,
+        }
+        body["accountKeys"] = keys
+    body["recentBlockhash"] = str(message.recent_blockhash)
+    body["instructions"] = instructions
+    if isinstance(message, MessageV0):
+        body["addressTableLookups"] = []
+    return body
+
+
+def instruction_json(
+    instruction: CompiledInstruction, keys: list[str], parsed: bool
+) -> dict[str, Any]:
+    accounts = list(bytes(instruction.accounts))
+    data = b58encode(bytes(instruction.data))
+    if parsed:  # jsonParsed names the programs it cannot parse, and accounts by address
+        program = keys[instruction.program_id_index]
+        named = [keys[index] for index in accounts]
+        return {"programId": program, "accounts": named, "data": data, "stackHeight": None}
+    return {
+        "programIdIndex": instruction.program_id_index,
+        "accounts": accounts,
+        "data": data,
+        "stackHeight": None,
+    }
+
+
+def token_balance_json(balance: TokenBalance) -> dict[str, Any]:
+    ui = ui_amount(balance.amount, balance.decimals)
+    return {
+        "accountIndex": balance.account_index,
+        "mint": balance.mint,
+        "owner": balance.owner,
+        "programId": str(TOKEN_PROGRAM),
+        "uiTokenAmount": {
+            "uiAmount": ui,
+            "decimals": balance.decimals,
+            "amount": str(balance.amount),
+            "uiAmountString": number_text(ui),
+        },
+    }
+
+
+def meta_json(landed: Landed, parsed: bool) -> dict[str, Any]:
+    meta = {
+        "err": landed.err,
+        "status": landed.outcome,
+        "fee": landed.fee,
+        "preBalances": landed.pre_balances,
+        "postBalances": landed.post_balances,
+        "innerInstructions": [],
+        "logMessages": landed.logs,
+        "preTokenBalances": [token_balance_json(b) for b in landed.pre_tokens],
+        "postTokenBalances": [token_balance_json(b) for b in landed.post_tokens],
+        "rewards": [],
+        "computeUnitsConsumed": landed.units,
+    }
+    if not parsed and isinstance(landed.transaction.message, MessageV0):
+        meta["loadedAddresses"] = {"writable": [], "readonly": []}
+    return meta
+
+
+METHODS: dict[str, Callable[[Call], Any]] = {
+    "getAsset": get_asset,
+    "getLatestBlockhash": get_latest_blockhash,
+    "getBlockHeight": get_block_height,
+    "getSlot": get_slot,
+    "getBalance": get_balance,
+    "getHealth": get_health,
+    "getVersion": get_version,
+    "sendTransaction": send_transaction,
+    "getSignatureStatuses": get_signature_statuses,
+    "getTransaction": get_transaction,
+}

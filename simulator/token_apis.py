@@ -1,0 +1,262 @@
+"""RugCheck's full report, DexScreener's pairs and Helius DAS's asset, from the scenario's token
+facts at the current scenario time (price, rug, liquidity)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, localcontext
+from typing import Any
+
+from solders.pubkey import Pubkey
+
+from simulator.encoding import TOKEN_PROGRAM, derived_pubkey, number_text, token_account
+from simulator.faults import Decision
+from simulator.http import Reply, Request, error_reply, json_reply
+from simulator.market import atomic, cents, ui_amount, usd
+from simulator.route import pool_address
+from simulator.scenario import WSOL_MINT, Listing, Token
+from simulator.world import World
+
+DEX_BATCH = 30  # addresses per DexScreener call, as the real API caps it
+NO_AUTHORITY = "11111111111111111111111111111111"
+SOL_TOKEN = {"address": WSOL_MINT, "name": "Wrapped SOL", "symbol": "SOL"}
+
+
+def listed(world: World, mint: str, source: Listing) -> Token | None:
+    token = world.scenario.token(mint)
+    return token if token is not None and source in token.listed_on else None
+
+
+def iso(unix_seconds: int) -> str:
+    return datetime.fromtimestamp(unix_seconds, UTC).isoformat("T", "milliseconds")
+
+
+def liquidity_usd(world: World, token: Token) -> Decimal:
+    """Both sides of the pool, in USD: twice its SOL side."""
+    return cents(usd(2 * token.liquidity_sol, world.scenario.sol_usd))
+
+
+def market_cap_usd(world: World, token: Token, price: Decimal) -> Decimal:
+    with localcontext(prec=60):
+        return cents(usd(token.supply * price, world.scenario.sol_usd))
+
+
+def price_usd(world: World, token: Token) -> Decimal:
+    return usd(token.price_at(world.state.now), world.scenario.sol_usd)
+
+
+# --- RugCheck -------------------------------------------------------------------------------
+
+
+def rugcheck(world: World, request: Request, decision: Decision) -> Reply:
+    """GET /tokens/{mint}/report (full) and /tokens/{mint}/report/summary."""
+    parts = request.path.split("/")[3:]  # after /rugcheck/v1
+    if len(parts) not in (3, 4) or parts[0] != "tokens" or parts[2] != "report":
+        return error_reply(404, "not found")
+    token = listed(world, parts[1], "rugcheck")
+    if token is None:
+        return error_reply(400, "not found")  # RugCheck's answer for an unknown mint
+    with world.lock:
+        report = rugcheck_report(world, token)
+    if len(parts) == 4 and parts[3] == "summary":
+        keys = ("tokenProgram", "tokenType", "risks", "score", "score_normalised")
+        summary = {key: report[key] for key in keys} | {"lpLockedPct": token.lp_locked_pct}
+        return json_reply(summary)
+    return json_reply(report)
+
+
+def authority_risks(token: Token) -> list[dict[str, Any]]:
+    """The dangers RugCheck names by itself when an authority is still active."""
+    named = [
+        (token.mint_authority, "Mint Authority", "More tokens can be minted by the owner"),
+        (token.freeze_authority, "Freeze Authority", "Tokens can be frozen by the owner"),
+    ]
+    return [
+        {
+            "name": f"{name} still enabled",
+            "value": "",
+            "description": text,
+            "score": 30_000,
+            "level": "danger",
+        }
+        for authority, name, text in named
+        if authority is not None
+    ]
+
+
+def rugcheck_report(world: World, token: Token) -> dict[str, Any]:
+    seed, now = world.scenario.seed, world.state.now
+    creator = str(derived_pubkey(seed, "creator", token.mint))
+    supply = atomic(token.supply, token.decimals)
+    risks = authority_risks(token) + [risk.model_dump() for risk in token.risks]
+    pool = str(pool_address(seed, token.mint))
+    liquidity = liquidity_usd(world, token)
+    holders = enumerate(token.top_holders_pct)
+    return {
+        "mint": token.mint,
+        "tokenProgram": str(TOKEN_PROGRAM),
+        "tokenType": "",
+        "creator": creator,
+        "creatorBalance": 0,
+        "token": {
+            "mintAuthority": token.mint_authority,
+            "supply": supply,
+            "decimals": token.decimals,
+            "isInitialized": True,
+            "freezeAuthority": token.freeze_authority,
+        },
+        "token_extensions": None,
+        "tokenMeta": {
+            "name": token.display_name,
+            "symbol": token.symbol,
+            "uri": "",
+            "mutable": False,
+            "updateAuthority": creator,
+        },
+        "topHolders": [top_holder(seed, token, rank, pct) for rank, pct in holders],
+        "freezeAuthority": token.freeze_authority,
+        "mintAuthority": token.mint_authority,
+        "risks": risks,
+        "score": 1 + sum(risk["score"] for risk in risks),
+        "score_normalised": token.risk_score,
+        "fileMeta": None,
+        "lockerOwners": {},
+        "lockers": {},
+        "markets": [
+            {
+                "pubkey": pool,
+                "marketType": token.dex_id,
+                "mintA": token.mint,
+                "mintB": WSOL_MINT,
+                "lp": {
+                    "lpLockedPct": token.lp_locked_pct,
+                    "lpLockedUSD": cents(liquidity * token.lp_locked_pct / 100),
+                    "quoteUSD": cents(liquidity / 2),
+                    "baseUSD": cents(liquidity / 2),
+                },
+            }
+        ],
+        "totalMarketLiquidity": liquidity,
+        "totalLPProviders": 1,
+        "totalHolders": 1000 + len(token.top_holders_pct),
+        "price": price_usd(world, token),
+        "rugged": token.is_rugged_at(now),
+        "transferFee": {"pct": 0, "maxAmount": 0, "authority": NO_AUTHORITY},
+        "graphInsidersDetected": 0,
+        "detectedAt": iso(world.unix_time(token.pair_created_t)),
+    }
+
+
+def top_holder(seed: int, token: Token, rank: int, pct: Decimal) -> dict[str, Any]:
+    owner = derived_pubkey(seed, "holder", token.mint, str(rank))
+    with localcontext(prec=60):
+        amount = atomic(token.supply * pct / 100, token.decimals)
+    ui = ui_amount(amount, token.decimals)
+    return {
+        "address": str(token_account(owner, Pubkey.from_string(token.mint))),
+        "amount": amount,
+        "decimals": token.decimals,
+        "pct": pct,
+        "uiAmount": ui,
+        "uiAmountString": format(ui, "f"),
+        "owner": str(owner),
+        "insider": False,
+    }
+
+
+# --- DexScreener ----------------------------------------------------------------------------
+
+
+def dexscreener(world: World, request: Request, decision: Decision) -> Reply:
+    """/tokens/v1/solana/{addresses}, /token-pairs/v1/solana/{address} and the legacy
+    /latest/dex/tokens/{addresses}."""
+    path = request.path.removeprefix("/dexscreener")
+    for prefix in ("/tokens/v1/solana/", "/token-pairs/v1/solana/", "/latest/dex/tokens/"):
+        if path.startswith(prefix):
+            addresses = [a for a in path.removeprefix(prefix).split(",") if a]
+            break
+    else:
+        return error_reply(404, "not found")
+    if len(addresses) > DEX_BATCH:
+        return error_reply(400, f"Too many addresses, max {DEX_BATCH}")
+    with world.lock:
+        pairs = [
+            dex_pair(world, token)
+            for token in world.scenario.tokens
+            if "dexscreener" in token.listed_on and {token.mint, WSOL_MINT} & set(addresses)
+        ]
+    if prefix == "/latest/dex/tokens/":
+        return json_reply({"schemaVersion": "1.0.0", "pairs": pairs})
+    return json_reply(pairs)
+
+
+def dex_pair(world: World, token: Token) -> dict[str, Any]:
+    now, sol_usd = world.state.now, world.scenario.sol_usd
+    price = token.price_at(now)
+    pool = str(pool_address(world.scenario.seed, token.mint))
+    cap = market_cap_usd(world, token, price)
+    activity = {"buys": 0, "sells": 0}
+    base_reserve = Decimal(0)
+    if price > 0:
+        with localcontext(prec=60):
+            base_reserve = (token.liquidity_sol / price).quantize(Decimal("1e-6"))
+    return {
+        "chainId": "solana",
+        "dexId": token.dex_id,
+        "url": f"https://dexscreener.com/solana/{pool.lower()}",
+        "pairAddress": pool,
+        "labels": [],
+        "baseToken": {"address": token.mint, "name": token.display_name, "symbol": token.symbol},
+        "quoteToken": SOL_TOKEN,
+        "priceNative": number_text(price),
+        "priceUsd": number_text(usd(price, sol_usd)),
+        "txns": {window: dict(activity) for window in ("m5", "h1", "h6", "h24")},
+        "volume": {window: 0 for window in ("h24", "h6", "h1", "m5")},
+        "priceChange": {window: 0 for window in ("m5", "h1", "h6", "h24")},
+        "liquidity": {
+            "usd": liquidity_usd(world, token),
+            "base": base_reserve,
+            "quote": token.liquidity_sol,
+        },
+        "fdv": cap,
+        "marketCap": cap,
+        "pairCreatedAt": world.unix_time(token.pair_created_t) * 1000,
+    }
+
+
+# --- Helius DAS -----------------------------------------------------------------------------
+
+
+def das_asset(world: World, token: Token) -> dict[str, Any]:
+    """getAsset's result; a revoked authority is absent, as Helius leaves it out."""
+    authorities = {
+        "mint_authority": token.mint_authority,
+        "freeze_authority": token.freeze_authority,
+    }
+    update_authority = str(derived_pubkey(world.scenario.seed, "creator", token.mint))
+    return {
+        "interface": "FungibleToken",
+        "id": token.mint,
+        "content": {
+            "$schema": "https://schema.metaplex.com/nft1.0.json",
+            "json_uri": "",
+            "files": [],
+            "metadata": {
+                "name": token.display_name,
+                "symbol": token.symbol,
+                "token_standard": "Fungible",
+            },
+            "links": {},
+        },
+        "authorities": [{"address": update_authority, "scopes": ["full"]}],
+        "mutable": False,
+        "burnt": False,
+        "token_info": {
+            "symbol": token.symbol,
+            "supply": atomic(token.supply, token.decimals),
+            "decimals": token.decimals,
+            "token_program": str(TOKEN_PROGRAM),
+            **{name: value for name, value in authorities.items() if value is not None},
+            "price_info": {"price_per_token": price_usd(world, token), "currency": "USDC"},
+        },
+    }
