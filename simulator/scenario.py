@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from decimal import Decimal, localcontext
+from functools import cached_property
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -263,8 +264,12 @@ class Scenario(Model):
                 raise ValueError(f"swaps[{index}]: price is 0 at t, give both amounts")
         return self
 
+    @cached_property
+    def tokens_by_mint(self) -> dict[str, Token]:
+        return {token.mint: token for token in self.tokens}
+
     def token(self, mint: str) -> Token | None:
-        return next((token for token in self.tokens if token.mint == mint), None)
+        return self.tokens_by_mint.get(mint)
 
     def timeline(self) -> list[LeaderSwap]:
         """The leader swaps in time order (ties keep their file order)."""

@@ -51,17 +51,17 @@ def price_usd(world: World, token: Token) -> Decimal:
 def rugcheck(world: World, request: Request, decision: Decision) -> Reply:
     """GET /tokens/{mint}/report (full) and /tokens/{mint}/report/summary."""
     parts = request.path.split("/")[3:]  # after /rugcheck/v1
-    if len(parts) not in (3, 4) or parts[0] != "tokens" or parts[2] != "report":
+    summary = parts[3:] == ["summary"]
+    if len(parts) != 3 + summary or parts[0] != "tokens" or parts[2] != "report":
         return error_reply(404, "not found")
     token = listed(world, parts[1], "rugcheck")
     if token is None:
         return error_reply(400, "not found")  # RugCheck's answer for an unknown mint
     with world.lock:
         report = rugcheck_report(world, token)
-    if len(parts) == 4 and parts[3] == "summary":
+    if summary:
         keys = ("tokenProgram", "tokenType", "risks", "score", "score_normalised")
-        summary = {key: report[key] for key in keys} | {"lpLockedPct": token.lp_locked_pct}
-        return json_reply(summary)
+        return json_reply({key: report[key] for key in keys} | {"lpLockedPct": token.lp_locked_pct})
     return json_reply(report)
 
 
