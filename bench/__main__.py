@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from bench import ingest, ticks, webhook
+from bench import ingest, scoreboard, ticks, webhook
 from bench.stack import BENCH_ENV, bench_stack, env_file_values, function_port
 from scripts.stack_env import REPO_ROOT
 
@@ -34,8 +34,9 @@ def main() -> None:
             env_file_values()["HELIUS_WEBHOOK_SECRET"],
             REPO_ROOT / BENCH_ENV["STACK_DIR"],
         )
-        # Last: it leaves 10,000 open positions behind.
+        # It leaves 10,000 open positions behind, which the scoreboard then counts.
         ticked = ticks.run(stack.database_url)
+        scored = scoreboard.run(stack.database_url)
     print("| benchmark | WallTrack | baseline (same run) | ratio | target |")
     print("| --- | --- | --- | --- | --- |")
     row(
@@ -59,6 +60,28 @@ def main() -> None:
         f"bare UPDATE {ticked['bare_s'] * 1000:,.0f} ms",
         f"{ticked['ratio']:.2f}",
         "<= 1 s and >= 0.2",
+    )
+    row(
+        f"scoreboard refresh: {scored['wallets']:,.0f} wallets, {scored['signals']:,.0f} signals,"
+        f" {scored['closed']:,.0f} closed positions (a reader querying throughout)",
+        f"{scored['refresh_s']:.1f} s",
+        f"bare per-wallet counts {scored['bare_s']:.2f} s",
+        f"{scored['ratio']:.2f}",
+        "<= 10 s, concurrently",
+    )
+    row(
+        f"reader during the refresh ({scored['reads_during_refresh']:,.0f} reads), slowest read",
+        f"{scored['busy_read_max_ms']:.1f} ms",
+        f"idle {scored['idle_read_max_ms']:.1f} ms",
+        f"{scored['busy_read_max_ms'] / scored['idle_read_max_ms']:.1f}",
+        "readers never blocked",
+    )
+    row(
+        f"breaker check at {scored['closed']:,.0f} closed positions (median / p99)",
+        f"{scored['check_ms']:.2f} / {scored['check_p99_ms']:.2f} ms",
+        f"select 1 round trip {scored['round_trip_ms']:.2f} ms",
+        f"{scored['round_trip_ms'] / scored['check_ms']:.2f}",
+        "<= 5 ms",
     )
     row(
         "webhook latency, one swap per delivery (p50 / p99)",
