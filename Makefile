@@ -18,7 +18,7 @@ down: ## stop the local stack (data is kept)
 status: ## show what runs and where
 	scripts/stack.sh status
 
-demo: up ## run the demo against the local stack
+demo: setup ## the offline demo: a fresh local stack, the market simulator, a scenario played end to end
 	.venv/bin/python -m scripts.demo
 
 test: setup ## run the test suite (scripts/test.sh)

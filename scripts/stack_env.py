@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,3 +45,14 @@ def load_stack_env() -> StackEnv:
         )
     except KeyError as missing:
         raise RuntimeError(f"{path} lacks {missing}: run `make up` to rewrite it") from None
+
+
+def run_stack(action: str, overrides: Mapping[str, str] | None = None, quiet: bool = False) -> None:
+    """`scripts/stack.sh ACTION` with this process's environment plus `overrides`."""
+    subprocess.run(  # noqa: S603 (the project's own script, fixed arguments)
+        [str(REPO_ROOT / "scripts" / "stack.sh"), action],
+        cwd=REPO_ROOT,
+        env=os.environ | dict(overrides or {}),
+        check=True,
+        stdout=subprocess.DEVNULL if quiet else None,
+    )

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export STACK_DIR=.local/test PG_PORT=55322 GATEWAY_PORT=55321 PGRST_PORT=55329
-export FUNCTIONS_PORT_BASE=55340 ENV_FILE=.local/test/env STACK_FAST=1 STACK_SCHEDULER=0
+export FUNCTIONS_PORT_BASE=55340 ENV_FILE=.local/test/env STACK_FAST=1 STACK_SCHEDULER=0 STACK_SIMULATOR=0
 export PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=postgres PGDATABASE=postgres
 
 scripts/stack.sh reset

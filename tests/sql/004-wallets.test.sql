@@ -11,8 +11,8 @@ select throws_ok(
   '23514', null, 'an address with l or I (not base58) is refused'
 );
 select throws_ok(
-  $$ insert into walltrack.wallets (address) values ('DemoWhaLe1111111111111111111111111111111111') $$,
-  '23514', 'wallet DemoWhaLe1111111111111111111111111111111111 is already on the watchlist',
+  $$ insert into walltrack.wallets (address) values ('2uaLK4RYzFft54Mh6zScuQ8ZLyvtaAZ6e7A2QrKAg236') $$,
+  '23514', 'wallet 2uaLK4RYzFft54Mh6zScuQ8ZLyvtaAZ6e7A2QrKAg236 is already on the watchlist',
   'the same address twice is refused'
 );
 select throws_ok(

@@ -1,0 +1,158 @@
+"""`make demo` end to end on a stack of its own: the real functions, the market simulator
+playing simulator/scenarios/demo.json, at full speed (no pause between steps, and no wait
+for the wall-clock time exit, so sleepy-delta's position stays open). The outcome is
+checked against figures worked out by hand from the scenario's prices (see README, demo).
+
+Example, WOOF: whale-alpha buys 930,000 for 2 SOL (0.0000021505 SOL each); the copy spends
+0.1 SOL at that price + 0.5 % slippage: 46,268.656716 tokens, cost 0.100015 SOL with the
+fee. The price peaks at 0.0000029 (t=60, trailing armed at +30 %) and falls; at t=110 it is
+0.0000023167, under 80 % of the peak: the trailing stop sells everything at that price
+- 0.5 %, 0.106653109 SOL, minus the 0.000015 fee: +0.006623109 SOL realized."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+import pytest
+
+from scripts.stack_env import REPO_ROOT, read_env_file, run_stack
+
+DEMO_STACK = {
+    "STACK_DIR": ".local/demotest",
+    "PG_PORT": "55422",
+    "GATEWAY_PORT": "55421",
+    "PGRST_PORT": "55429",
+    "FUNCTIONS_PORT_BASE": "55440",
+    "ENV_FILE": ".local/demotest/env",
+    "STACK_FAST": "1",
+    "STACK_SCHEDULER": "0",
+}
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[tuple[str, psycopg.Connection[tuple[Any, ...]]]]:
+    try:
+        played = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "scripts.demo",
+                "--pace",
+                "0",
+                "--wait-time-exits",
+                "0",
+                "--report",
+                str(REPO_ROOT / ".local/demotest/report.html"),
+            ],
+            cwd=REPO_ROOT,
+            env=os.environ | DEMO_STACK,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert played.returncode == 0, played.stdout[-3000:] + played.stderr[-3000:]
+        url = read_env_file(REPO_ROOT / DEMO_STACK["ENV_FILE"])["DATABASE_URL"]
+        with psycopg.connect(url, autocommit=True) as db:
+            yield played.stdout, db
+    finally:
+        run_stack("down", DEMO_STACK, quiet=True)
+
+
+def rows(db: psycopg.Connection[tuple[Any, ...]], query: str) -> list[tuple[Any, ...]]:
+    return db.execute(query).fetchall()
+
+
+def test_every_leader_swap_is_decided_with_its_reason(demo: tuple[str, Any]) -> None:
+    _, db = demo
+    assert rows(
+        db,
+        """
+        select w.label, k.symbol, s.side::text, s.decision::text, s.decision_reason
+        from walltrack.signals as s join walltrack.wallets as w on w.id = s.wallet_id
+        join walltrack.tokens as k on k.mint = s.token_mint order by s.block_time, s.id
+        """,
+    ) == [
+        ("whale-alpha", "WOOF", "buy", "copied", "copied"),  # delivered twice, stored once
+        ("scalper-beta", "ZOOM", "buy", "copied", "copied"),
+        ("degen-gamma", "MOON", "buy", "copied", "copied"),  # clean facts: a rug unseen
+        ("degen-gamma", "SCAM", "buy", "skipped", "token_unsafe"),  # mint authority kept
+        ("scalper-beta", "DIPA", "buy", "copied", "copied"),
+        ("scalper-beta", "DIPB", "buy", "copied", "copied"),
+        ("whale-alpha", "WOOF", "sell", "skipped", "no_position_to_mirror"),  # trailed out
+        ("scalper-beta", "DIPC", "buy", "copied", "copied"),
+        ("whale-alpha", "LATE", "buy", "skipped", "breaker_active"),
+        ("sleepy-delta", "FLAT", "buy", "copied", "copied"),  # after the reset
+        ("whale-alpha", "PUMP", "buy", "copied", "copied"),
+        ("whale-alpha", "PUMP", "sell", "copied", "mirror_sell"),
+    ]
+
+
+def test_positions_close_by_every_kind_of_exit_with_exact_pnl(demo: tuple[str, Any]) -> None:
+    _, db = demo
+    assert rows(
+        db,
+        """
+        select k.symbol, p.status::text, p.close_reason::text, p.cost_basis_sol,
+          p.realized_pnl_sol
+        from walltrack.positions as p join walltrack.tokens as k on k.mint = p.token_mint
+        order by p.id
+        """,
+    ) == [
+        ("WOOF", "closed", "trailing_stop", Decimal("0.100015"), Decimal("0.006623109")),
+        ("ZOOM", "closed", "take_profit", Decimal("0.100015"), Decimal("0.032374153")),
+        ("MOON", "closed", "stop_loss", Decimal("0.100015"), Decimal("-0.099039951")),
+        ("DIPA", "closed", "stop_loss", Decimal("0.100015"), Decimal("-0.015875772")),
+        ("DIPB", "closed", "stop_loss", Decimal("0.100015"), Decimal("-0.015875772")),
+        ("DIPC", "closed", "stop_loss", Decimal("0.100015"), Decimal("-0.015875772")),
+        ("FLAT", "open", None, Decimal("0.100015"), Decimal("0")),
+        ("PUMP", "closed", "mirror_sell", Decimal("0.100015"), Decimal("0.008875472")),
+    ]
+    assert rows(
+        db,
+        "select take_profit_level from walltrack.orders where reason = 'take_profit' order by id",
+    ) == [(1,), (2,)]
+
+
+def test_the_breaker_trips_on_the_third_loss_and_the_operator_resets_it(
+    demo: tuple[str, Any],
+) -> None:
+    _, db = demo
+    assert rows(
+        db,
+        """
+        select event_type::text, trigger::text, observed, threshold, actor
+        from walltrack.circuit_breaker_events order by id
+        """,
+    ) == [
+        ("activated", "consecutive_losses", Decimal(3), Decimal(3), "system"),
+        ("deactivated", "manual", None, None, "demo-operator"),
+    ]
+
+
+def test_the_scoreboard_and_the_printed_summary_match_the_database(
+    demo: tuple[str, Any],
+) -> None:
+    output, db = demo
+    assert rows(
+        db,
+        """
+        select label, trades, win_rate_pct, realized_pnl_sol, copy_decay_pct
+        from walltrack.scoreboard where time_window = 'all' order by label
+        """,
+    ) == [
+        ("degen-gamma", 1, Decimal("0.00"), Decimal("-0.099039951"), None),
+        ("scalper-beta", 4, Decimal("25.00"), Decimal("-0.015253163"), None),
+        ("sleepy-delta", 0, None, Decimal("0"), None),
+        # PUMP, the one mirrored round trip: the leader made +10 %, we +8.874 %.
+        ("whale-alpha", 2, Decimal("100.00"), Decimal("0.015498581"), Decimal("1.13")),
+    ]
+    assert "CIRCUIT BREAKER ACTIVATED (consecutive_losses: 3 vs threshold 3" in output
+    assert "Realized PnL, all positions: -0.098794533 SOL" in output
+    assert "HTML report:" in output
