@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   postgresql-15 postgresql-15-cron postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
   postgresql-15-plpgsql-check nginx apache2-utils
+  chromium  # headless, to render the HTML report in tests/py/test_report.py
 )
 
 missing=()
