@@ -210,6 +210,7 @@ security definer
 set search_path = ''
 as $$
 -- On demand, from the SQL editor or an RPC: the same concurrent refresh as the daily job.
+-- Security definer because only the view's owner may refresh it; it takes no input.
 begin
   perform walltrack.refresh_performance();
   return now();

@@ -1,0 +1,213 @@
+-- Live execution's command log: leases, the signed transaction recorded before sending,
+-- fills from the chain's view, retries as new attempts, final failures and write-offs.
+begin;
+select plan(32);
+
+update walltrack.config set live_trading_enabled = true, default_slippage_bps = 300,
+  max_slippage_bps = 500, order_max_attempts = 3, retry_backoff_seconds = 2,
+  priority_fee_lamports = 10000, max_open_positions = 1000000, max_total_exposure_sol = 1000000;
+
+create temporary table fixture as select tests.new_wallet('live one') as wallet_id;
+update walltrack.wallets set mode = 'live', position_size_sol = 0.1
+where id = (select wallet_id from fixture);
+
+create function pg_temp.mint(seed text) returns text language sql as $$
+  select rpad('Live' || seed, 44, '1');
+$$;
+
+-- The leader buys 1,000 tokens for 1 SOL: the copy is a pending live buy of 0.1 SOL.
+create function pg_temp.copy(seed text) returns bigint language sql as $$
+  select tests.safe_token(pg_temp.mint(seed));
+  select (api.ingest_swaps(jsonb_build_array(tests.swap_tx(
+    'live' || seed, (select w.address from walltrack.wallets as w
+      where w.id = (select wallet_id from fixture)),
+    'buy', pg_temp.mint(seed), 1000000000, 1000000000
+  ))) #>> '{live_orders,0}')::bigint;
+$$;
+
+create function pg_temp.claimed(worker text) returns bigint[] language sql as $$
+  select coalesce(array_agg((c ->> 'id')::bigint), '{}')
+  from jsonb_array_elements(api.claim_orders(worker)) as c;
+$$;
+
+create function pg_temp.sign(order_id bigint, worker text, seed text) returns void
+language sql as $$
+  select api.record_signed(order_id, worker, tests.signature(seed), 280000150, 99000000, 97000000,
+    10000, null);
+$$;
+
+create function pg_temp.state(order_id bigint) returns text language sql as $$
+  select o.status || '/' || o.attempts || '/' || coalesce(o.tx_signature, '-')
+  from walltrack.orders as o where o.id = order_id;
+$$;
+
+-- Happy path.
+create temporary table happy as select pg_temp.copy('Happy') as order_id;
+-- The operator tightens the slippage bound after the order was placed at 300 bps.
+update walltrack.config set default_slippage_bps = 150, max_slippage_bps = 200;
+select is(pg_temp.state((select order_id from happy)), 'pending/0/-',
+  'a copied live buy waits, pending, for execute-orders');
+select is(
+  (select c -> 0 ->> 'slippage_bps' from api.claim_orders('worker-a') as c), '200',
+  'the claim hands it over with its slippage bound capped at config.max_slippage_bps'
+);
+select is(pg_temp.claimed('worker-b'), '{}'::bigint[], 'a racing worker gets nothing');
+select is(
+  (select lease_owner || '/' || attempts from walltrack.orders
+   where id = (select order_id from happy)),
+  'worker-a/1', 'the order is leased to the first worker, as its first attempt'
+);
+select throws_like(
+  format($$ select pg_temp.sign(%s, 'worker-b', 'Happy') $$, (select order_id from happy)),
+  '%is not leased to worker-b any more%', 'a worker without the lease cannot record a send'
+);
+select pg_temp.sign((select order_id from happy), 'worker-a', 'Happy');
+select is(pg_temp.state((select order_id from happy)), 'submitted/1/' || tests.signature('Happy'),
+  'the signed transaction is recorded before it is sent');
+select is(
+  (select quoted_price_sol from walltrack.orders where id = (select order_id from happy)),
+  round(0.1 / 99, 18), 'the quote''s price per whole token: 0.1 SOL for 99 tokens'
+);
+select is(
+  (select count(*)::integer from jsonb_array_elements(api.orders_to_confirm()) as c
+   where (c ->> 'id')::bigint = (select order_id from happy)),
+  1, 'the confirmer is told to look it up'
+);
+select is(
+  api.record_fill((select order_id from happy), tests.signature('Happy'), 100000000, 98010000,
+    15000) ->> 'status',
+  'confirmed', 'the chain''s fill confirms it'
+);
+select results_eq(
+  format($$ select fill_price_sol, realized_slippage_bps, network_fee_lamports,
+       priority_fee_lamports from walltrack.orders where id = %s $$, (select order_id from happy)),
+  $$ values (round(0.1 / 98.01, 18), 100.00::numeric, 5000::bigint, 10000::bigint) $$,
+  'fill price, slippage against the quote (98.01 for 99: 100 bps) and the fee split'
+);
+select results_eq(
+  format($$ select status::text, qty_bought, cost_basis_sol from walltrack.positions
+     where id = (select position_id from walltrack.orders where id = %s) $$,
+     (select order_id from happy)),
+  $$ values ('open', 98010000::numeric, 0.100015::numeric) $$,
+  'the position opens with what the chain says was bought, fees in its cost'
+);
+select is(
+  api.record_fill((select order_id from happy), tests.signature('Happy'), 100000000, 98010000,
+    15000) ->> 'already',
+  'true', 'recording the same fill again changes nothing'
+);
+
+-- A retryable failure: a new attempt after back-off, the old signature kept in the log.
+create temporary table retried as select pg_temp.copy('Retry') as order_id;
+select pg_temp.claimed('worker-a');
+select pg_temp.sign((select order_id from retried), 'worker-a', 'Retry1');
+select is(
+  api.record_failure((select order_id from retried), tests.signature('Retry1'),
+    'blockhash_expired', 'block height passed 280000150') ->> 'retry',
+  'true', 'an expired blockhash is retried'
+);
+select is(pg_temp.state((select order_id from retried)), 'pending/1/-',
+  'the order is pending again, its signature cleared');
+select is(
+  (select attempt_log -> 0 ->> 'signature' || '|' || (attempt_log -> 0 ->> 'outcome')
+   from walltrack.orders where id = (select order_id from retried)),
+  tests.signature('Retry1') || '|blockhash_expired', 'the attempt log keeps what was tried'
+);
+select is(pg_temp.claimed('worker-a'), '{}'::bigint[], 'not before its back-off has passed');
+update walltrack.orders set next_attempt_at = now() where id = (select order_id from retried);
+select is(pg_temp.claimed('worker-a'), array[(select order_id from retried)],
+  'then claimed again as a second attempt');
+select pg_temp.sign((select order_id from retried), 'worker-a', 'Retry2');
+select api.record_failure((select order_id from retried), tests.signature('Retry2'),
+  'slippage_exceeded', 'custom program error 0x1771');
+update walltrack.orders set next_attempt_at = now() where id = (select order_id from retried);
+select pg_temp.claimed('worker-a');
+select is(
+  api.record_failure((select order_id from retried), null, 'rate_limited', 'quote 429')
+    ->> 'status',
+  'failed', 'a third retryable failure exhausts its three attempts: failed for good'
+);
+select is(
+  (select status::text from walltrack.positions where id = (
+     select position_id from walltrack.orders where id = (select order_id from retried))),
+  'failed', 'and the entry''s position fails with it'
+);
+
+-- A final failure at once.
+create temporary table final as select pg_temp.copy('Ends') as order_id;
+select pg_temp.claimed('worker-a');
+select is(
+  api.record_failure((select order_id from final), null, 'insufficient_funds', 'wallet empty')
+    ->> 'retry',
+  'false', 'insufficient funds is final'
+);
+select is(
+  (select last_error from walltrack.orders where id = (select order_id from final)),
+  'insufficient_funds: wallet empty', 'the order says why'
+);
+select throws_like(
+  format($$ select api.record_failure(%s, null, 'timeout', '') $$, (select order_id from final)),
+  '%is failed with signature none%', 'a finished order takes no more failures'
+);
+
+-- Crash after the send: the lease expired, but the order is reconciled by its signature.
+create temporary table crashed as select pg_temp.copy('Crash') as order_id;
+select pg_temp.claimed('worker-a');
+select pg_temp.sign((select order_id from crashed), 'worker-a', 'Crash');
+update walltrack.orders set lease_until = now() - interval '1 minute'
+where id = (select order_id from crashed);
+select walltrack.release_expired_leases();
+select is(pg_temp.claimed('worker-b'), '{}'::bigint[],
+  'a submitted order whose worker died is never handed out again');
+select is(
+  api.record_fill((select order_id from crashed), tests.signature('Crash'), 100000000, 99000000,
+    15000) ->> 'status',
+  'confirmed', 'the confirmer reconciles it from the chain'
+);
+
+-- An exit that cannot fill is written off after its attempts, the loss realized.
+select api.apply_prices(jsonb_build_array(jsonb_build_object(
+  'mint', pg_temp.mint('Happy'), 'price_sol', 0.0001, 'observed_at', now()
+)));
+create temporary table stuck as
+select id as order_id from walltrack.orders
+where position_id = (select position_id from walltrack.orders where id = (select order_id from happy))
+  and side = 'sell';
+select is((select reason::text from walltrack.orders where id = (select order_id from stuck)),
+  'stop_loss', 'a -90 % tick places a live stop-loss sell');
+update walltrack.config set live_trading_enabled = false;
+select is(pg_temp.claimed('worker-a'), '{}'::bigint[],
+  'while live trading is off, nothing is handed out');
+update walltrack.config set live_trading_enabled = true;
+select is(pg_temp.claimed('worker-a'), array[(select order_id from stuck)],
+  'once on again, the exit is claimed');
+select is(
+  api.record_failure((select order_id from stuck), null, 'not_tradable', 'no route') ->> 'status',
+  'failed', 'no route at all is final'
+);
+select results_eq(
+  format($$ select status::text, close_reason::text, realized_pnl_sol from walltrack.positions
+     where id = (select position_id from walltrack.orders where id = %s) $$,
+     (select order_id from stuck)),
+  $$ values ('closed', 'write_off', -0.100015::numeric) $$,
+  'what the position held is written off: closed, its whole cost realized as a loss'
+);
+
+-- While the breaker is active, buys wait and exits go.
+create temporary table blocked as select pg_temp.copy('Wait') as order_id;
+insert into walltrack.circuit_breaker_events (event_type, trigger, actor, note)
+values ('activated', 'manual', 'pgtap', 'test');
+select is(pg_temp.claimed('worker-a'), '{}'::bigint[], 'a pending buy waits while the breaker is active');
+select throws_like(
+  $$ select api.claim_orders('  ') $$, '%needs the worker%', 'a claim names its worker'
+);
+select api.apply_prices(jsonb_build_array(jsonb_build_object(
+  'mint', pg_temp.mint('Crash'), 'price_sol', 0.0001, 'observed_at', now()
+)));
+select is(
+  (select array_agg(c ->> 'reason') from jsonb_array_elements(api.claim_orders('worker-a')) as c),
+  array['stop_loss'], 'while exits are claimed as usual'
+);
+
+select * from finish();
+rollback;
