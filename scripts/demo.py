@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 import psycopg
 
+from scripts.report import write_report
 from scripts.stack_env import REPO_ROOT, StackEnv, load_stack_env, read_env_file, run_stack
 
 Db = psycopg.Connection[tuple[Any, ...]]
@@ -338,9 +339,8 @@ def summary(db: Db) -> None:
     print(f"\nRealized PnL, all positions: {Decimal(total[0] if total else 0):+} SOL")
 
 
-def show_access(stack_env: StackEnv, report: Path | None) -> None:
-    if report is not None:
-        print(f"\nHTML report: {report}")
+def show_access(stack_env: StackEnv, report: Path) -> None:
+    print(f"\nHTML report: {report}")
     print("\nEverything above is in the database; look for yourself:")
     print(f'  psql "{stack_env.database_url}"')
     print(LOOK_FOR_YOURSELF)
@@ -350,14 +350,6 @@ def show_access(stack_env: StackEnv, report: Path | None) -> None:
   simulator its control API at /control/state (its port: RUGCHECK_BASE_URL in the keys file)
   stop it   make down    (the next `make demo` starts again from an empty database)"""
     )
-
-
-def write_report(db: Db, path: Path) -> Path | None:
-    try:
-        from scripts.report import write_report as render
-    except ImportError:
-        return None
-    return render(db, path)
 
 
 def serve_for_real() -> None:
