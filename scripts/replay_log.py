@@ -1,0 +1,300 @@
+"""The signals log of a database as one JSON document, for the what-if replay.
+
+The log holds what the copy decisions and the exits read: the config row, the exit strategy
+catalog, the watchlist, the tokens' safety and market facts, and every signal in chain
+order. Amounts stay exact: numeric columns are written as strings, never as floats (the
+JSON documents a column holds, such as a take-profit ladder, are kept as they are).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+FORMAT = "walltrack-signals-log"
+VERSION = 1
+
+Record = dict[str, Any]
+
+# Operational state of the source database, not settings a replay should copy.
+CONFIG_NOT_EXPORTED = (
+    "id",
+    "updated_at",
+    "helius_webhook_id",
+    "helius_webhook_url",
+    "helius_synced_at",
+    "helius_synced_hash",
+)
+STRATEGY_RULES = (
+    "name",
+    "description",
+    "take_profit_levels",
+    "stop_loss_pct",
+    "trailing_activation_pct",
+    "trailing_distance_pct",
+    "time_exit_minutes",
+    "time_exit_max_pnl_pct",
+    "mirror_leader_sells",
+    "moonbag_pct",
+    "moonbag_keeps_stop_loss",
+)
+STRATEGY_FLAGS = ("is_default", "archived")
+WALLET_FIELDS = (
+    "address",
+    "label",
+    "status",
+    "mode",
+    "exit_strategy",
+    "position_size_sol",
+    "copy_sells",
+)
+# Identity, safety and market facts, the manual list and when each source last answered;
+# the verdict is left out: the replay judges the facts again.
+TOKEN_FACTS = (
+    "mint",
+    "symbol",
+    "name",
+    "decimals",
+    "supply",
+    "mint_authority",
+    "freeze_authority",
+    "authorities_checked_at",
+    "rugcheck_score",
+    "rugcheck_score_normalised",
+    "risks",
+    "top10_holders_pct",
+    "lp_locked_pct",
+    "rugged",
+    "pair_address",
+    "dex_id",
+    "liquidity_usd",
+    "market_cap_usd",
+    "fdv_usd",
+    "price_usd",
+    "price_sol",
+    "pair_created_at",
+    "manual_list",
+    "manual_note",
+    "fetched_at",
+    "rugcheck_fetched_at",
+    "market_fetched_at",
+    "failed_sources",
+)
+# What one wallet's swap in a transaction says, as api.ingest_swaps takes it.
+SWAP_FIELDS = (
+    "wallet",
+    "side",
+    "token_mint",
+    "token_amount",
+    "token_decimals",
+    "quote_mint",
+    "quote_amount",
+    "quote_decimals",
+)
+SIGNAL_FIELDS = ("slot", "block_time", "signature", "source", *SWAP_FIELDS, "price_sol", "tx_error")
+SECTIONS: Mapping[str, Sequence[str]] = {
+    "exit_strategies": STRATEGY_RULES + STRATEGY_FLAGS,
+    "wallets": WALLET_FIELDS,
+    "tokens": TOKEN_FACTS,
+    "signals": SIGNAL_FIELDS,
+}
+
+
+class ReplayError(ValueError):
+    """A log, an option or a replay the database refused, said in words."""
+
+
+@dataclass(frozen=True)
+class SignalsLog:
+    config: Record
+    exit_strategies: list[Record]
+    wallets: list[Record]
+    tokens: list[Record]
+    signals: list[Record]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One recorded transaction: the leaders' prices to tick first, then the transaction."""
+
+    signature: str
+    ticks: list[Record]
+    transaction: Record
+
+
+def json_value(value: object) -> object:
+    """A column value as exact JSON: numerics and times as strings."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def fetch_dicts(
+    connection: psycopg.Connection[Any],
+    query: str | sql.SQL | sql.Composed,
+    params: Sequence[Any] | None = None,
+) -> list[Record]:
+    with connection.cursor(row_factory=dict_row) as cursor:
+        return cursor.execute(query, params).fetchall()
+
+
+def fetch_records(
+    connection: psycopg.Connection[Any], query: sql.SQL | sql.Composed
+) -> list[Record]:
+    """Rows as JSON records."""
+    return [{k: json_value(v) for k, v in row.items()} for row in fetch_dicts(connection, query)]
+
+
+def columns(names: Sequence[str], table: str = "") -> sql.Composable:
+    qualify = (lambda name: sql.Identifier(table, name)) if table else sql.Identifier
+    return sql.SQL(", ").join(qualify(name) for name in names)
+
+
+def export_log(connection: psycopg.Connection[Any]) -> SignalsLog:
+    """Reads the log from the connection's database, in one transaction (the caller's when
+    one is open): with repeatable read, every section sees the same moment."""
+    with connection.transaction():
+        config = fetch_records(connection, sql.SQL("select * from walltrack.config"))[0]
+        return SignalsLog(
+            config={k: v for k, v in config.items() if k not in CONFIG_NOT_EXPORTED},
+            exit_strategies=fetch_records(
+                connection,
+                sql.SQL("select {} from walltrack.exit_strategies order by id").format(
+                    columns(SECTIONS["exit_strategies"])
+                ),
+            ),
+            wallets=fetch_records(
+                connection,
+                sql.SQL(
+                    "select w.address, w.label, w.status, w.mode, s.name as exit_strategy,"
+                    " w.position_size_sol, w.copy_sells from walltrack.wallets as w"
+                    " left join walltrack.exit_strategies as s on s.id = w.exit_strategy_id"
+                    " order by w.id"
+                ),
+            ),
+            tokens=fetch_records(
+                connection,
+                sql.SQL("select {} from walltrack.tokens order by mint").format(
+                    columns(TOKEN_FACTS)
+                ),
+            ),
+            # The order api.ingest_swaps decides in.
+            signals=fetch_records(
+                connection,
+                sql.SQL(
+                    "select {}, w.address as wallet from walltrack.signals as s"
+                    " join walltrack.wallets as w on w.id = s.wallet_id"
+                    " order by s.block_time, s.slot, s.id"
+                ).format(columns([f for f in SIGNAL_FIELDS if f != "wallet"], "s")),
+            ),
+        )
+
+
+def write_log(log: SignalsLog, path: Path) -> None:
+    document = {"format": FORMAT, "version": VERSION} | vars(log)
+    path.write_text(json.dumps(document, indent=1) + "\n")
+
+
+def read_log(path: Path) -> SignalsLog:
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ReplayError(f"cannot read the signals log {path}: {error}") from None
+    return parse_log(document)
+
+
+def parse_log(document: object) -> SignalsLog:
+    """The log, checked for what the replay relies on; a ReplayError says what is wrong."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ReplayError(f"not a signals log: expected a JSON object with format {FORMAT!r}")
+    if document.get("version") != VERSION:
+        raise ReplayError(f"signals log version {document.get('version')!r}: expected {VERSION}")
+    config = document.get("config")
+    if not isinstance(config, dict):
+        raise ReplayError("signals log: 'config' must be an object of config columns")
+    reject_floats("config", config)
+    sections = {name: records_of(document, name, fields) for name, fields in SECTIONS.items()}
+    log = SignalsLog(config=config, **sections)
+    check_references(log)
+    return log
+
+
+def records_of(document: dict[str, Any], name: str, fields: Sequence[str]) -> list[Record]:
+    records = document.get(name)
+    if not isinstance(records, list):
+        raise ReplayError(f"signals log: {name!r} must be a list")
+    for index, record in enumerate(records):
+        where = f"{name}[{index}]"
+        if not isinstance(record, dict):
+            raise ReplayError(f"signals log: {where} must be an object")
+        missing = [field for field in fields if field not in record]
+        if missing:
+            raise ReplayError(f"signals log: {where} lacks {', '.join(missing)}")
+        reject_floats(where, record)
+    return records
+
+
+def reject_floats(where: str, record: Record) -> None:
+    floats = [key for key, value in record.items() if isinstance(value, float)]
+    if floats:
+        raise ReplayError(
+            f"signals log: {where}.{floats[0]} is a float: write numbers as strings "
+            '(e.g. "0.1") so amounts stay exact'
+        )
+
+
+def check_references(log: SignalsLog) -> None:
+    strategies = {s["name"] for s in log.exit_strategies}
+    for wallet in log.wallets:
+        if wallet["exit_strategy"] is not None and wallet["exit_strategy"] not in strategies:
+            raise ReplayError(
+                f"signals log: wallet {wallet['address']} names exit strategy "
+                f"{wallet['exit_strategy']!r}, which is not in exit_strategies"
+            )
+    addresses = {w["address"] for w in log.wallets}
+    for index, signal in enumerate(log.signals):
+        if signal["wallet"] not in addresses:
+            raise ReplayError(
+                f"signals log: signals[{index}] is from {signal['wallet']}, which is not in wallets"
+            )
+
+
+def epoch_seconds(block_time: str | None) -> int | None:
+    return None if block_time is None else int(datetime.fromisoformat(block_time).timestamp())
+
+
+def batches(log: SignalsLog) -> Iterator[Batch]:
+    """The signals back as the normalised transactions api.ingest_swaps takes, one per
+    signature in chain order, each with the price tick of its leaders' swaps."""
+    for signature, grouped in itertools.groupby(log.signals, key=lambda s: s["signature"]):
+        signals = list(grouped)
+        first = signals[0]
+        traded = [s for s in signals if s["tx_error"] is None]
+        prices = {s["token_mint"]: s["price_sol"] for s in traded if s["price_sol"] is not None}
+        yield Batch(
+            signature=signature,
+            ticks=[{"mint": mint, "price_sol": price} for mint, price in prices.items()],
+            transaction={
+                "signature": signature,
+                "slot": first["slot"],
+                "timestamp": epoch_seconds(first["block_time"]),
+                "source": first["source"],
+                "tx_error": first["tx_error"],
+                "accounts": list(dict.fromkeys(s["wallet"] for s in signals)),
+                "swaps": [{field: s[field] for field in SWAP_FIELDS} for s in traded],
+                # The signal's raw column must hold something; the payload is not replayed.
+                "raw": {"signature": signature, "replayed": True},
+            },
+        )

@@ -1,0 +1,448 @@
+"""Replays a signals log through the database's own rules and reads what they made of it.
+
+Every rule stays in SQL: this module only loads the log's settings, feeds its swaps to
+api.ingest_swaps in chain order (each preceded by a price tick at the leaders' price, so the
+exits fire along the path they traded at) and reads walltrack.performance and the orders.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from scripts.replay_log import (
+    STRATEGY_FLAGS,
+    STRATEGY_RULES,
+    TOKEN_FACTS,
+    ReplayError,
+    SignalsLog,
+    batches,
+    columns,
+    fetch_dicts,
+)
+
+Connection = psycopg.Connection[Any]
+
+
+def set_option(key: str, value: str | None) -> str:
+    return f"--set {key}={'null' if value is None else value}"
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The what-if: config columns to set (text as Studio takes it, None for empty), one
+    catalog strategy for every wallet, wallets (by label or address) not to copy."""
+
+    config: Mapping[str, str | None] = field(default_factory=dict)
+    exit_strategy: str | None = None
+    wallets_off: frozenset[str] = frozenset()
+
+    def describe(self) -> list[str]:
+        return (
+            [set_option(key, value) for key, value in self.config.items()]
+            + ([f"--exit-strategy {self.exit_strategy!r}"] if self.exit_strategy else [])
+            + [f"--wallet {label}=off" for label in sorted(self.wallets_off)]
+        )
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One wallet's (or all wallets') results: walltrack.performance's, window 'all'."""
+
+    trades: int
+    wins: int
+    win_rate_pct: Decimal | None
+    realized_pnl_sol: Decimal
+    max_drawdown_sol: Decimal
+    profit_factor: Decimal | None
+    copied: int
+    skipped: int
+    open_at_end: int
+    exits: Mapping[str, int]  # confirmed exit orders by reason
+    skips: Mapping[str, int]  # skipped signals by decision reason
+
+
+@dataclass(frozen=True)
+class Result:
+    wallets: Mapping[str, Figures]  # by address, in the log's order
+    total: Figures
+    breaker_trip: str | None  # what tripped the circuit breaker, if it did
+
+
+def check_changes(log: SignalsLog, changes: Changes) -> None:
+    """Names the what-if refers to must exist in the log: checked before anything runs."""
+    unknown_columns = sorted(set(changes.config) - set(log.config))
+    if unknown_columns:
+        raise ReplayError(
+            f"--set: unknown config column {', '.join(unknown_columns)}; "
+            f"valid: {', '.join(sorted(log.config))}"
+        )
+    strategies = [s["name"] for s in log.exit_strategies if not s["archived"]]
+    if changes.exit_strategy is not None and changes.exit_strategy not in strategies:
+        raise ReplayError(
+            f"--exit-strategy: no strategy {changes.exit_strategy!r} in the catalog; "
+            f"valid: {', '.join(repr(name) for name in strategies)}"
+        )
+    names = {w["label"] for w in log.wallets} | {w["address"] for w in log.wallets}
+    unknown_wallets = sorted(changes.wallets_off - names)
+    if unknown_wallets:
+        labels = sorted({w["label"] for w in log.wallets})
+        raise ReplayError(
+            f"--wallet: no wallet labelled {', '.join(unknown_wallets)}; "
+            f"valid labels: {', '.join(labels)}"
+        )
+
+
+def replay(connection: Connection, log: SignalsLog, changes: Changes) -> Result:
+    """Replays the log with the changes and returns the figures. Everything happens in one
+    transaction rolled back at the end (a savepoint inside the caller's transaction), so
+    the database is left as it was and can serve the next replay."""
+    check_changes(log, changes)
+    with connection.transaction(force_rollback=True):
+        refuse_recorded_wallets(connection, log)
+        load_settings(connection, log)
+        apply_changes(connection, log, changes)
+        feed_signals(connection, log)
+        return read_result(connection, log)
+
+
+@contextmanager
+def explained(doing: str) -> Iterator[None]:
+    """A database refusal as a ReplayError that says what was being done."""
+    try:
+        yield
+    except psycopg.Error as error:
+        hint = f" ({error.diag.message_hint})" if error.diag.message_hint else ""
+        raise ReplayError(f"{doing}: {error.diag.message_primary or error}{hint}") from error
+
+
+def addresses(log: SignalsLog) -> list[str]:
+    return [w["address"] for w in log.wallets]
+
+
+def refuse_recorded_wallets(connection: Connection, log: SignalsLog) -> None:
+    # Their signals would be taken for re-deliveries (decided nothing) and their past
+    # trades would count in the figures.
+    row = connection.execute(
+        "select count(distinct w.address) from walltrack.wallets as w"
+        " where w.address = any(%s)"
+        " and exists (select from walltrack.signals as s where s.wallet_id = w.id)",
+        [addresses(log)],
+    ).fetchone()
+    if row and row[0]:
+        raise ReplayError(
+            f"{row[0]} wallet(s) of the log already have signals in this database: "
+            "replay on a database without their history (the replay stack)"
+        )
+
+
+def load_settings(connection: Connection, log: SignalsLog) -> None:
+    """The log's config, catalog, watchlist and token facts, in the order their checks need."""
+    with explained("loading the log's config"):
+        start_fresh_equity_curve(connection)
+        update_config(connection, log.config)
+    with explained("loading the log's exit strategies and wallets"):
+        upsert_strategy_rules(connection, log)
+        upsert_wallets(connection, log)
+        set_strategy_flags(connection, log)
+    with explained("loading the log's tokens"):
+        load_tokens(connection, log)
+
+
+def start_fresh_equity_curve(connection: Connection) -> None:
+    # A reset starts the breaker's equity curve anew: the replay's closes are measured on
+    # their own, whatever this database closed before.
+    connection.execute(
+        "insert into walltrack.circuit_breaker_events (event_type, trigger, actor, note)"
+        " values ('deactivated', 'manual', 'replay', 'a replay starts a fresh equity curve')"
+    )
+
+
+def update_config(connection: Connection, values: Mapping[str, object]) -> None:
+    """Sets config columns from JSON values, each cast by the column's own type."""
+    if not values:
+        return
+    known = {
+        name
+        for (name,) in connection.execute(
+            "select attname from pg_attribute"
+            " where attrelid = 'walltrack.config'::regclass and attnum > 0 and not attisdropped"
+        )
+    }
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ReplayError(f"config column(s) this database lacks: {', '.join(unknown)}")
+    assignments = sql.SQL(", ").join(
+        sql.SQL("{0} = r.{0}").format(sql.Identifier(name)) for name in values
+    )
+    connection.execute(
+        sql.SQL(
+            "update walltrack.config set {}"
+            " from jsonb_populate_record(null::walltrack.config, %s) as r"
+        ).format(assignments),
+        [Jsonb(dict(values))],
+    )
+
+
+def upsert_strategy_rules(connection: Connection, log: SignalsLog) -> None:
+    # Neither default nor archived yet: the wallets must be able to point at any of them.
+    updates = sql.SQL(", ").join(
+        sql.SQL("{0} = excluded.{0}").format(sql.Identifier(name)) for name in STRATEGY_RULES
+    )
+    connection.execute(
+        sql.SQL(
+            "insert into walltrack.exit_strategies ({}, is_default, archived)"
+            " select {}, false, false"
+            " from jsonb_populate_recordset(null::walltrack.exit_strategies, %s) as r"
+            " on conflict (name) do update set {}, is_default = false, archived = false"
+        ).format(columns(STRATEGY_RULES), columns(STRATEGY_RULES, "r"), updates),
+        [Jsonb(log.exit_strategies)],
+    )
+
+
+def set_strategy_flags(connection: Connection, log: SignalsLog) -> None:
+    connection.execute("update walltrack.exit_strategies set is_default = false where is_default")
+    connection.execute(
+        sql.SQL(
+            "update walltrack.exit_strategies as s set {}"
+            " from jsonb_populate_recordset(null::walltrack.exit_strategies, %s) as r"
+            " where s.name = r.name"
+        ).format(
+            sql.SQL(", ").join(
+                sql.SQL("{0} = r.{0}").format(sql.Identifier(flag)) for flag in STRATEGY_FLAGS
+            )
+        ),
+        [Jsonb(log.exit_strategies)],
+    )
+
+
+def upsert_wallets(connection: Connection, log: SignalsLog) -> None:
+    # Every wallet trades in simulation: a replay never sends a transaction, and a live
+    # order would wait forever for an executor. Wallets the log does not hold (the seed's)
+    # are paused, so they copy nothing.
+    connection.execute(
+        """
+        with logged as (
+          select r.address, r.label, r.status, s.id as exit_strategy_id, r.position_size_sol,
+            r.copy_sells
+          from jsonb_to_recordset(%(wallets)s) as r (
+            address text, label text, status walltrack.wallet_status, exit_strategy text,
+            position_size_sol numeric, copy_sells boolean
+          )
+          left join walltrack.exit_strategies as s on s.name = r.exit_strategy
+        ),
+        updated as (
+          update walltrack.wallets as w
+          set label = l.label, status = l.status, mode = 'simulation',
+            exit_strategy_id = l.exit_strategy_id, position_size_sol = l.position_size_sol,
+            copy_sells = l.copy_sells
+          from logged as l where w.address = l.address
+          returning w.address
+        )
+        insert into walltrack.wallets (
+          address, label, status, mode, exit_strategy_id, position_size_sol, copy_sells
+        )
+        select l.address, l.label, l.status, 'simulation', l.exit_strategy_id,
+          l.position_size_sol, l.copy_sells
+        from logged as l where l.address not in (select u.address from updated as u)
+        """,
+        {"wallets": Jsonb(log.wallets)},
+    )
+    connection.execute(
+        "update walltrack.wallets set status = 'paused'"
+        " where status = 'active' and address <> all(%s)",
+        [addresses(log)],
+    )
+
+
+def load_tokens(connection: Connection, log: SignalsLog) -> None:
+    # Each fact a source did answer is marked fetched now, so the verdict judges the
+    # recorded facts; a fact that was never fetched stays unknown.
+    facts = [name for name in TOKEN_FACTS if name != "mint"]
+    connection.execute(
+        sql.SQL(
+            "insert into walltrack.tokens ({})"
+            " select {} from jsonb_populate_recordset(null::walltrack.tokens, %s) as r"
+            " on conflict (mint) do update set {}"
+        ).format(
+            columns(TOKEN_FACTS),
+            columns(TOKEN_FACTS, "r"),
+            sql.SQL(", ").join(
+                sql.SQL("{0} = excluded.{0}").format(sql.Identifier(name)) for name in facts
+            ),
+        ),
+        [Jsonb(log.tokens)],
+    )
+    mints = [t["mint"] for t in log.tokens]
+    connection.execute(
+        """
+        update walltrack.tokens set
+          fetched_at = case when fetched_at is not null then now() end,
+          rugcheck_fetched_at = case when rugcheck_fetched_at is not null then now() end,
+          market_fetched_at = case when market_fetched_at is not null then now() end,
+          authorities_checked_at = case when authorities_checked_at is not null then now() end
+        where mint = any(%s)
+        """,
+        [mints],
+    )
+    connection.execute("select walltrack.rejudge_tokens(%s)", [mints])
+
+
+def apply_changes(connection: Connection, log: SignalsLog, changes: Changes) -> None:
+    # One statement per --set, so a refusal names the option that caused it.
+    for key, value in changes.config.items():
+        with explained(set_option(key, value)):
+            update_config(connection, {key: value})
+    if changes.exit_strategy is not None:
+        with explained(f"--exit-strategy {changes.exit_strategy!r}"):
+            connection.execute(
+                "update walltrack.wallets set exit_strategy_id = ("
+                "  select s.id from walltrack.exit_strategies as s where s.name = %s"
+                ") where address = any(%s)",
+                [changes.exit_strategy, addresses(log)],
+            )
+    # A wallet switched off is paused, not dropped: its swaps still move the prices.
+    connection.execute(
+        "update walltrack.wallets set status = 'paused'"
+        " where (address = any(%(off)s) or label = any(%(off)s)) and address = any(%(log)s)",
+        {"off": sorted(changes.wallets_off), "log": addresses(log)},
+    )
+
+
+# The tick is stamped with the wall clock, not the leader's block time: a simulated fill
+# stamps its position with the wall clock, and api.apply_prices ignores a tick older than
+# a position's last price, so a tick at a recorded (past) block time would never apply.
+TICK = """
+select api.apply_prices((
+  select jsonb_agg(t.value || jsonb_build_object('observed_at', clock_timestamp()))
+  from jsonb_array_elements(%s) as t
+))
+"""
+
+
+def feed_signals(connection: Connection, log: SignalsLog) -> None:
+    for batch in batches(log):
+        with explained(f"replaying transaction {batch.signature}"):
+            if batch.ticks:
+                connection.execute(TICK, [Jsonb(batch.ticks)])
+            connection.execute("select api.ingest_swaps(%s)", [Jsonb([batch.transaction])])
+
+
+def read_result(connection: Connection, log: SignalsLog) -> Result:
+    connection.execute("select api.refresh_performance()")
+    wallets = addresses(log)
+    exits = counts_by_wallet(connection, EXITS, wallets)
+    skips = counts_by_wallet(connection, SKIPS, wallets)
+    figures = {
+        row["address"]: Figures(
+            trades=row["positions_closed"],
+            wins=row["wins"],
+            win_rate_pct=row["win_rate_pct"],
+            realized_pnl_sol=row["realized_pnl_sol"],
+            max_drawdown_sol=row["max_drawdown_sol"],
+            profit_factor=row["profit_factor"],
+            copied=row["signals_copied"],
+            skipped=sum(skips.get(row["address"], {}).values()),
+            open_at_end=row["positions_opened"] - row["positions_closed"],
+            exits=exits.get(row["address"], {}),
+            skips=skips.get(row["address"], {}),
+        )
+        for row in fetch_dicts(connection, PERFORMANCE, [wallets])
+    }
+    by_log_order = {address: figures[address] for address in wallets}
+    return Result(
+        wallets=by_log_order,
+        total=total_of(by_log_order.values(), fetch_dicts(connection, TOTAL_RATIOS, [wallets])[0]),
+        breaker_trip=breaker_trip(connection),
+    )
+
+
+PERFORMANCE = """
+select w.address, p.positions_opened, p.positions_closed, p.wins, p.win_rate_pct,
+  p.realized_pnl_sol, p.max_drawdown_sol, p.profit_factor, p.signals_copied
+from walltrack.performance as p
+join walltrack.wallets as w on w.id = p.wallet_id
+where p.time_window = 'all' and w.address = any(%s)
+"""
+
+EXITS = """
+select w.address, o.reason::text as key, count(*) as count
+from walltrack.orders as o
+join walltrack.positions as p on p.id = o.position_id
+join walltrack.wallets as w on w.id = p.wallet_id
+where o.side = 'sell' and o.status = 'confirmed' and w.address = any(%s)
+group by 1, 2
+"""
+
+SKIPS = """
+select w.address, s.decision_reason as key, count(*) as count
+from walltrack.signals as s
+join walltrack.wallets as w on w.id = s.wallet_id
+where s.decision = 'skipped' and w.address = any(%s)
+group by 1, 2
+"""
+
+# The ratios of all wallets together cannot be added up from each wallet's: they come from
+# the closes themselves, the drawdown from the equity curve each close stamps (it starts at
+# the replay's reset, so it is the curve of the replay's closes in their order).
+TOTAL_RATIOS = """
+select
+  round(100.0 * count(*) filter (where p.realized_pnl_sol > 0) / nullif(count(*), 0), 2)
+    as win_rate_pct,
+  round(coalesce(sum(p.realized_pnl_sol) filter (where p.realized_pnl_sol > 0), 0)
+    / nullif(-sum(p.realized_pnl_sol) filter (where p.realized_pnl_sol < 0), 0), 4)
+    as profit_factor,
+  coalesce(max(p.equity_peak_after_sol - p.equity_after_sol), 0) as max_drawdown_sol
+from walltrack.positions as p
+join walltrack.wallets as w on w.id = p.wallet_id
+where p.status = 'closed' and w.address = any(%s)
+"""
+
+
+def counts_by_wallet(
+    connection: Connection, query: str, wallets: list[str]
+) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for row in fetch_dicts(connection, query, [wallets]):
+        counts.setdefault(row["address"], {})[row["key"]] = row["count"]
+    return counts
+
+
+def total_of(wallets: Iterable[Figures], ratios: Mapping[str, Any]) -> Figures:
+    figures = list(wallets)
+    exits: Counter[str] = Counter()
+    skips: Counter[str] = Counter()
+    for each in figures:
+        exits.update(each.exits)
+        skips.update(each.skips)
+    return Figures(
+        trades=sum(f.trades for f in figures),
+        wins=sum(f.wins for f in figures),
+        win_rate_pct=ratios["win_rate_pct"],
+        realized_pnl_sol=sum((f.realized_pnl_sol for f in figures), Decimal(0)),
+        max_drawdown_sol=ratios["max_drawdown_sol"],
+        profit_factor=ratios["profit_factor"],
+        copied=sum(f.copied for f in figures),
+        skipped=sum(f.skipped for f in figures),
+        open_at_end=sum(f.open_at_end for f in figures),
+        exits=dict(exits),
+        skips=dict(skips),
+    )
+
+
+def breaker_trip(connection: Connection) -> str | None:
+    row = connection.execute(
+        "select e.trigger || ' (threshold ' || e.threshold || ', observed ' || e.observed || ')'"
+        " from walltrack.circuit_breaker_events as e"
+        " where e.event_type = 'activated' and e.created_at > walltrack.last_breaker_reset()"
+        " order by e.created_at limit 1"
+    ).fetchone()
+    return None if row is None else str(row[0])
