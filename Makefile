@@ -1,7 +1,7 @@
 # WallTrack — local developer commands. `make` alone lists them.
 # The stack's ports and paths come from env vars: see scripts/stack.sh.
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status demo test lint bench clean
+.PHONY: help setup up down status demo test lint bench replay clean
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z]+:.*## / { printf "  make %-8s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -29,6 +29,9 @@ lint: ## run the linters (scripts/lint.sh)
 
 bench: ## run the benchmarks
 	.venv/bin/python -m bench
+
+replay: setup ## what-if replay, e.g. make replay ARGS='run log.json --exit-strategy scalper'
+	.venv/bin/python -m scripts.replay $(or $(ARGS),--help)
 
 clean: down ## stop every stack under .local, then delete .local (all local data)
 	@for m in .local/*/.walltrack-stack; do \
