@@ -239,7 +239,8 @@ write_env() {
 outside_world() {
   local file=$1 key value local_url="^[A-Z_]+=http://127\.0\.0\.1:($SIM_PORT|9)(/|$)"
   if ! offline "$file"; then
-    grep -Ev "$local_url" "$file" >"$file.kept" || true
+    grep -Ev "$local_url" "$file" | grep -Fxv "WALLTRACK_KEYPAIR=$(simulator_key)" >"$file.kept" ||
+      true
     mv "$file.kept" "$file"
     return 0
   fi
@@ -249,6 +250,15 @@ outside_world() {
     echo "$key=$value" >>"$file.kept"
     mv "$file.kept" "$file"
   done < <(offline_env)
+}
+
+# The trading key of an offline stack: a throwaway one, funded only in the simulator. A real
+# run drops it from the env file (it never trades real money).
+simulator_key() {
+  local key=$STACK_DIR/simulator.key
+  [ -s "$key" ] || (umask 077 && .venv/bin/python -c \
+    'from solders.keypair import Keypair; print(Keypair())' >"$key")
+  cat "$key"
 }
 
 offline() { ! grep -Eq '^HELIUS_API_KEY=.' "$1" || grep -Eq '^HELIUS_API_KEY=simulator$' "$1"; }
@@ -262,6 +272,7 @@ offline_env() {
     return 0
   fi
   echo "HELIUS_API_KEY=simulator"
+  echo "WALLTRACK_KEYPAIR=$(simulator_key)"
   echo "HELIUS_WEBHOOK_URL=http://127.0.0.1:$GATEWAY_PORT/functions/v1/helius-webhook"
   .venv/bin/python -c 'import sys; from simulator import env_for
 for key, value in env_for(sys.argv[1]).items(): print(f"{key}={value}")' \

@@ -13,7 +13,7 @@ from typing import Any
 
 import flask
 
-from walltrack import auth, database, helius, token_lookup
+from walltrack import auth, database, helius, live_orders, token_lookup
 from walltrack.errors import BadRequest, PayloadTooLarge
 
 logger = logging.getLogger("walltrack.webhook")
@@ -50,11 +50,13 @@ def handle_delivery(request: flask.Request) -> tuple[dict[str, Any], int]:
     result: dict[str, Any] = {"new_signals": 0, "decisions": [], "live_orders": []}
     if delivery.transactions:
         result = ingest(delivery.transactions)
+    executed = live_orders.execute_now(result["live_orders"])
     return {
         "stored": len(delivery.transactions),
         "new_signals": result["new_signals"],
         "decisions": result["decisions"],
         "live_orders": result["live_orders"],
+        "executed": executed,
         "rejected": [
             {"index": r.index, "signature": r.signature, "error": r.error}
             for r in delivery.rejected

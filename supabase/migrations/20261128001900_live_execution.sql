@@ -133,6 +133,12 @@ declare
   leased walltrack.orders := walltrack.leased_order(order_id, worker);
   sol constant text := 'So11111111111111111111111111111111111111112';
 begin
+  -- A retry signed over the same blockhash and quote is the same transaction: the chain
+  -- would take it as the earlier attempt, so it is never recorded as a new one.
+  perform walltrack.ensure(
+    not leased.attempt_log @> jsonb_build_array(jsonb_build_object('signature', record_signed.tx_signature)),
+    format('order %s: %s is the signature of an earlier attempt', order_id, record_signed.tx_signature),
+    'Wait for a new blockhash before trying again.');
   perform walltrack.ensure(quoted_out > 0 and min_out > 0 and min_out <= quoted_out,
     format('order %s: a quote needs 0 < min_out (%s) <= quoted_out (%s)', order_id, min_out,
       quoted_out));
@@ -345,6 +351,9 @@ comment on function api.record_failure(bigint, text, text, text) is
 'Records a failed attempt: pending again after back-off when the class is retryable and '
 'attempts remain, else failed for good (a failed entry, or an exit written off).';
 
+grant execute on function walltrack.retryable_failure(text) to service_role;
+grant execute on function walltrack.leased_order(bigint, text) to service_role;
+grant execute on function walltrack.write_off(walltrack.orders) to service_role;
 grant execute on function api.claim_orders(text, bigint[], integer, integer) to service_role;
 grant execute on function api.record_signed(
   bigint, text, text, bigint, numeric, numeric, bigint, bigint

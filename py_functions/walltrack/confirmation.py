@@ -1,0 +1,106 @@
+"""confirm-orders: what became of every submitted transaction, from the chain's view.
+
+Statuses are read in batches. A landed swap's transaction is fetched and its real amounts
+(what left and entered the wallet, the fee) go to api.record_fill; a failed one is
+classified for api.record_failure. A transaction the chain does not know is retried only
+once the block height has passed its blockhash's last valid height: from then on it can
+never land, so a new attempt cannot pay twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from solana.rpc.async_api import AsyncClient
+from solders.pubkey import Pubkey
+from solders.signature import Signature
+
+from walltrack import database
+from walltrack.execution import ExecutionSettings, chain_failure, failure
+
+SOL = "So11111111111111111111111111111111111111112"
+STATUS_BATCH = 256  # getSignatureStatuses takes at most 256 signatures
+
+
+def token_change(balances: Any, owner: Pubkey, mint: str) -> int:
+    return sum(
+        int(b.ui_token_amount.amount)
+        for b in balances or []
+        if b.owner == owner and str(b.mint) == mint
+    )
+
+
+def fill_amounts(order: dict[str, Any], meta: Any, owner: Pubkey) -> tuple[int, int, int]:
+    """(in, out, fee) in atomic units as the wallet saw them: SOL moved besides the fee, and
+    its token account's change."""
+    sol_spent = meta.pre_balances[0] - meta.post_balances[0] - meta.fee
+    if order["input_mint"] == SOL:
+        mint = order["output_mint"]
+        tokens = token_change(meta.post_token_balances, owner, mint) - token_change(
+            meta.pre_token_balances, owner, mint
+        )
+        return sol_spent, tokens, meta.fee
+    mint = order["input_mint"]
+    tokens = token_change(meta.pre_token_balances, owner, mint) - token_change(
+        meta.post_token_balances, owner, mint
+    )
+    return tokens, -sol_spent, meta.fee
+
+
+async def settle(
+    client: AsyncClient, order: dict[str, Any], status: Any, height: int, owner: Pubkey
+) -> tuple[str, dict[str, Any]] | None:
+    """The RPC call to record for one order, or None while its fate is still open."""
+    signature = order["tx_signature"]
+    if status is None:
+        if height > int(order["last_valid_block_height"]):
+            return "record_failure", failure(
+                order["id"], signature, "blockhash_expired", f"not landed by block {height}"
+            )
+        return None
+    if status.err is not None:
+        return "record_failure", failure(
+            order["id"], signature, chain_failure(status.err), "failed on chain"
+        )
+    found = await client.get_transaction(
+        Signature.from_string(signature), encoding="json", max_supported_transaction_version=0
+    )
+    if found.value is None:
+        return None  # the status ran ahead of the transaction's indexing: next round
+    filled_in, filled_out, fee = fill_amounts(order, found.value.transaction.meta, owner)
+    return "record_fill", {
+        "order_id": order["id"],
+        "tx_signature": signature,
+        "filled_in": filled_in,
+        "filled_out": filled_out,
+        "fee_lamports": fee,
+    }
+
+
+async def settle_all(orders: list[dict[str, Any]], settings: ExecutionSettings) -> list[Any]:
+    owner = settings.keypair.pubkey()
+    async with AsyncClient(settings.rpc_url, timeout=settings.timeout_seconds) as client:
+        height = (await client.get_block_height()).value
+        calls = []
+        for start in range(0, len(orders), STATUS_BATCH):
+            batch = orders[start : start + STATUS_BATCH]
+            signatures = [Signature.from_string(o["tx_signature"]) for o in batch]
+            statuses = (await client.get_signature_statuses(signatures)).value
+            for order, status in zip(batch, statuses, strict=True):
+                calls.append(await settle(client, order, status, height, owner))
+    return calls
+
+
+def confirm() -> dict[str, Any]:
+    settings = ExecutionSettings.from_env()
+    orders: list[dict[str, Any]] = database.rpc("orders_to_confirm", {}) or []
+    outcomes: dict[str, str] = {}
+    for order, call in zip(orders, asyncio.run(settle_all(orders, settings)), strict=True):
+        if call is None:
+            outcomes[str(order["id"])] = "in_flight"
+            continue
+        function, params = call
+        result = database.rpc_object(function, params)
+        outcomes[str(order["id"])] = str(result["status"])
+    return {"checked": len(orders), "outcomes": outcomes}

@@ -1,0 +1,47 @@
+"""The HTTP side of live execution: execute-orders and confirm-orders, and the in-request
+execution the webhook and price-refresh use for the orders they have just created."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import flask
+
+from walltrack import auth, confirmation, execution
+from walltrack.errors import BadRequest, WalltrackError
+
+logger = logging.getLogger("walltrack.live_orders")
+
+
+def requested_ids(request: flask.Request) -> list[int] | None:
+    body = request.get_json(silent=True) or {}
+    ids = body.get("order_ids") if isinstance(body, dict) else None
+    if ids is None:
+        return None
+    if not isinstance(ids, list) or not all(type(i) is int and i > 0 for i in ids):
+        raise BadRequest("order_ids must be a list of positive integers")
+    return ids
+
+
+def handle_execute(request: flask.Request) -> tuple[dict[str, Any], int]:
+    auth.require_operator(request)
+    return execution.execute(requested_ids(request)), 200
+
+
+def handle_confirm(request: flask.Request) -> tuple[dict[str, Any], int]:
+    auth.require_operator(request)
+    return confirmation.confirm(), 200
+
+
+def execute_now(order_ids: list[int]) -> dict[str, Any] | None:
+    """Executes orders just created, within the request that created them (low latency).
+    They are stored whatever happens here: a failure is logged and the schedule's sweep
+    executes them instead, so the caller's answer never depends on it."""
+    if not order_ids:
+        return None
+    try:
+        return execution.execute(order_ids)
+    except WalltrackError as failed:
+        logger.warning("live orders %s left to the sweep: %s", order_ids, failed.detail)
+    return None

@@ -1,0 +1,406 @@
+"""Live execution against the market simulator (real HTTP: Jupiter, a Solana RPC node that
+verifies signatures) and the real database: execute-orders and confirm-orders, in-process
+as functions-framework serves them. In every failure the simulator injects, each order
+ends confirmed or failed with its reason, and the chain never sees two swaps for it."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from solders.keypair import Keypair
+from solders.transaction import VersionedTransaction
+
+from scripts.stack_env import StackEnv
+from simulator import Simulator, env_for, run_simulator
+from tests.py.function_app import OPERATOR, OPERATOR_SECRET, function_app
+from tests.py.helius_factory import base58, swap_transaction
+from walltrack import database, execution
+
+Db = psycopg.Connection[tuple[Any, ...]]
+SOL = "So11111111111111111111111111111111111111112"
+
+
+def scenario(mint: str, faults: list[dict[str, Any]], tradable: bool = True) -> dict[str, Any]:
+    """One token at 0.0001 SOL in a deep pool, steady, then down 80 % from t=100."""
+    return {
+        "name": "live",
+        "seed": 3,
+        "start_unix": 1764300000,
+        "tokens": [
+            {
+                "mint": mint,
+                "symbol": "LIVE",
+                "decimals": 6,
+                "supply": "1000000000",
+                "price_path": [
+                    {"t": 0, "price_sol": "0.0001"},
+                    {"t": 100, "price_sol": "0.0001"},
+                    {"t": 110, "price_sol": "0.00002"},
+                ],
+                "liquidity_sol": "5000",
+                "tradable": tradable,
+            }
+        ],
+        "faults": faults,
+    }
+
+
+class Book:
+    """A live wallet copying one token, the simulator playing its market, the functions'
+    environment pointed at both."""
+
+    def __init__(self, db: Db, sim: Simulator, mint: str) -> None:
+        self.db, self.sim, self.mint = db, sim, mint
+        self.wallet = base58(44)
+        db.execute(
+            "insert into walltrack.wallets (address, label, mode, position_size_sol)"
+            " values (%s, 'live test', 'live', 0.1)",
+            (self.wallet,),
+        )
+        db.execute("select tests.safe_token(%s)", (mint,))
+
+    def leader_buys(self) -> int:
+        """The leader buys 1,000 tokens for 0.1 SOL: the copy is one pending live buy."""
+        transaction = swap_transaction(self.wallet, self.mint, 1_000_000_000, -100_000_000)
+        payload = {
+            "signature": transaction["signature"],
+            "slot": 1,
+            "timestamp": 1_764_300_000,
+            "source": "JUPITER",
+            "tx_error": None,
+            "accounts": [self.wallet],
+            "raw": {},
+            "swaps": [
+                {
+                    "wallet": self.wallet,
+                    "side": "buy",
+                    "token_mint": self.mint,
+                    "token_amount": "1000000000",
+                    "token_decimals": 6,
+                    "quote_mint": SOL,
+                    "quote_amount": "100000000",
+                    "quote_decimals": 9,
+                }
+            ],
+        }
+        row = self.db.execute(
+            "select api.ingest_swaps(%s::jsonb) -> 'live_orders' ->> 0", (json.dumps([payload]),)
+        ).fetchone()
+        assert row is not None and row[0] is not None
+        return int(row[0])
+
+    def order(self, order_id: int) -> dict[str, Any]:
+        row = self.db.execute(
+            "select to_jsonb(o) from walltrack.orders as o where o.id = %s", (order_id,)
+        ).fetchone()
+        assert row is not None
+        found: dict[str, Any] = row[0]
+        return found
+
+    def position(self, order_id: int) -> dict[str, Any]:
+        row = self.db.execute(
+            "select to_jsonb(p) from walltrack.positions as p"
+            " where p.id = (select position_id from walltrack.orders where id = %s)",
+            (order_id,),
+        ).fetchone()
+        assert row is not None
+        found: dict[str, Any] = row[0]
+        return found
+
+    def due_now(self, order_id: int) -> None:
+        """Skips the back-off, which passes on the chain too (new blocks, new blockhash)."""
+        self.sim.advance(self.sim.state()["now"] + 2)
+        self.db.execute(
+            "update walltrack.orders set next_attempt_at = now() where id = %s", (order_id,)
+        )
+
+    def landed(self) -> list[dict[str, Any]]:
+        return list(self.sim.state()["transactions"])
+
+
+def call(function: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    response = function_app(function).test_client().post("/", json=body or {}, headers=OPERATOR)
+    assert response.status_code == 200, response.get_json()
+    answer: dict[str, Any] = response.get_json()
+    return answer
+
+
+@pytest.fixture
+def keypair() -> Keypair:
+    return Keypair()
+
+
+@pytest.fixture
+def live(db: Db) -> Iterator[None]:
+    db.execute(
+        "update walltrack.config set live_trading_enabled = true, max_open_positions = 1000000,"
+        " max_total_exposure_sol = 1000000000, max_positions_per_token = 1000000,"
+        " retry_backoff_seconds = 1, order_max_attempts = 3"
+    )
+    yield
+    db.execute("update walltrack.config set live_trading_enabled = false")
+
+
+def open_book(
+    monkeypatch: pytest.MonkeyPatch,
+    stack: StackEnv,
+    db: Db,
+    keypair: Keypair,
+    faults: list[dict[str, Any]],
+    tradable: bool = True,
+) -> Iterator[Book]:
+    mint = str(Keypair().pubkey())
+    with run_simulator(scenario(mint, faults, tradable)) as sim:
+        for name, value in {
+            **env_for(sim.base_url),
+            "SUPABASE_URL": stack.supabase_url,
+            "SUPABASE_SERVICE_ROLE_KEY": stack.service_role_key,
+            "FUNCTIONS_SECRET": OPERATOR_SECRET,
+            "WALLTRACK_KEYPAIR": str(keypair),
+            "EXECUTION_TIMEOUT_SECONDS": "1",
+        }.items():
+            monkeypatch.setenv(name, value)
+        yield Book(db, sim, mint)
+
+
+@pytest.fixture
+def book(
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    stack: StackEnv,
+    db: Db,
+    keypair: Keypair,
+    live: None,
+) -> Iterator[Book]:
+    faults = getattr(request, "param", [])
+    yield from open_book(monkeypatch, stack, db, keypair, faults)
+
+
+def test_a_live_copy_is_quoted_signed_sent_and_confirmed_from_the_chain(
+    book: Book, keypair: Keypair
+) -> None:
+    order_id = book.leader_buys()
+    executed = call("execute_orders", {"order_ids": [order_id]})
+    assert executed["outcomes"] == {str(order_id): "submitted"}
+    submitted = book.order(order_id)
+    assert submitted["status"] == "submitted" and submitted["attempts"] == 1
+    assert call("confirm_orders")["outcomes"][str(order_id)] == "confirmed"
+
+    order = book.order(order_id)
+    [landed] = book.landed()
+    assert landed == {"signature": order["tx_signature"], "slot": landed["slot"], "err": None}
+    # The fill is what the chain says, within the quote's bound.
+    assert order["filled_in"] == 100_000_000
+    assert Decimal(order["min_out"]) <= Decimal(order["filled_out"]) <= Decimal(order["quoted_out"])
+    assert order["realized_slippage_bps"] is not None
+    assert order["network_fee_lamports"] == 5000 and order["priority_fee_lamports"] > 0
+    position = book.position(order_id)
+    assert (position["status"], position["qty_bought"]) == ("open", order["filled_out"])
+    fees = (order["network_fee_lamports"] + order["priority_fee_lamports"]) / Decimal(10**9)
+    assert Decimal(str(position["cost_basis_sol"])) == Decimal("0.1") + fees
+
+    # What the node took verifies with solders against our payer key.
+    rpc = env_for(book.sim.base_url)["SOLANA_RPC_URL"]
+    found = httpx.post(
+        rpc,
+        json={
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "getTransaction",
+            "params": [
+                order["tx_signature"],
+                {"encoding": "base64", "maxSupportedTransactionVersion": 0},
+            ],
+        },
+    ).json()["result"]
+    sent = VersionedTransaction.from_bytes(base64.b64decode(found["transaction"][0]))
+    assert sent.message.account_keys[0] == keypair.pubkey()
+    assert sent.verify_with_results() == [True]
+
+
+RETRYABLE = [
+    pytest.param(
+        [{"service": "jupiter_quote", "kind": "status", "status": 429, "when": {"first": 1}}],
+        "rate_limited",
+        id="quote-429",
+    ),
+    pytest.param(
+        [{"service": "jupiter_quote", "kind": "timeout", "ms": 3000, "when": {"first": 1}}],
+        "timeout",
+        id="quote-timeout",
+    ),
+    pytest.param(
+        [{"service": "jupiter_swap", "kind": "status", "status": 503, "when": {"first": 1}}],
+        "upstream_error",
+        id="swap-5xx",
+    ),
+    pytest.param(
+        [{"service": "rpc", "kind": "expired_blockhash", "when": {"first": 1}}],
+        "blockhash_expired",
+        id="expired-blockhash",
+    ),
+    pytest.param(
+        [{"service": "rpc", "kind": "slippage", "when": {"first": 1}}],
+        "slippage_exceeded",
+        id="slippage",
+    ),
+]
+
+
+@pytest.mark.parametrize(("book", "error_class"), RETRYABLE, indirect=["book"])
+def test_each_retryable_failure_becomes_a_new_attempt_that_lands_once(
+    book: Book, error_class: str
+) -> None:
+    order_id = book.leader_buys()
+    call("execute_orders", {"order_ids": [order_id]})
+    call("confirm_orders")  # a slippage failure is only known once the chain has it
+    first = book.order(order_id)
+    assert (first["status"], first["attempts"]) == ("pending", 1)
+    assert first["last_error"].startswith(f"{error_class}:")
+    assert first["attempt_log"][0]["outcome"] == error_class
+
+    assert call("execute_orders", {"order_ids": [order_id]})["claimed"] == 0  # back-off
+    book.due_now(order_id)
+    assert call("execute_orders", {"order_ids": [order_id]})["outcomes"] == {
+        str(order_id): "submitted"
+    }
+    call("confirm_orders")
+    final = book.order(order_id)
+    assert (final["status"], final["attempts"]) == ("confirmed", 2)
+    succeeded = [t["signature"] for t in book.landed() if t["err"] is None]
+    assert succeeded == [final["tx_signature"]]
+
+
+@pytest.mark.parametrize(
+    "book",
+    [[{"service": "jupiter_quote", "kind": "status", "status": 429}]],
+    indirect=True,
+)
+def test_an_order_out_of_attempts_fails_and_its_entry_with_it(book: Book) -> None:
+    order_id = book.leader_buys()
+    for _ in range(3):
+        book.due_now(order_id)
+        call("execute_orders", {"order_ids": [order_id]})
+    order = book.order(order_id)
+    assert (order["status"], order["attempts"]) == ("failed", 3)
+    assert order["last_error"] == "rate_limited: quote: HTTP 429"
+    assert book.position(order_id)["status"] == "failed"
+    assert book.landed() == []
+
+
+def test_a_token_jupiter_cannot_trade_fails_at_once(
+    monkeypatch: pytest.MonkeyPatch, stack: StackEnv, db: Db, keypair: Keypair, live: None
+) -> None:
+    for book in open_book(monkeypatch, stack, db, keypair, [], tradable=False):
+        order_id = book.leader_buys()
+        assert call("execute_orders", {"order_ids": [order_id]})["outcomes"] == {
+            str(order_id): "not_tradable"
+        }
+        assert book.order(order_id)["status"] == "failed"
+        assert book.position(order_id)["status"] == "failed"
+
+
+def claim_sign_record(book: Book, order_id: int) -> VersionedTransaction:
+    """A worker's steps up to the send, as execute_one takes them."""
+    settings = execution.ExecutionSettings.from_env()
+    [order] = database.rpc("claim_orders", {"worker": "doomed", "order_ids": [order_id]})
+    with httpx.Client() as client:
+        transaction, quote, swap = execution.signed_swap(client, order, settings)
+    database.rpc(
+        "record_signed",
+        {
+            "order_id": order_id,
+            "worker": "doomed",
+            "tx_signature": str(transaction.signatures[0]),
+            "last_valid_block_height": swap["lastValidBlockHeight"],
+            "quoted_out": quote["outAmount"],
+            "min_out": quote["otherAmountThreshold"],
+            "priority_fee_lamports": swap["prioritizationFeeLamports"],
+            "tip_lamports": None,
+        },
+    )
+    return transaction
+
+
+def worker_dies(book: Book, order_id: int) -> None:
+    book.db.execute(
+        "update walltrack.orders set lease_until = now() - interval '1 minute' where id = %s",
+        (order_id,),
+    )
+    book.db.execute("select walltrack.release_expired_leases()")
+
+
+def test_a_crash_after_sending_is_reconciled_and_nothing_is_sent_again(book: Book) -> None:
+    order_id = book.leader_buys()
+    transaction = claim_sign_record(book, order_id)
+    assert asyncio.run(execution.send(transaction, execution.ExecutionSettings.from_env())) is None
+    worker_dies(book, order_id)  # before it could record anything more
+
+    assert call("execute_orders")["outcomes"].get(str(order_id)) is None  # never re-sent
+    assert call("confirm_orders")["outcomes"][str(order_id)] == "confirmed"
+    assert [t["signature"] for t in book.landed()] == [str(transaction.signatures[0])]
+
+
+def test_a_crash_before_sending_is_retried_once_the_transaction_can_never_land(
+    book: Book,
+) -> None:
+    order_id = book.leader_buys()
+    transaction = claim_sign_record(book, order_id)
+    worker_dies(book, order_id)  # it never sent
+
+    assert call("confirm_orders")["outcomes"][str(order_id)] == "in_flight"
+    book.sim.advance(61)  # 152 blocks later its blockhash has expired
+    assert call("confirm_orders")["outcomes"][str(order_id)] == "pending"
+    book.due_now(order_id)
+    call("execute_orders", {"order_ids": [order_id]})
+    call("confirm_orders")
+    order = book.order(order_id)
+    assert (order["status"], order["attempts"]) == ("confirmed", 2)
+    assert order["tx_signature"] != str(transaction.signatures[0])
+    assert [t["signature"] for t in book.landed()] == [order["tx_signature"]]
+
+
+def test_two_workers_racing_for_an_order_send_it_once(book: Book) -> None:
+    order_id = book.leader_buys()
+    results: list[dict[str, Any]] = []
+    workers = [
+        threading.Thread(target=lambda: results.append(execution.execute([order_id])))
+        for _ in range(2)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(r["claimed"] for r in results) == [0, 1]
+    assert len(book.landed()) == 1
+
+
+@pytest.mark.parametrize(
+    "book",
+    [[{"service": "jupiter_quote", "kind": "status", "status": 429, "when": {"from_t": 100}}]],
+    indirect=True,
+)
+def test_an_exit_that_cannot_fill_is_written_off_with_the_loss_realized(book: Book) -> None:
+    order_id = book.leader_buys()
+    call("execute_orders", {"order_ids": [order_id]})
+    call("confirm_orders")
+    book.sim.advance(110)  # -80 %: the stop loss fires, and Jupiter now answers 429
+    refreshed = call("price_refresh")
+    [stop] = [o["order_id"] for o in refreshed["orders"] if o["reason"] == "stop_loss"]
+    for _ in range(2):
+        book.due_now(stop)
+        call("execute_orders", {"order_ids": [stop]})
+    order = book.order(stop)
+    assert (order["status"], order["attempts"]) == ("failed", 3)
+    position = book.position(order_id)
+    assert (position["status"], position["close_reason"]) == ("closed", "write_off")
+    assert Decimal(str(position["realized_pnl_sol"])) == -Decimal(str(position["cost_basis_sol"]))
