@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from bench import ingest, scoreboard, ticks, webhook
+from bench import execution, ingest, scoreboard, ticks, webhook
 from bench.stack import BENCH_ENV, bench_stack, env_file_values, function_port
 from scripts.stack_env import REPO_ROOT
 
@@ -28,6 +28,7 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
         )
         ingested = ingest.run(stack.database_url)
+        executed = execution.run(stack)
         served = webhook.run(
             stack.database_url,
             f"http://127.0.0.1:{function_port('helius-webhook')}/",
@@ -82,6 +83,21 @@ def main() -> None:
         f"select 1 round trip {scored['round_trip_ms']:.2f} ms",
         f"{scored['round_trip_ms'] / scored['check_ms']:.2f}",
         "<= 5 ms",
+    )
+    row(
+        f"live execution, {executed['orders']:.0f} orders executed and confirmed against the"
+        " simulator: WallTrack's own time per order",
+        f"{executed['overhead_ms']:.1f} ms ({executed['order_ms']:.1f} ms in all)",
+        f"same calls bare {executed['bare_ms']:.1f} ms",
+        f"{executed['bare_ms'] / executed['order_ms']:.2f}",
+        "(issue 8: shown)",
+    )
+    row(
+        "signing a Jupiter swap transaction with solders (decode, sign, serialise)",
+        f"{executed['signed_per_s']:,.0f} tx/s",
+        f"bare ed25519 signature {executed['raw_per_s']:,.0f}/s",
+        f"{executed['signed_per_s'] / executed['raw_per_s']:.2f}",
+        "(issue 8: shown)",
     )
     row(
         "webhook latency, one swap per delivery (p50 / p99)",

@@ -140,10 +140,21 @@ def operator_setup(db: Db) -> None:
         from walltrack.exit_strategies as s where s.name = 'one-minute flat'
         """
     )
+    # Live: real transactions, signed with the stack's throwaway key (WALLTRACK_KEYPAIR),
+    # sent to the simulator's chain.
+    db.execute("update walltrack.config set live_trading_enabled = true")
+    db.execute(
+        """
+        insert into walltrack.wallets (address, label, notes, mode, position_size_sol)
+        values ('Erwu3a3iFCmJDUMnnoReHGVGVR2qXiVHc88gGJZepn97', 'live-epsilon',
+          'Added by the demo operator: copied with real transactions.', 'live', 0.05)
+        """
+    )
     print("Operator setup (SQL, as in Studio's editor):")
     print("  config.breaker_max_consecutive_losses = 3")
     print("  new exit strategy 'one-minute flat' (time exit after 1 minute unless up 5 %)")
     print("  new wallet sleepy-delta following it")
+    print("  config.live_trading_enabled = true, new live wallet live-epsilon (0.05 SOL a copy)")
 
 
 class Progress:
@@ -154,6 +165,7 @@ class Progress:
         self.db = db
         self.seen = {"signals": 0, "orders": 0, "circuit_breaker_events": 0}
         self.closed: set[int] = set()
+        self.landed: set[int] = set()
 
     def newer(self, table: str, query: str) -> list[tuple[Any, ...]]:
         rows = self.db.execute(query, (self.seen[table],)).fetchall()
@@ -172,6 +184,23 @@ class Progress:
             (list(self.closed),),
         ).fetchall()
         self.closed.update(int(row[0]) for row in rows)
+        return [row[1:] for row in rows]
+
+    def new_live_fills(self) -> list[tuple[Any, ...]]:
+        rows = self.db.execute(
+            """
+            select o.id, w.label, k.symbol, o.side, o.reason, o.tx_signature, o.filled_in,
+              o.filled_out, o.realized_slippage_bps, o.attempts
+            from walltrack.orders as o join walltrack.positions as p on p.id = o.position_id
+            join walltrack.wallets as w on w.id = p.wallet_id
+            join walltrack.tokens as k on k.mint = p.token_mint
+            where o.mode = 'live' and o.status = 'confirmed' and o.tx_signature is not null
+              and o.id <> all(%s)
+            order by o.confirmed_at, o.id
+            """,
+            (list(self.landed),),
+        ).fetchall()
+        self.landed.update(int(row[0]) for row in rows)
         return [row[1:] for row in rows]
 
     def report(self, t: int) -> None:
@@ -198,6 +227,22 @@ class Progress:
         ):
             what = f"{reason} level {level}" if level is not None else reason
             print(f"  t={t:>3}s  {label:<12} exit {symbol:<5} -> {what} ({status})")
+        for (
+            label,
+            symbol,
+            side,
+            reason,
+            signature,
+            paid,
+            got,
+            slippage,
+            tries,
+        ) in self.new_live_fills():
+            print(
+                f"  t={t:>3}s  {label:<12} live {side} {symbol:<5} ({reason}) confirmed on chain:"
+                f" {str(signature)[:12]}..., {paid} in, {got} out, slippage {slippage} bps,"
+                f" attempt {tries}"
+            )
         for label, symbol, reason, pnl in self.new_closes():
             print(f"  t={t:>3}s  {label:<12} {symbol:<5} closed by {reason}: {pnl:+} SOL")
         for _, event, trigger, observed, threshold, actor in self.newer(
@@ -234,6 +279,7 @@ def play(db: Db, functions: Functions, simulator: Simulator, pace: float, end_t:
         started = time.monotonic()
         simulator.advance(t)
         functions.call("price-refresh")
+        functions.call("confirm-orders")
         progress.report(t)
         if breaker_refused_a_buy(db):
             db.execute(

@@ -41,6 +41,7 @@ logger = logging.getLogger("walltrack.execution")
 
 # Jupiter's program errors, as the chain reports them (InstructionError Custom codes).
 JUPITER_ERRORS = {6001: "slippage_exceeded", 6024: "insufficient_funds"}
+CLAIM_BATCH = 10  # orders leased at a time: a lease must outlive its batch's execution
 ROUTE_ERRORS = {"TOKEN_NOT_TRADABLE": "not_tradable", "COULD_NOT_FIND_ANY_ROUTE": "no_route"}
 
 
@@ -75,11 +76,6 @@ class ExecutionSettings:
             timeout_seconds=float(optional("EXECUTION_TIMEOUT_SECONDS", "5")),
             keypair=load_keypair(required("WALLTRACK_KEYPAIR")),
         )
-
-
-def worker_name() -> str:
-    """Who holds a lease: unique per process, readable in Studio."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class AttemptFailed(Exception):
@@ -163,32 +159,41 @@ def chain_failure(error: Any) -> str:
     return "rejected"
 
 
-async def send(transaction: VersionedTransaction, settings: ExecutionSettings) -> str | None:
+async def send(sender: AsyncClient, transaction: VersionedTransaction) -> str | None:
     """Sends; returns the failure class when the node refused it (so it cannot land), or
     None when it was taken or its fate is unknown (the confirmer will find out)."""
-    async with AsyncClient(settings.send_url, timeout=settings.timeout_seconds) as client:
-        try:
-            await client.send_raw_transaction(bytes(transaction), TxOpts(skip_preflight=False))
-        except RPCException as refused:
-            message = refused.args[0]
-            if isinstance(message, SendTransactionPreflightFailureMessage):
-                if message.data.err == TransactionErrorFieldless.AlreadyProcessed:
-                    return None
-                return chain_failure(message.data.err)
-            return "rejected"
-        except SolanaRpcException as unknown:
-            cause = unknown.__cause__
-            if isinstance(cause, httpx.HTTPStatusError) and cause.response.status_code == 429:
-                return "rate_limited"
-            logger.warning("send: fate unknown (%s), left to the confirmer", type(cause).__name__)
+    try:
+        await sender.send_raw_transaction(bytes(transaction), TxOpts(skip_preflight=False))
+    except RPCException as refused:
+        message = refused.args[0]
+        if isinstance(message, SendTransactionPreflightFailureMessage):
+            if message.data.err == TransactionErrorFieldless.AlreadyProcessed:
+                return None
+            return chain_failure(message.data.err)
+        return "rejected"
+    except SolanaRpcException as unknown:
+        cause = unknown.__cause__
+        if isinstance(cause, httpx.HTTPStatusError) and cause.response.status_code == 429:
+            return "rate_limited"
+        logger.warning("send: fate unknown (%s), left to the confirmer", type(cause).__name__)
     return None
 
 
-def execute_one(order: dict[str, Any], settings: ExecutionSettings, worker: str) -> str:
+@dataclass
+class Worker:
+    """One execute-orders run: its name (the lease owner) and its connections, opened once
+    (a TLS context costs tens of milliseconds to build)."""
+
+    settings: ExecutionSettings
+    jupiter: httpx.Client
+    sender: AsyncClient
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+
+async def execute_one(order: dict[str, Any], worker: Worker) -> str:
     order_id = order["id"]
     try:
-        with httpx.Client(timeout=settings.timeout_seconds) as client:
-            transaction, quote, swap = signed_swap(client, order, settings)
+        transaction, quote, swap = signed_swap(worker.jupiter, order, worker.settings)
     except AttemptFailed as failed:
         database.rpc("record_failure", failure(order_id, None, failed.error_class, failed.detail))
         return failed.error_class
@@ -197,7 +202,7 @@ def execute_one(order: dict[str, Any], settings: ExecutionSettings, worker: str)
         "record_signed",
         {
             "order_id": order_id,
-            "worker": worker,
+            "worker": worker.name,
             "tx_signature": signature,
             "last_valid_block_height": swap["lastValidBlockHeight"],
             "quoted_out": quote["outAmount"],
@@ -206,7 +211,7 @@ def execute_one(order: dict[str, Any], settings: ExecutionSettings, worker: str)
             "tip_lamports": None,
         },
     )
-    refused = asyncio.run(send(transaction, settings))
+    refused = await send(worker.sender, transaction)
     if refused is not None:
         database.rpc("record_failure", failure(order_id, signature, refused, "send refused"))
         return refused
@@ -223,17 +228,29 @@ def failure(order_id: int, signature: str | None, error_class: str, detail: str)
 
 
 def execute(order_ids: list[int] | None = None) -> dict[str, Any]:
-    """Claims the due live orders (or the given ones) and executes each; returns what
-    happened to each claimed order."""
-    settings = ExecutionSettings.from_env()
-    worker = worker_name()
-    claimed = database.rpc("claim_orders", {"worker": worker, "order_ids": order_ids}) or []
+    """Claims the due live orders (or the given ones), a batch at a time, and executes
+    each; returns what happened to each claimed order."""
+    return asyncio.run(execute_all(order_ids, ExecutionSettings.from_env()))
+
+
+async def execute_all(order_ids: list[int] | None, settings: ExecutionSettings) -> dict[str, Any]:
     outcomes: dict[str, str] = {}
-    for order in claimed:
-        try:
-            outcomes[str(order["id"])] = execute_one(order, settings, worker)
-        except StorageUnavailable as lost:
-            # The lease is lost or the database is away: nothing more is sent for this order.
-            logger.warning("order %s: %s", order["id"], lost.detail)
-            outcomes[str(order["id"])] = "not_recorded"
-    return {"claimed": len(claimed), "outcomes": outcomes}
+    async with AsyncClient(settings.send_url, timeout=settings.timeout_seconds) as sender:
+        with httpx.Client(timeout=settings.timeout_seconds) as jupiter:
+            worker = Worker(settings, jupiter, sender)
+            while claimed := database.rpc(
+                "claim_orders",
+                {"worker": worker.name, "order_ids": order_ids, "max_orders": CLAIM_BATCH},
+            ):
+                for order in claimed:
+                    outcomes[str(order["id"])] = await execute_claimed(order, worker)
+    return {"claimed": len(outcomes), "outcomes": outcomes}
+
+
+async def execute_claimed(order: dict[str, Any], worker: Worker) -> str:
+    try:
+        return await execute_one(order, worker)
+    except StorageUnavailable as lost:
+        # Lease lost, a duplicate transaction or the database away: nothing was sent.
+        logger.warning("order %s: %s", order["id"], lost.detail)
+        return "not_recorded"

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from solana.rpc.async_api import AsyncClient
 from solders.keypair import Keypair
 from solders.transaction import VersionedTransaction
 
@@ -331,6 +332,11 @@ def claim_sign_record(book: Book, order_id: int) -> VersionedTransaction:
     return transaction
 
 
+async def send_once(transaction: VersionedTransaction) -> str | None:
+    async with AsyncClient(execution.ExecutionSettings.from_env().send_url) as sender:
+        return await execution.send(sender, transaction)
+
+
 def worker_dies(book: Book, order_id: int) -> None:
     book.db.execute(
         "update walltrack.orders set lease_until = now() - interval '1 minute' where id = %s",
@@ -342,7 +348,7 @@ def worker_dies(book: Book, order_id: int) -> None:
 def test_a_crash_after_sending_is_reconciled_and_nothing_is_sent_again(book: Book) -> None:
     order_id = book.leader_buys()
     transaction = claim_sign_record(book, order_id)
-    assert asyncio.run(execution.send(transaction, execution.ExecutionSettings.from_env())) is None
+    assert asyncio.run(send_once(transaction)) is None
     worker_dies(book, order_id)  # before it could record anything more
 
     assert call("execute_orders")["outcomes"].get(str(order_id)) is None  # never re-sent
