@@ -1,10 +1,11 @@
-"""Requests and replies as the simulator's services see them, independent of the server."""
+"""Requests and replies as the simulator's services see them, and how one is written."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -47,6 +48,22 @@ class Reply:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def write_json(
+    handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: bytes
+) -> bool:
+    """Writes one JSON answer; False when the client hung up first (it may give up waiting)."""
+    try:
+        handler.send_response(status)
+        for name, value in {**headers, "Content-Type": "application/json"}.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+    except (BrokenPipeError, ConnectionResetError):
+        return False
+    return True
 
 
 def json_reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:

@@ -23,7 +23,7 @@ from simulator import helius, jupiter, rpc, token_apis
 from simulator.delivery import deliver_due
 from simulator.encoding import number_text
 from simulator.faults import Decision
-from simulator.http import BadRequest, Reply, Request, error_reply, json_reply
+from simulator.http import BadRequest, Reply, Request, error_reply, json_reply, write_json
 from simulator.scenario import Scenario, load_scenario, parse_scenario
 from simulator.world import World
 
@@ -232,15 +232,8 @@ def handler_class(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
             if reply is None:
                 self.close_connection = True
                 return
-            try:
-                self.send_response(reply.status)
-                for name, value in {**reply.headers, "Content-Type": "application/json"}.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True  # the client gave up waiting, as it may
+            if not write_json(self, reply.status, reply.headers, reply.body):
+                self.close_connection = True
 
         do_GET = do_POST = do_PUT = do_DELETE = handle_any  # noqa: N815
 

@@ -44,4 +44,6 @@ def execute_now(order_ids: list[int]) -> dict[str, Any] | None:
         return execution.execute(order_ids)
     except WalltrackError as failed:
         logger.warning("live orders %s left to the sweep: %s", order_ids, failed.detail)
+    except Exception:
+        logger.exception("live orders %s left to the sweep: unexpected failure", order_ids)
     return None

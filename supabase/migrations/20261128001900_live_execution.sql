@@ -35,6 +35,21 @@ comment on function walltrack.retryable_failure(text) is
 'blockhash_expired, slippage_exceeded. Others (insufficient_funds, no_route, rejected, '
 'not_tradable...) are final.';
 
+create function walltrack.with_attempt_facts(attempt_log jsonb, facts jsonb)
+returns jsonb
+language plpgsql
+immutable
+set search_path = ''
+as $$
+-- The attempt log with facts added to its current (last) attempt.
+begin
+  return jsonb_set(attempt_log, array[(jsonb_array_length(attempt_log) - 1)::text],
+    (attempt_log -> -1) || facts);
+end;
+$$;
+comment on function walltrack.with_attempt_facts(jsonb, jsonb) is
+'orders.attempt_log with facts (signature, outcome...) merged into its last attempt.';
+
 create function api.claim_orders(
   worker text, order_ids bigint[] default null, max_orders integer default 10,
   lease_seconds integer default 60
@@ -159,10 +174,9 @@ begin
     priority_fee_lamports = record_signed.priority_fee_lamports,
     tip_lamports = record_signed.tip_lamports,
     submitted_at = now(),
-    attempt_log = jsonb_set(o.attempt_log, array[(jsonb_array_length(o.attempt_log) - 1)::text],
-      o.attempt_log -> -1 || jsonb_build_object(
-        'signature', record_signed.tx_signature, 'signed_at', now()
-      )),
+    attempt_log = walltrack.with_attempt_facts(o.attempt_log, jsonb_build_object(
+      'signature', record_signed.tx_signature, 'signed_at', now()
+    )),
     updated_at = now()
   from walltrack.tokens as t
   where o.id = order_id
@@ -251,8 +265,9 @@ begin
     confirmed_at = now(),
     lease_owner = null,
     lease_until = null,
-    attempt_log = jsonb_set(o.attempt_log, array[(jsonb_array_length(o.attempt_log) - 1)::text],
-      o.attempt_log -> -1 || jsonb_build_object('outcome', 'confirmed', 'at', now())),
+    attempt_log = walltrack.with_attempt_facts(o.attempt_log, jsonb_build_object(
+      'outcome', 'confirmed', 'at', now()
+    )),
     updated_at = now()
   where o.id = order_id;
   return jsonb_build_object('order_id', order_id, 'status', 'confirmed', 'already', false);
@@ -331,10 +346,9 @@ begin
     ),
     lease_owner = null,
     lease_until = null,
-    attempt_log = jsonb_set(o.attempt_log, array[(jsonb_array_length(o.attempt_log) - 1)::text],
-      o.attempt_log -> -1 || jsonb_build_object(
-        'outcome', error_class, 'detail', left(coalesce(detail, ''), 300), 'at', now()
-      )),
+    attempt_log = walltrack.with_attempt_facts(o.attempt_log, jsonb_build_object(
+      'outcome', error_class, 'detail', left(coalesce(detail, ''), 300), 'at', now()
+    )),
     updated_at = now()
   where o.id = order_id
   returning o.* into attempted;
@@ -352,6 +366,7 @@ comment on function api.record_failure(bigint, text, text, text) is
 'attempts remain, else failed for good (a failed entry, or an exit written off).';
 
 grant execute on function walltrack.retryable_failure(text) to service_role;
+grant execute on function walltrack.with_attempt_facts(jsonb, jsonb) to service_role;
 grant execute on function walltrack.leased_order(bigint, text) to service_role;
 grant execute on function walltrack.write_off(walltrack.orders) to service_role;
 grant execute on function api.claim_orders(text, bigint[], integer, integer) to service_role;
@@ -370,5 +385,6 @@ grant execute on function api.record_failure(bigint, text, text, text) to servic
 -- drop function api.record_signed(bigint, text, text, bigint, numeric, numeric, bigint, bigint);
 -- drop function walltrack.leased_order(bigint, text);
 -- drop function api.claim_orders(text, bigint[], integer, integer);
+-- drop function walltrack.with_attempt_facts(jsonb, jsonb);
 -- drop function walltrack.retryable_failure(text);
 -- alter table walltrack.orders drop column attempt_log, drop column last_valid_block_height;

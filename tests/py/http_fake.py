@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from simulator.http import write_json
+
 
 @dataclass(frozen=True)
 class Request:
@@ -63,15 +65,7 @@ def serve(answer: Callable[[Request], Reply], stopping: threading.Event) -> Iter
             reply = answer(Request(self.command, self.path, headers, self.rfile.read(length)))
             if reply.delay and stopping.wait(reply.delay):
                 return
-            try:
-                self.send_response(reply.status)
-                for name, value in {**reply.headers, "Content-Type": "application/json"}.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up waiting, as it should
+            write_json(self, reply.status, reply.headers, reply.body)
 
         do_GET = do_POST = do_PUT = handle_any  # noqa: N815
 
