@@ -116,7 +116,7 @@ def main() -> None:
     row(
         "memory after the webhook load (RSS)",
         f"function {served['function_mb']:.0f} MB",
-        f"whole stack {served['stack_mb']:.0f} MB",
+        f"whole stack {served['stack_mb']:.0f} MB (PSS)",
         "",
         "<= 150 MB; stack <= 1.5 GB",
     )

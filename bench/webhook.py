@@ -84,8 +84,10 @@ def throughput(send: Callable[[httpx.Client], None], count: int) -> float:
     return count / (time.perf_counter() - start)
 
 
-def rss_mb(pids: list[int]) -> float:
-    """Resident memory of these processes and all their descendants."""
+def memory_mb(pids: list[int], proportional: bool = False) -> float:
+    """Resident memory of these processes and all their descendants. Proportional (PSS):
+    a page shared by several processes (Postgres' shared buffers, a forked worker's
+    libraries) counts once in all, split between them, instead of once per process."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -100,13 +102,12 @@ def rss_mb(pids: list[int]) -> float:
             continue
         seen.add(pid)
         todo += children.get(pid, [])
+        source, label = ("smaps_rollup", "Pss:") if proportional else ("status", "VmRSS:")
         try:
-            status = Path(f"/proc/{pid}/status").read_text()
+            lines = Path(f"/proc/{pid}/{source}").read_text().splitlines()
         except OSError:
             continue
-        total += next(
-            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")), 0
-        )
+        total += next((int(line.split()[1]) for line in lines if line.startswith(label)), 0)
     return total / 1024
 
 
@@ -153,8 +154,8 @@ def run(database_url: str, webhook_url: str, secret: str, stack_dir: Path) -> di
         hello_ms, webhook_ms = latencies(greet, SEQUENTIAL), latencies(deliver, SEQUENTIAL)
         hello_rps, webhook_rps = throughput(greet, CONCURRENT), throughput(deliver, CONCURRENT)
     pids = stack_pids(stack_dir)
-    function_mb = rss_mb([pids["fn-helius-webhook"]])
-    stack_mb = rss_mb(list(pids.values()))
+    function_mb = memory_mb([pids["fn-helius-webhook"]])
+    stack_mb = memory_mb(list(pids.values()), proportional=True)
     return {
         "hello_p50": statistics.median(hello_ms),
         "hello_p99": percentile(hello_ms, 0.99),
