@@ -24,6 +24,7 @@ STACK = {
     "ENV_FILE": ".local/outside/env",
     "STACK_FAST": "1",
     "STACK_SCHEDULER": "0",
+    "STACK_SIMULATOR": "simulator/scenarios/demo.json",  # make test runs with none
 }
 SIMULATOR = "http://127.0.0.1:55530"
 ENV_FILE = REPO_ROOT / STACK["ENV_FILE"]
