@@ -28,14 +28,14 @@ from solders.transaction import VersionedTransaction
 
 from scripts.stack_env import REPO_ROOT, StackEnv
 from simulator import Simulator, env_for, run_simulator
-from tests.py.helius_factory import base58
+from tests.py.helius_factory import SOL_MINT as SOL
+from tests.py.helius_factory import base58, normalised_swap
 
 sys.path.insert(0, str(REPO_ROOT / "py_functions"))  # the functions' own modules, as deployed
 from walltrack import confirmation, execution  # noqa: E402
 
 ORDERS = 100
 SIGNATURES = 2_000
-SOL = "So11111111111111111111111111111111111111112"
 
 
 def scenario(mint: str) -> dict[str, Any]:
@@ -91,28 +91,8 @@ def live_orders(db: psycopg.Connection[Any], mint: str) -> list[int]:
         (wallet,),
     )
     db.execute("select tests.safe_token(%s)", (mint,))
-    swaps: list[dict[str, Any]] = [
-        {
-            "signature": base58(88),
-            "slot": n,
-            "timestamp": 1_764_300_000 + n,
-            "source": "JUPITER",
-            "tx_error": None,
-            "accounts": [wallet],
-            "raw": {},
-            "swaps": [
-                {
-                    "wallet": wallet,
-                    "side": "buy",
-                    "token_mint": mint,
-                    "token_amount": "1000000000",
-                    "token_decimals": 6,
-                    "quote_mint": SOL,
-                    "quote_amount": str(100_000_000 + 1000 * n),
-                    "quote_decimals": 9,
-                }
-            ],
-        }
+    swaps = [
+        normalised_swap(wallet, mint, "buy", 1_000_000_000, 100_000_000 + 1000 * n, n)
         for n in range(ORDERS)
     ]
     row = db.execute("select api.ingest_swaps(%s::jsonb)", (json.dumps(swaps),)).fetchone()

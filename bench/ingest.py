@@ -13,12 +13,11 @@ from typing import Any
 
 import psycopg
 
-from tests.py.helius_factory import base58
+from tests.py.helius_factory import base58, normalised_swap
 
 BATCH = 100
 BATCHES = 60
 WALLETS = 100
-SOL = "So11111111111111111111111111111111111111112"
 
 BARE_INSERT = """
 insert into bench_bare
@@ -54,27 +53,7 @@ def prepare(db: psycopg.Connection[Any]) -> tuple[list[str], list[str]]:
 
 
 def transaction(n: int, wallet: str, mint: str, side: str) -> dict[str, Any]:
-    signature = base58(88)
-    swap = {
-        "wallet": wallet,
-        "side": side,
-        "token_mint": mint,
-        "token_amount": str(1_000_000_000 + n),
-        "token_decimals": 6,
-        "quote_mint": SOL,
-        "quote_amount": str(500_000_000 + n),
-        "quote_decimals": 9,
-    }
-    return {
-        "signature": signature,
-        "slot": 300_000_000 + n,
-        "timestamp": 1_764_300_000 + n,
-        "source": "JUPITER",
-        "tx_error": None,
-        "accounts": [wallet],
-        "swaps": [swap],
-        "raw": {"signature": signature, "type": "SWAP", "description": "bench swap"},
-    }
+    return normalised_swap(wallet, mint, side, 1_000_000_000 + n, 500_000_000 + n, n)
 
 
 def batches(wallets: list[str], mints: list[str]) -> list[str]:

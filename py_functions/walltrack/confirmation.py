@@ -2,14 +2,15 @@
 
 Statuses are read in batches. A landed swap's transaction is fetched and its real amounts
 (what left and entered the wallet, the fee) go to api.record_fill; a failed one is
-classified for api.record_failure. A transaction the chain does not know is retried only
-once the block height has passed its blockhash's last valid height: from then on it can
-never land, so a new attempt cannot pay twice.
+classified for api.record_failure. The transactions the chain does not know go to
+api.expire_unlanded with the block height: SQL retries one only once the height has passed
+its blockhash's last valid height, when it can never land any more.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 from solana.rpc.async_api import AsyncClient
@@ -49,16 +50,11 @@ def fill_amounts(order: dict[str, Any], meta: Any, owner: Pubkey) -> tuple[int, 
 
 
 async def settle(
-    client: AsyncClient, order: dict[str, Any], status: Any, height: int, owner: Pubkey
+    client: AsyncClient, order: dict[str, Any], status: Any, owner: Pubkey
 ) -> tuple[str, dict[str, Any]] | None:
-    """The RPC call to record for one order, or None while its fate is still open."""
+    """The RPC call to record for a transaction the chain knows, or None while it cannot
+    be read yet."""
     signature = order["tx_signature"]
-    if status is None:
-        if height > int(order["last_valid_block_height"]):
-            return "record_failure", failure(
-                order["id"], signature, "blockhash_expired", f"not landed by block {height}"
-            )
-        return None
     if status.err is not None:
         return "record_failure", failure(
             order["id"], signature, chain_failure(status.err), "failed on chain"
@@ -78,29 +74,48 @@ async def settle(
     }
 
 
-async def settle_all(orders: list[dict[str, Any]], settings: ExecutionSettings) -> list[Any]:
+@dataclass
+class ChainView:
+    """What the chain says of the submitted orders: the block height, the calls to record
+    for the transactions it knows, and the orders whose transactions it does not know."""
+
+    height: int = 0
+    calls: dict[int, tuple[str, dict[str, Any]] | None] = field(default_factory=dict)
+    unknown: list[dict[str, Any]] = field(default_factory=list)
+
+
+async def read_chain(orders: list[dict[str, Any]], settings: ExecutionSettings) -> ChainView:
     owner = settings.keypair.pubkey()
+    view = ChainView()
     async with AsyncClient(settings.rpc_url, timeout=settings.timeout_seconds) as client:
-        height = (await client.get_block_height()).value
-        calls = []
+        view.height = (await client.get_block_height()).value
         for start in range(0, len(orders), STATUS_BATCH):
             batch = orders[start : start + STATUS_BATCH]
             signatures = [Signature.from_string(o["tx_signature"]) for o in batch]
             statuses = (await client.get_signature_statuses(signatures)).value
             for order, status in zip(batch, statuses, strict=True):
-                calls.append(await settle(client, order, status, height, owner))
-    return calls
+                if status is None:
+                    view.unknown.append(
+                        {"order_id": order["id"], "tx_signature": order["tx_signature"]}
+                    )
+                else:
+                    view.calls[order["id"]] = await settle(client, order, status, owner)
+    return view
 
 
 def confirm() -> dict[str, Any]:
     settings = ExecutionSettings.from_env()
     orders: list[dict[str, Any]] = database.rpc("orders_to_confirm", {}) or []
+    view = asyncio.run(read_chain(orders, settings))
     outcomes: dict[str, str] = {}
-    for order, call in zip(orders, asyncio.run(settle_all(orders, settings)), strict=True):
+    for order_id, call in view.calls.items():
         if call is None:
-            outcomes[str(order["id"])] = "in_flight"
+            outcomes[str(order_id)] = "submitted"
             continue
         function, params = call
-        result = database.rpc_object(function, params)
-        outcomes[str(order["id"])] = str(result["status"])
+        outcomes[str(order_id)] = str(database.rpc_object(function, params)["status"])
+    if view.unknown:
+        outcomes |= database.rpc_object(
+            "expire_unlanded", {"unknown": view.unknown, "block_height": view.height}
+        )
     return {"checked": len(orders), "outcomes": outcomes}

@@ -154,6 +154,8 @@ begin
     not leased.attempt_log @> jsonb_build_array(jsonb_build_object('signature', record_signed.tx_signature)),
     format('order %s: %s is the signature of an earlier attempt', order_id, record_signed.tx_signature),
     'Wait for a new blockhash before trying again.');
+  perform walltrack.ensure(record_signed.last_valid_block_height > 0,
+    format('order %s: a signed transaction needs its last valid block height', order_id));
   perform walltrack.ensure(quoted_out > 0 and min_out > 0 and min_out <= quoted_out,
     format('order %s: a quote needs 0 < min_out (%s) <= quoted_out (%s)', order_id, min_out,
       quoted_out));
@@ -365,6 +367,43 @@ comment on function api.record_failure(bigint, text, text, text) is
 'Records a failed attempt: pending again after back-off when the class is retryable and '
 'attempts remain, else failed for good (a failed entry, or an exit written off).';
 
+create function api.expire_unlanded(unknown jsonb, block_height bigint)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+-- The submitted transactions the chain does not know ([{order_id, tx_signature}]), at the
+-- chain's current block height. One is given up, and its order retried as a new attempt,
+-- only once the height has passed its blockhash's last valid height: from then on it can
+-- never land, so the retry cannot pay twice. Returns each order's status.
+declare
+  outcomes jsonb := '{}'::jsonb;
+  candidate record;
+begin
+  perform walltrack.ensure(block_height > 0,
+    format('expire_unlanded needs the chain''s block height, got %s', block_height));
+  for candidate in
+    select o.id, o.tx_signature, o.last_valid_block_height, o.status
+    from jsonb_array_elements(unknown) as u
+    inner join walltrack.orders as o
+      on o.id = (u.value ->> 'order_id')::bigint and o.tx_signature = u.value ->> 'tx_signature'
+    order by o.id
+  loop
+    outcomes := outcomes || jsonb_build_object(candidate.id::text, case
+      when candidate.status = 'submitted' and block_height > candidate.last_valid_block_height
+        then api.record_failure(candidate.id, candidate.tx_signature, 'blockhash_expired',
+          format('not landed by block %s (valid until %s)', block_height,
+            candidate.last_valid_block_height)) ->> 'status'
+      else candidate.status::text
+    end);
+  end loop;
+  return outcomes;
+end;
+$$;
+comment on function api.expire_unlanded(jsonb, bigint) is
+'Retries the submitted orders whose transactions the chain does not know once the block '
+'height has passed their last valid height (they can no longer land); returns statuses.';
+
 grant execute on function walltrack.retryable_failure(text) to service_role;
 grant execute on function walltrack.with_attempt_facts(jsonb, jsonb) to service_role;
 grant execute on function walltrack.leased_order(bigint, text) to service_role;
@@ -376,8 +415,10 @@ grant execute on function api.record_signed(
 grant execute on function api.orders_to_confirm(integer) to service_role;
 grant execute on function api.record_fill(bigint, text, numeric, numeric, bigint) to service_role;
 grant execute on function api.record_failure(bigint, text, text, text) to service_role;
+grant execute on function api.expire_unlanded(jsonb, bigint) to service_role;
 
 -- Rollback:
+-- drop function api.expire_unlanded(jsonb, bigint);
 -- drop function api.record_failure(bigint, text, text, text);
 -- drop function walltrack.write_off(walltrack.orders);
 -- drop function api.record_fill(bigint, text, numeric, numeric, bigint);

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scripts.stack_env import StackEnv, load_stack_env
-from tests.py.helius_factory import new_mint, new_signature
+from tests.py.helius_factory import new_mint, normalised_swap
 
 STACK: StackEnv = load_stack_env()
 DB = psycopg.connect(STACK.database_url, autocommit=True)
@@ -25,7 +25,6 @@ WHALE_ROW = DB.execute(
 ).fetchone()
 assert WHALE_ROW is not None
 WHALE = str(WHALE_ROW[0])
-SOL = "So11111111111111111111111111111111111111112"
 
 
 @st.composite
@@ -52,26 +51,7 @@ def overrides(draw: st.DrawFn) -> dict[str, Any]:
 
 def open_position(mint: str, override: dict[str, Any]) -> int:
     DB.execute("select tests.safe_token(%s)", (mint,))
-    swap = {
-        "wallet": WHALE,
-        "side": "buy",
-        "token_mint": mint,
-        "token_amount": "100000000",
-        "token_decimals": 6,
-        "quote_mint": SOL,
-        "quote_amount": "100000000",
-        "quote_decimals": 9,
-    }
-    tx = {
-        "signature": new_signature(),
-        "slot": 1,
-        "timestamp": 1_764_300_000,
-        "source": "X",
-        "tx_error": None,
-        "accounts": [WHALE],
-        "swaps": [swap],
-        "raw": {},
-    }
+    tx = normalised_swap(WHALE, mint, "buy", 100_000_000, 100_000_000)
     DB.execute("select api.ingest_swaps(%s::jsonb)", (json.dumps([tx]),))
     row = DB.execute("select id from walltrack.positions where token_mint = %s", (mint,)).fetchone()
     assert row is not None

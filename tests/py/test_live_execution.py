@@ -23,11 +23,10 @@ from solders.transaction import VersionedTransaction
 from scripts.stack_env import StackEnv
 from simulator import Simulator, env_for, run_simulator
 from tests.py.function_app import OPERATOR, OPERATOR_SECRET, function_app
-from tests.py.helius_factory import base58, swap_transaction
+from tests.py.helius_factory import base58, normalised_swap
 from walltrack import database, execution
 
 Db = psycopg.Connection[tuple[Any, ...]]
-SOL = "So11111111111111111111111111111111111111112"
 
 
 def scenario(mint: str, faults: list[dict[str, Any]], tradable: bool = True) -> dict[str, Any]:
@@ -71,28 +70,7 @@ class Book:
 
     def leader_buys(self) -> int:
         """The leader buys 1,000 tokens for 0.1 SOL: the copy is one pending live buy."""
-        transaction = swap_transaction(self.wallet, self.mint, 1_000_000_000, -100_000_000)
-        payload = {
-            "signature": transaction["signature"],
-            "slot": 1,
-            "timestamp": 1_764_300_000,
-            "source": "JUPITER",
-            "tx_error": None,
-            "accounts": [self.wallet],
-            "raw": {},
-            "swaps": [
-                {
-                    "wallet": self.wallet,
-                    "side": "buy",
-                    "token_mint": self.mint,
-                    "token_amount": "1000000000",
-                    "token_decimals": 6,
-                    "quote_mint": SOL,
-                    "quote_amount": "100000000",
-                    "quote_decimals": 9,
-                }
-            ],
-        }
+        payload = normalised_swap(self.wallet, self.mint, "buy", 1_000_000_000, 100_000_000)
         row = self.db.execute(
             "select api.ingest_swaps(%s::jsonb) -> 'live_orders' ->> 0", (json.dumps([payload]),)
         ).fetchone()
@@ -363,7 +341,7 @@ def test_a_crash_before_sending_is_retried_once_the_transaction_can_never_land(
     transaction = claim_sign_record(book, order_id)
     worker_dies(book, order_id)  # it never sent
 
-    assert call("confirm_orders")["outcomes"][str(order_id)] == "in_flight"
+    assert call("confirm_orders")["outcomes"][str(order_id)] == "submitted"  # may still land
     book.sim.advance(61)  # 152 blocks later its blockhash has expired
     assert call("confirm_orders")["outcomes"][str(order_id)] == "pending"
     book.due_now(order_id)
@@ -410,3 +388,15 @@ def test_an_exit_that_cannot_fill_is_written_off_with_the_loss_realized(book: Bo
     position = book.position(order_id)
     assert (position["status"], position["close_reason"]) == ("closed", "write_off")
     assert Decimal(str(position["realized_pnl_sol"])) == -Decimal(str(position["cost_basis_sol"]))
+
+
+def test_with_jito_configured_the_transaction_is_sent_through_it(
+    book: Book, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JITO_URL", env_for(book.sim.base_url)["SOLANA_RPC_URL"])
+    monkeypatch.setenv("SOLANA_RPC_URL", "http://127.0.0.1:9")  # nothing listens: not used to send
+    order_id = book.leader_buys()
+    assert call("execute_orders", {"order_ids": [order_id]})["outcomes"] == {
+        str(order_id): "submitted"
+    }
+    assert [t["signature"] for t in book.landed()] == [book.order(order_id)["tx_signature"]]

@@ -13,7 +13,7 @@ import pytest
 from scripts.stack_env import StackEnv
 from tests.py.fake_price_apis import FakePriceApis, fake_price_apis
 from tests.py.function_app import OPERATOR, OPERATOR_SECRET, function_app
-from tests.py.helius_factory import new_mint, swap_transaction
+from tests.py.helius_factory import new_mint, normalised_swap
 
 Db = psycopg.Connection[tuple[Any, ...]]
 SOL = "So11111111111111111111111111111111111111112"
@@ -44,27 +44,7 @@ def open_position(db: Db, mint: str) -> None:
         "select address from walltrack.wallets where label = 'whale-alpha'"
     ).fetchone()
     assert wallet is not None
-    payload = {
-        "signature": swap_transaction(str(wallet[0]), mint, 1, -1)["signature"],
-        "slot": 1,
-        "timestamp": 1_764_300_000,
-        "source": "X",
-        "tx_error": None,
-        "accounts": [str(wallet[0])],
-        "raw": {},
-        "swaps": [
-            {
-                "wallet": str(wallet[0]),
-                "side": "buy",
-                "token_mint": mint,
-                "token_amount": "2000000000",
-                "token_decimals": 6,
-                "quote_mint": SOL,
-                "quote_amount": "1000000000",
-                "quote_decimals": 9,
-            }
-        ],
-    }
+    payload = normalised_swap(str(wallet[0]), mint, "buy", 2_000_000_000, 1_000_000_000)
     db.execute("select api.ingest_swaps(%s::jsonb)", (json.dumps([payload]),))
 
 

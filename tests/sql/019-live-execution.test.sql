@@ -1,7 +1,7 @@
 -- Live execution's command log: leases, the signed transaction recorded before sending,
 -- fills from the chain's view, retries as new attempts, final failures and write-offs.
 begin;
-select plan(32);
+select plan(35);
 
 update walltrack.config set live_trading_enabled = true, default_slippage_bps = 300,
   max_slippage_bps = 500, order_max_attempts = 3, retry_backoff_seconds = 2,
@@ -164,6 +164,22 @@ select is(
     15000) ->> 'status',
   'confirmed', 'the confirmer reconciles it from the chain'
 );
+
+-- The chain does not know a transaction: retried only once it can no longer land.
+create temporary table unknown as select pg_temp.copy('Gone') as order_id;
+select pg_temp.claimed('worker-a');
+select pg_temp.sign((select order_id from unknown), 'worker-a', 'Gone');
+create function pg_temp.expire(seed text, height bigint) returns jsonb language sql as $$
+  select api.expire_unlanded(jsonb_build_array(jsonb_build_object(
+    'order_id', (select order_id from unknown), 'tx_signature', tests.signature(seed)
+  )), height);
+$$;
+select is(pg_temp.expire('Gone', 280000150) ->> (select order_id from unknown)::text,
+  'submitted', 'at its last valid block height it may still land: left submitted');
+select is(pg_temp.expire('Other', 280000151), '{}'::jsonb,
+  'a signature that is not the order''s changes nothing');
+select is(pg_temp.expire('Gone', 280000151) ->> (select order_id from unknown)::text,
+  'pending', 'past it, it can never land: the order is tried again');
 
 -- An exit that cannot fill is written off after its attempts, the loss realized.
 select api.apply_prices(jsonb_build_array(jsonb_build_object(
