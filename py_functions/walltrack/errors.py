@@ -43,8 +43,8 @@ class NotConfigured(WalltrackError):
 
     public_message = "function not configured"
 
-    def __init__(self, variable: str) -> None:
-        super().__init__(f"environment variable {variable} is not set")
+    def __init__(self, variable: str, problem: str = "is not set") -> None:
+        super().__init__(f"environment variable {variable} {problem}")
 
 
 class StorageUnavailable(WalltrackError):

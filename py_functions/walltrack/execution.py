@@ -53,7 +53,7 @@ def load_keypair(secret: str) -> Keypair:
         return Keypair.from_base58_string(secret.strip())
     except (ValueError, TypeError):
         # Never echo the value: it is the key.
-        raise NotConfigured("WALLTRACK_KEYPAIR (not a keypair)") from None
+        raise NotConfigured("WALLTRACK_KEYPAIR", "is not a keypair") from None
 
 
 @dataclass(frozen=True)

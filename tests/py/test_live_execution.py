@@ -400,3 +400,25 @@ def test_with_jito_configured_the_transaction_is_sent_through_it(
         str(order_id): "submitted"
     }
     assert [t["signature"] for t in book.landed()] == [book.order(order_id)["tx_signature"]]
+
+
+@pytest.mark.parametrize("secret", ["", "not-a-keypair-but-a-secret-all-the-same"])
+def test_a_missing_or_bad_trading_key_is_refused_without_showing_it(
+    book: Book, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, secret: str
+) -> None:
+    monkeypatch.setenv("WALLTRACK_KEYPAIR", secret)
+    order_id = book.leader_buys()
+    response = (
+        function_app("execute_orders")
+        .test_client()
+        .post("/", json={"order_ids": [order_id]}, headers=OPERATOR)
+    )
+    assert (response.status_code, response.get_json()) == (
+        500,
+        {"error": "function not configured"},
+    )
+    assert "WALLTRACK_KEYPAIR" in caplog.text
+    if secret:
+        assert secret not in caplog.text and secret not in response.get_data(as_text=True)
+    assert book.order(order_id)["status"] == "pending"  # nothing was claimed or sent
+    assert book.order(order_id)["attempts"] == 0
