@@ -28,8 +28,8 @@ from solders.transaction import VersionedTransaction
 
 from scripts.stack_env import REPO_ROOT, StackEnv
 from simulator import Simulator, env_for, run_simulator
-from tests.py.helius_factory import SOL_MINT as SOL
-from tests.py.helius_factory import base58, normalised_swap
+from simulator.helius_tx import SOL_MINT as SOL
+from simulator.helius_tx import base58, normalised_swap
 
 sys.path.insert(0, str(REPO_ROOT / "py_functions"))  # the functions' own modules, as deployed
 from walltrack import confirmation, execution  # noqa: E402

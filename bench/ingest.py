@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from tests.py.helius_factory import base58, normalised_swap
+from simulator.helius_tx import base58, normalised_swap
 
 BATCH = 100
 BATCHES = 60

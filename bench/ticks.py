@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 
 from bench.ingest import transaction
-from tests.py.helius_factory import base58
+from simulator.helius_tx import base58
 
 POSITIONS = 10_000
 MINTS = 1_000

@@ -21,7 +21,7 @@ import httpx
 import psycopg
 
 from scripts.stack_env import REPO_ROOT
-from tests.py.helius_factory import new_mint, swap_transaction
+from simulator.helius_tx import new_mint, swap_transaction
 
 SEQUENTIAL = 600
 CONCURRENT = 2400

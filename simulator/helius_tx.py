@@ -1,7 +1,9 @@
-"""Helius enhanced transactions (type SWAP), shaped as Helius delivers them to a webhook.
+"""Helius enhanced transactions (type SWAP), shaped as Helius delivers them to a webhook,
+and the normalised form the webhook hands on to api.ingest_swaps.
 
-The one builder behind the simulator's deliveries and the tests' hand-made transactions
-(`tests/py/helius_factory.py` re-exports it).
+The one builder behind the simulator's deliveries and the transactions the tests and the
+benchmarks make by hand, so all of them share one implementation; it lives here, outside
+tests/, so that the benchmarks need nothing from the tests.
 """
 
 from __future__ import annotations
@@ -86,4 +88,34 @@ def swap_transaction(
         "transactionError": None,
         "instructions": [],
         "events": {},
+    }
+
+
+def normalised_swap(
+    wallet: str, mint: str, side: str, token_amount: int, lamports: int, n: int = 0
+) -> dict[str, Any]:
+    """One transaction in which `wallet` swaps `token_amount` atomic units of `mint` (6
+    decimals) against `lamports` of SOL, as api.ingest_swaps takes it: for the tests and
+    benchmarks that skip the webhook. `n` spreads slots."""
+    signature = new_signature()
+    return {
+        "signature": signature,
+        "slot": DEFAULT_SLOT + n,
+        "timestamp": DEFAULT_TIMESTAMP + n,
+        "source": "JUPITER",
+        "tx_error": None,
+        "accounts": [wallet],
+        "swaps": [
+            {
+                "wallet": wallet,
+                "side": side,
+                "token_mint": mint,
+                "token_amount": str(token_amount),
+                "token_decimals": 6,
+                "quote_mint": SOL_MINT,
+                "quote_amount": str(lamports),
+                "quote_decimals": 9,
+            }
+        ],
+        "raw": {"signature": signature, "type": "SWAP"},
     }

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scripts.stack_env import StackEnv, load_stack_env
-from tests.py.helius_factory import new_mint, normalised_swap
+from simulator.helius_tx import new_mint, normalised_swap
 
 STACK: StackEnv = load_stack_env()
 DB = psycopg.connect(STACK.database_url, autocommit=True)

@@ -10,9 +10,9 @@ import psycopg
 import pytest
 
 from scripts.stack_env import StackEnv
-from tests.py.fake_helius import FakeHelius, fake_helius
-from tests.py.function_app import OPERATOR, OPERATOR_SECRET, function_app
-from tests.py.helius_factory import base58
+from simulator.helius_tx import base58
+from tests.support.fake_helius import FakeHelius, fake_helius
+from tests.support.function_app import OPERATOR, OPERATOR_SECRET, function_app
 
 Db = psycopg.Connection[tuple[Any, ...]]
 API_KEY = "helius-test-api-key-never-logged"

@@ -22,8 +22,8 @@ from solders.transaction import VersionedTransaction
 
 from scripts.stack_env import StackEnv
 from simulator import Simulator, env_for, run_simulator
-from tests.py.function_app import OPERATOR, OPERATOR_SECRET, function_app
-from tests.py.helius_factory import base58, normalised_swap
+from simulator.helius_tx import base58, normalised_swap
+from tests.support.function_app import OPERATOR, OPERATOR_SECRET, function_app
 from walltrack import database, execution
 
 Db = psycopg.Connection[tuple[Any, ...]]

@@ -11,9 +11,9 @@ import psycopg
 import pytest
 
 from scripts.stack_env import StackEnv
-from tests.py.fake_price_apis import FakePriceApis, fake_price_apis
-from tests.py.function_app import OPERATOR, OPERATOR_SECRET, function_app
-from tests.py.helius_factory import new_mint, normalised_swap
+from simulator.helius_tx import new_mint, normalised_swap
+from tests.support.fake_price_apis import FakePriceApis, fake_price_apis
+from tests.support.function_app import OPERATOR, OPERATOR_SECRET, function_app
 
 Db = psycopg.Connection[tuple[Any, ...]]
 SOL = "So11111111111111111111111111111111111111112"

@@ -16,9 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.py.fake_price_apis import FakePriceApis, Fault, fake_price_apis
-from tests.py.helius_factory import new_mint
-from tests.py.test_token_sources import JSON, assert_exact_json, changed, closed_port_url
+from simulator.helius_tx import new_mint
+from tests.support.fake_price_apis import FakePriceApis, fake_price_apis
+from tests.support.http_fake import Fault, closed_port_url
+from tests.support.json_checks import JSON, assert_exact_json, changed
 from walltrack.prices import PriceBatch, PriceSettings, fetch_prices_sol
 
 FIXTURES = Path(__file__).parent / "fixtures" / "prices"

@@ -32,8 +32,7 @@ from solders.transaction import VersionedTransaction
 from solders.transaction_status import TransactionErrorFieldless
 
 from simulator import ScenarioError, Simulator, env_for, parse_scenario, run_simulator
-from tests.py.http_fake import Reply, Request, serve
-from tests.py.test_token_sources import closed_port_url
+from tests.support.http_fake import Reply, Request, closed_port_url, serve
 from walltrack.helius import parse_delivery
 from walltrack.helius_api import WebhookNotFound, create_webhook, edit_webhook
 from walltrack.prices import PriceSettings, fetch_prices_sol

@@ -13,9 +13,10 @@ import psycopg
 import pytest
 
 from scripts.stack_env import StackEnv
-from tests.py.fake_token_apis import FakeTokenApis, Fault, fake_token_apis
-from tests.py.function_app import OPERATOR, OPERATOR_SECRET, function_app
-from tests.py.helius_factory import new_mint, swap_transaction
+from simulator.helius_tx import new_mint, swap_transaction
+from tests.support.fake_token_apis import FakeTokenApis, fake_token_apis
+from tests.support.function_app import OPERATOR, OPERATOR_SECRET, function_app
+from tests.support.http_fake import Fault
 
 Db = psycopg.Connection[tuple[Any, ...]]
 FIXTURES = Path(__file__).parent / "fixtures" / "tokens"

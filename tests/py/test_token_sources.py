@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -14,10 +13,11 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from tests.py.fake_token_apis import FakeTokenApis, Fault, fake_token_apis
-from tests.py.helius_factory import new_mint
+from simulator.helius_tx import new_mint
+from tests.support.fake_token_apis import FakeTokenApis, fake_token_apis
+from tests.support.http_fake import Fault, closed_port_url
+from tests.support.json_checks import JSON, assert_exact_json, changed
 from walltrack.token_sources import SOURCES, TokenSourceSettings, fetch_token_facts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tokens"
@@ -143,28 +143,10 @@ def fetch(wanted: dict[str, list[str]], **overrides: Any) -> list[dict[str, Any]
     return rows
 
 
-def assert_exact_json(value: Any) -> None:
-    """JSON-serialisable, and no float anywhere: amounts are exact strings."""
-    assert json.loads(json.dumps(value, allow_nan=False)) == value
-    assert not isinstance(value, float)
-    for item in value.values() if isinstance(value, dict) else value:
-        if isinstance(item, dict | list):
-            assert_exact_json(item)
-        else:
-            assert not isinstance(item, float)
-
-
 def facts(row: dict[str, Any], source: str) -> dict[str, Any]:
     found = row[source]
     assert isinstance(found, dict), f"{source} failed: {row['failed_sources']}"
     return found
-
-
-def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 # --- settings -------------------------------------------------------------------------------
@@ -459,23 +441,6 @@ def test_api_key_never_logged_nor_returned(
 
 
 # --- any answer at all ----------------------------------------------------------------------
-
-JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
-    max_leaves=10,
-)
-
-
-def changed(document: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
-    """The document with one of its fields replaced by anything."""
-    return st.builds(
-        lambda key, value: {**document, key: value}, st.sampled_from(list(document)), JSON
-    )
 
 
 def test_any_answer_gives_a_well_formed_row(fake: FakeTokenApis) -> None:

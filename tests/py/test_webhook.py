@@ -12,9 +12,10 @@ import httpx
 import psycopg
 import pytest
 
-from scripts.stack_env import REPO_ROOT, StackEnv, read_env_file
-from tests.py.function_app import function_app
-from tests.py.helius_factory import new_mint, swap_transaction
+from scripts.stack_env import StackEnv
+from simulator.helius_tx import new_mint, swap_transaction
+from tests.support.function_app import function_app
+from tests.support.stack_secrets import stack_secret
 
 Db = psycopg.Connection[tuple[Any, ...]]
 
@@ -26,7 +27,7 @@ def webhook_url(stack: StackEnv) -> str:
 
 @pytest.fixture(scope="module")
 def secret() -> str:
-    return read_env_file(REPO_ROOT / ".local/test/env")["HELIUS_WEBHOOK_SECRET"]
+    return stack_secret("HELIUS_WEBHOOK_SECRET")
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,14 @@ import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scripts.stack_env import REPO_ROOT, StackEnv, load_stack_env, read_env_file
-from tests.py.helius_factory import new_mint, swap_transaction
+from scripts.stack_env import StackEnv, load_stack_env
+from simulator.helius_tx import new_mint, swap_transaction
+from tests.support.stack_secrets import stack_secret
 from walltrack import helius
 
 STACK: StackEnv = load_stack_env()
 URL = f"{STACK.supabase_url}/functions/v1/helius-webhook"
-SECRET = read_env_file(REPO_ROOT / ".local/test/env")["HELIUS_WEBHOOK_SECRET"]
+SECRET = stack_secret("HELIUS_WEBHOOK_SECRET")
 # A paused watched wallet: its swaps are recorded like any other, and being paused it asks
 # for no token lookup, so thousands of random tokens cost no lookup budget.
 WATCHED = "FuzzWa11etPaused111111111111111111111111111"

@@ -15,9 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from tests.py.http_fake import Fault, Reply, Request, serve
-
-__all__ = ["Fault", "FakePriceApis", "PriceCall", "fake_price_apis"]
+from tests.support.http_fake import Fault, Reply, Request, serve
 
 PREFIXES = {"/jupiter/price/v3": "jupiter", "/dexscreener/tokens/v1/solana/": "dexscreener"}
 

@@ -15,9 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from tests.py.http_fake import Fault, Reply, Request, serve
-
-__all__ = ["Call", "Fault", "FakeTokenApis", "fake_token_apis"]
+from tests.support.http_fake import Fault, Reply, Request, serve
 
 PREFIXES = {"/rugcheck/v1/": "rugcheck", "/dexscreener/": "dexscreener", "/helius/": "das"}
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from tests.py.http_fake import Reply, Request, serve
+from tests.support.http_fake import Reply, Request, serve
 
 
 @dataclass

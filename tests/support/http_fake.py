@@ -1,9 +1,11 @@
 """The HTTP server under the fakes of outside services: 127.0.0.1, a thread, answers from a
-function of the request, injected delays that end when the fake stops."""
+function of the request, injected delays that end when the fake stops. And the URL of a
+service that is down."""
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -81,3 +83,11 @@ def serve(answer: Callable[[Request], Reply], stopping: threading.Event) -> Iter
         stopping.set()
         server.shutdown()
         server.server_close()
+
+
+def closed_port_url() -> str:
+    """A local URL where nothing listens: a service that is down refuses the connection."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
