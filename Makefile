@@ -1,10 +1,10 @@
 # WallTrack — local developer commands. `make` alone lists them.
 # The stack's ports and paths come from env vars: see scripts/stack.sh.
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status demo test lint bench replay clean
+.PHONY: help setup up down status demo test check-schema migration lint bench replay clean
 
 help: ## list the targets
-	@awk -F':.*## ' '/^[a-z]+:.*## / { printf "  make %-8s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  make %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 setup: ## install apt packages, .venv and node_modules when missing or stale
 	scripts/setup.sh
@@ -23,6 +23,13 @@ demo: setup ## the offline demo: a fresh local stack, the market simulator, a sc
 
 test: setup ## run the test suite (scripts/test.sh)
 	scripts/test.sh
+
+check-schema: setup ## prove supabase/migrations and supabase/schemas build the same database
+	.venv/bin/python -m scripts.check_schema
+
+# NAME comes from the command line (make exports it): the script checks it, not the shell.
+migration: ## start a migration, e.g. make migration NAME=add_wallet_label
+	@.venv/bin/python -m scripts.new_migration "$$NAME"
 
 lint: ## run the linters (scripts/lint.sh)
 	scripts/lint.sh

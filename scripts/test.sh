@@ -12,6 +12,9 @@ scripts/stack.sh reset
 trap 'scripts/stack.sh down' EXIT
 scripts/stack.sh up
 
+echo "== schema check (throwaway clusters of its own, not this stack)"
+make --no-print-directory check-schema
+
 echo "== pgTAP (tests/sql)"
 psql -q -v ON_ERROR_STOP=1 -f tests/sql/setup.sql
 pg_prove --failures tests/sql/*.test.sql
