@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Linters: ruff and mypy on the Python, sqlfluff (postgres dialect) on the migrations and seed.
+# Linters: ruff and mypy on the Python, sqlfluff (postgres dialect) on the schema, the
+# migrations and the seed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,4 +10,4 @@ echo "== ruff"
 echo "== mypy"
 .venv/bin/mypy
 echo "== sqlfluff"
-.venv/bin/sqlfluff lint --processes 2 supabase/migrations supabase/seed.sql
+.venv/bin/sqlfluff lint --processes 2 supabase/schemas supabase/migrations supabase/seed.sql

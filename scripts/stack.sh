@@ -178,7 +178,24 @@ start_postgres() {
   fi
 }
 
+# True when the database records an applied migration the repository no longer has (the
+# first 21 were squashed into one baseline on 2026-12-02): `db push` would refuse it.
+stale_migrations() {
+  local applied version
+  applied=$(psql_su -At -c 'select version from supabase_migrations.schema_migrations' \
+    2>/dev/null) || return 1
+  for version in $applied; do
+    compgen -G "supabase/migrations/${version}_*.sql" >/dev/null || return 0
+  done
+  return 1
+}
+
 migrate() {
+  if stale_migrations; then
+    die "$STACK_DIR holds migrations that are no longer in supabase/migrations/ (squashed into" \
+      "a baseline): start it afresh with 'make clean' (or 'scripts/stack.sh reset' with the" \
+      "same STACK_DIR), then 'make up'"
+  fi
   psql_su -f local/shim.sql
   # --include-seed: the CLI records each seed file's hash in supabase_migrations.seed_files and
   # never runs a recorded file again (an edited seed only gets its hash updated): no duplicates.

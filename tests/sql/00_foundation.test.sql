@@ -51,8 +51,10 @@ select is_empty(
   'every function pins search_path to empty'
 );
 select ok(
-  (select count(*) from supabase_migrations.schema_migrations) >= 11,
-  'the Supabase CLI recorded the migrations it applied'
+  exists (
+    select from supabase_migrations.schema_migrations as m where m.version = '20261202000000'
+  ),
+  'the Supabase CLI recorded the baseline migration it applied'
 );
 select col_type_is(
   'walltrack', 'positions', 'realized_pnl_sol', 'numeric', 'money is exact numeric, never float'

@@ -1,7 +1,7 @@
 -- Token verdicts from facts and thresholds, the freshness of each kind of fact, and the
 -- read-through RPCs (tokens_to_fetch, store_token_facts).
 begin;
-select plan(30);
+select plan(33);
 
 create function pg_temp.judge(mint text) returns text language sql as $$
   -- verdict:reason,reason
@@ -216,6 +216,30 @@ select is(
 select is(
   api.tokens_to_refresh() ? 'MintV111111111111111111111111111111111111111', false,
   'and leaves tokens not in play alone'
+);
+
+-- Recorded facts (a replay's log) are loaded as observed: a source that had answered counts
+-- as answered now, one that never did stays unknown, and the verdict is judged on them.
+select is(
+  api.load_token_facts(jsonb_build_array(
+    jsonb_build_object('mint', 'MintRecorded1111111111111111111111111111111', 'symbol', 'REC',
+      'decimals', 6, 'rugged', true, 'risks', '[]'::jsonb, 'failed_sources', '{}'::text[],
+      'rugcheck_fetched_at', '2026-01-01T00:00:00Z', 'fetched_at', '2026-01-01T00:00:00Z'),
+    jsonb_build_object('mint', 'MintRecordedNoFacts11111111111111111111111', 'risks', '[]'::jsonb,
+      'failed_sources', '{}'::text[])
+  )),
+  2, 'two recorded tokens are loaded'
+);
+select results_eq(
+  $$ select mint::text, verdict::text, rugcheck_fetched_at = now(), market_fetched_at is null
+     from walltrack.tokens where mint like 'MintRecorded%' order by mint $$,
+  $$ values ('MintRecorded1111111111111111111111111111111', 'unsafe', true, true),
+            ('MintRecordedNoFacts11111111111111111111111', 'unknown', null, true) $$,
+  'each source that had answered counts as fetched now; the verdict is judged on the facts'
+);
+select throws_ok(
+  $$ select api.load_token_facts('[{"mint": "not a mint", "risks": [], "failed_sources": []}]') $$,
+  '23514', null, 'a recorded token that is not a mint is refused'
 );
 
 select * from finish();

@@ -2,7 +2,7 @@
 -- 1,000 tokens for 1 SOL and sells them all, with no simulated slippage or fee, so its
 -- realized PnL is exactly what the leader's sale says.
 begin;
-select plan(23);
+select plan(26);
 
 update walltrack.config set sim_slippage_bps = 0, sim_fee_lamports = 0,
   breaker_capital_sol = 10, breaker_max_daily_loss_sol = 1.2, breaker_max_drawdown_pct = 20,
@@ -134,6 +134,24 @@ select throws_ok(
   $$ update walltrack.positions set equity_after_sol = 100 where equity_after_sol is not null $$,
   '23514', 'the equity curve columns are written by closes: they cannot be edited directly',
   'nobody edits the equity curve by hand'
+);
+
+-- Restarting the equity curve (a replay, a new bankroll) works whatever the breaker's state.
+select api.reset_circuit_breaker('alice', 'win rate reviewed');
+select throws_ok(
+  $$ select api.restart_equity_curve('replay', ' ') $$, '23514',
+  'a manual reset names the operator and says why in a note', 'a restart needs a note'
+);
+select is(
+  api.restart_equity_curve('replay', 'a replay starts a fresh equity curve') ->> 'active', 'false',
+  'the curve restarts while the breaker is inactive'
+);
+select results_eq(
+  $$ select e.event_type::text, e.trigger::text, e.actor,
+       (walltrack.breaker_metrics() ->> 'equity_sol')::numeric
+     from walltrack.circuit_breaker_events as e order by e.id desc limit 1 $$,
+  $$ values ('deactivated', 'manual', 'replay', 10::numeric) $$,
+  'it is a manual deactivation by its actor, and the curve is back at the bankroll'
 );
 
 select * from finish();

@@ -1,5 +1,5 @@
 begin;
-select plan(14);
+select plan(21);
 
 -- Catalog checks: what the API personas could reach at all.
 select is_empty(
@@ -75,6 +75,70 @@ select throws_ok(
   'service_role cannot delete wallets (not granted)'
 );
 select tests.act_as_operator();
+
+-- The floors: the api schema is the RPC surface and nothing else. Each function is one thin
+-- SQL entry point over the walltrack function that holds the rule; nothing inside the
+-- database calls an api function; no overloads (PostgREST resolves calls by argument names).
+select is_empty(
+  $$ select p.proname from pg_proc as p where p.pronamespace = 'api'::regnamespace
+     group by p.proname having count(*) > 1 $$,
+  'no api function is overloaded'
+);
+select is_empty(
+  $$ select p.oid::regprocedure::text from pg_proc as p
+     where p.pronamespace = 'api'::regnamespace
+       and not (
+         p.prolang = (select l.oid from pg_language as l where l.lanname = 'sql')
+         and p.prosrc ~ '^\s*select walltrack\.\w+\([^;]*\);\s*$'
+       ) $$,
+  'every api function is one SQL select of a walltrack function'
+);
+-- PL/pgSQL bodies: plpgsql_check resolves what each body really calls (a hint that names
+-- api.reset_circuit_breaker for the operator is text, not a call).
+select is_empty(
+  $$ select p.oid::regprocedure::text, d.name
+     from pg_proc as p
+     join pg_language as l on l.oid = p.prolang and l.lanname = 'plpgsql'
+     left join lateral (
+       select t.tgrelid from pg_trigger as t where t.tgfoid = p.oid limit 1
+     ) as trg on true
+     cross join lateral plpgsql_show_dependency_tb(p.oid, coalesce(trg.tgrelid, 0)) as d
+     where p.pronamespace = 'walltrack'::regnamespace and d.type = 'FUNCTION'
+       and d.schema = 'api' $$,
+  'no walltrack PL/pgSQL function or trigger calls an api function'
+);
+select is_empty(
+  $$ select p.oid::regprocedure::text from pg_proc as p
+     join pg_language as l on l.oid = p.prolang and l.lanname = 'sql'
+     where p.pronamespace = 'walltrack'::regnamespace
+       and regexp_replace(p.prosrc, '''[^'']*''', '', 'g') ~ '\mapi\.' $$,
+  'no walltrack SQL function calls an api function'
+);
+select is_empty(
+  $$ select d.classid::regclass::text, d.objid from pg_depend as d
+     join pg_proc as p on p.oid = d.refobjid and d.refclassid = 'pg_proc'::regclass
+     where p.pronamespace = 'api'::regnamespace $$,
+  'no view, constraint, default or trigger depends on an api function'
+);
+select is_empty(
+  $$ select j.jobname from cron.job as j where j.command ~ '\mapi\.' $$,
+  'no scheduled job calls an api function'
+);
+-- The plpgsql dependency check can fail: a planted call is seen.
+create function walltrack.calls_api_on_purpose() returns jsonb
+language plpgsql set search_path = '' as $$
+begin
+  return api.overview();
+end;
+$$;
+select ok(
+  exists (
+    select from plpgsql_show_dependency_tb('walltrack.calls_api_on_purpose()'::regprocedure) as d
+    where d.type = 'FUNCTION' and d.schema = 'api'
+  ),
+  'a planted call from walltrack into api is seen'
+);
+drop function walltrack.calls_api_on_purpose();
 
 select * from finish();
 rollback;

@@ -1,0 +1,115 @@
+-- Foundation: the private schema `walltrack` that holds every table and rule, the `api`
+-- schema of RPC entry points (18_api.sql), the default that no function is executable by
+-- PUBLIC, shared domains and types, and walltrack.ensure, which turns a failed rule into a
+-- message that says what to fix.
+
+create schema if not exists walltrack;
+comment on schema walltrack is
+'WallTrack tables and internal functions. Private: never exposed through PostgREST.';
+
+create schema if not exists api;
+comment on schema api is
+'RPC functions the WallTrack cloud functions call through PostgREST. '
+'Executable by service_role only.';
+
+-- Nobody but service_role gets in; a hosted project grants anon/authenticated
+-- broad defaults on `public`, so WallTrack keeps nothing there.
+revoke all on schema walltrack from public;
+
+revoke all on schema api from public;
+
+grant usage on schema walltrack to service_role;
+
+grant usage on schema api to service_role;
+
+-- Functions are executable by PUBLIC by default, and a per-schema default cannot take
+-- a global one away: revoke it for every function the migration role creates from now
+-- on. Each function is then granted to service_role explicitly, or to nobody.
+alter default privileges revoke execute on functions from public;
+
+create function walltrack.ensure(condition boolean, message text, hint text default null)
+returns boolean
+language plpgsql
+immutable
+set search_path = ''
+as $$
+-- Used inside CHECK constraints: true when the rule holds (or cannot be judged on
+-- nulls), otherwise a check_violation whose message tells the operator what to fix.
+begin
+  if condition is false then
+    raise exception using
+      message = message,
+      hint = coalesce(hint, 'Correct the value and save again.'),
+      errcode = 'check_violation';
+  end if;
+  return true;
+end;
+$$;
+comment on function walltrack.ensure(boolean, text, text) is
+'Returns true when a rule holds; otherwise raises check_violation with a message '
+'that says what to fix. Used by CHECK constraints so Studio shows a clear error.';
+grant execute on function walltrack.ensure(boolean, text, text) to service_role;
+
+create domain walltrack.solana_address as text
+check (walltrack.ensure(
+  value ~ '^[1-9A-HJ-NP-Za-km-z]{32,44}$',
+  format('"%s" is not a Solana address: expected 32 to 44 base58 characters', value),
+  'Base58 excludes 0, O, I and l. Copy the address again from an explorer.'
+));
+comment on domain walltrack.solana_address is
+'A Solana public key (wallet or mint) in base58, 32 to 44 characters.';
+
+create domain walltrack.solana_signature as text
+check (walltrack.ensure(
+  value ~ '^[1-9A-HJ-NP-Za-km-z]{64,88}$',
+  format('"%s" is not a Solana transaction signature: expected 64 to 88 base58 characters', value)
+));
+comment on domain walltrack.solana_signature is
+'A Solana transaction signature in base58, 64 to 88 characters.';
+
+create type walltrack.trade_mode as enum ('simulation', 'live');
+comment on type walltrack.trade_mode is
+'simulation fills orders at a modelled price; live signs and sends real transactions.';
+
+create type walltrack.trade_side as enum ('buy', 'sell');
+comment on type walltrack.trade_side is
+'buy = SOL (or a stablecoin) in, token out; sell = token in, SOL out.';
+
+create type walltrack.order_reason as enum (
+  'copy_entry', 'take_profit', 'stop_loss', 'trailing_stop', 'time_exit', 'mirror_sell',
+  'manual', 'write_off'
+);
+comment on type walltrack.order_reason is
+'Why the order exists: the entry copy, or the exit rule that fired.';
+
+create function walltrack.trigger_set_updated_at()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+-- Keeps updated_at true on every edit, whoever makes it (Studio or a function).
+begin
+  new.updated_at := now();
+  return new;
+end;
+$$;
+comment on function walltrack.trigger_set_updated_at() is
+'Stamps updated_at on every update.';
+
+create function walltrack.trigger_refuse_change()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+-- Append-only tables: DELETE and TRUNCATE are refused; the trigger argument names
+-- what to do instead.
+begin
+  raise exception using
+    message = format('%s rows are permanent: %s is refused', tg_table_name, lower(tg_op)),
+    hint = tg_argv[0],
+    errcode = 'restrict_violation';
+end;
+$$;
+comment on function walltrack.trigger_refuse_change() is
+'Refuses the statement that fired it (DELETE/TRUNCATE on append-only tables); '
+'the first trigger argument is the hint shown to the operator.';

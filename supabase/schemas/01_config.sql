@@ -1,0 +1,291 @@
+-- config: the configuration singleton. The one row of global settings an operator edits in
+-- Studio. Holds no secret: API keys, the webhook secret and signing keys live in the
+-- environment or a secret manager.
+
+create type walltrack.sizing_mode as enum ('fixed', 'leader_fraction');
+comment on type walltrack.sizing_mode is
+'fixed = the same SOL amount per copy; leader_fraction = a fraction of the leader''s SOL amount.';
+
+create type walltrack.unknown_token_policy as enum ('fail_closed', 'fail_open');
+comment on type walltrack.unknown_token_policy is
+'What a buy does when the token verdict is unknown: fail_closed skips it, fail_open copies it.';
+
+create table walltrack.config (
+  id boolean primary key default true,
+  -- trading switches
+  trading_enabled boolean not null default true,
+  live_trading_enabled boolean not null default false,
+  -- sizing
+  sizing_mode walltrack.sizing_mode not null default 'fixed',
+  fixed_amount_sol numeric not null default 0.1,
+  leader_fraction numeric not null default 0.1,
+  min_position_sol numeric not null default 0.01,
+  max_position_sol numeric not null default 1,
+  max_open_positions integer not null default 10,
+  max_total_exposure_sol numeric not null default 5,
+  max_positions_per_token integer not null default 1,
+  -- execution
+  default_slippage_bps integer not null default 100,
+  max_slippage_bps integer not null default 500,
+  priority_fee_lamports bigint not null default 10000,
+  jito_tip_lamports bigint,
+  order_max_attempts integer not null default 3,
+  retry_backoff_seconds integer not null default 2,
+  sim_slippage_bps integer not null default 50,
+  sim_fee_lamports bigint not null default 15000,
+  -- token filters
+  token_cache_ttl_minutes integer not null default 60,
+  min_liquidity_usd numeric not null default 10000,
+  min_market_cap_usd numeric not null default 50000,
+  max_market_cap_usd numeric,
+  min_pool_age_minutes integer not null default 10,
+  max_rugcheck_score integer not null default 50,
+  require_mint_authority_revoked boolean not null default true,
+  require_freeze_authority_revoked boolean not null default true,
+  max_top10_holders_pct numeric not null default 50,
+  unknown_token_policy walltrack.unknown_token_policy not null default 'fail_closed',
+  -- circuit breaker thresholds
+  breaker_max_daily_loss_sol numeric not null default 2,
+  breaker_max_drawdown_pct numeric not null default 30,
+  breaker_max_consecutive_losses integer not null default 5,
+  breaker_min_win_rate_pct numeric not null default 25,
+  breaker_win_rate_window integer not null default 20,
+  breaker_cooldown_minutes integer,
+  -- Helius global webhook (ADR-001)
+  helius_webhook_id text,
+  helius_webhook_url text,
+  helius_synced_at timestamptz,
+  helius_synced_hash text,
+  updated_at timestamptz not null default now(),
+  -- position accounting
+  position_dust_sol numeric not null default 0.00001,
+  -- Helius sync
+  helius_sync_interval_minutes integer not null default 5,
+  -- token fact freshness
+  token_market_ttl_minutes integer not null default 5,
+  token_unknown_ttl_minutes integer not null default 2,
+  -- circuit breaker bankroll
+  breaker_capital_sol numeric not null default 10,
+
+  constraint config_single_row check (walltrack.ensure(
+    id, 'config has exactly one row, whose id is true'
+  )),
+  constraint config_sizes_positive check (walltrack.ensure(
+    fixed_amount_sol > 0 and min_position_sol > 0 and max_position_sol > 0
+    and max_total_exposure_sol > 0,
+    'config sizes (fixed_amount_sol, min_position_sol, max_position_sol, '
+    || 'max_total_exposure_sol) must be greater than 0 SOL'
+  )),
+  constraint config_min_not_above_max check (walltrack.ensure(
+    min_position_sol <= max_position_sol,
+    format(
+      'config.min_position_sol (%s) must not exceed max_position_sol (%s)',
+      min_position_sol, max_position_sol
+    )
+  )),
+  constraint config_leader_fraction_range check (walltrack.ensure(
+    leader_fraction > 0 and leader_fraction <= 1,
+    format('config.leader_fraction must be above 0 and at most 1 (got %s)', leader_fraction),
+    'Use 0.1 to copy 10% of the leader''s SOL amount.'
+  )),
+  constraint config_limits_positive check (walltrack.ensure(
+    max_open_positions >= 1 and max_positions_per_token >= 1,
+    'config.max_open_positions and max_positions_per_token must be at least 1',
+    'To stop buying, set trading_enabled to false instead.'
+  )),
+  constraint config_slippage_range check (walltrack.ensure(
+    default_slippage_bps between 0 and max_slippage_bps
+    and max_slippage_bps <= 10000 and sim_slippage_bps between 0 and 10000,
+    format(
+      'config slippage must satisfy 0 <= default_slippage_bps (%s) <= max_slippage_bps (%s) '
+      || '<= 10000 bps, and sim_slippage_bps (%s) within 0..10000',
+      default_slippage_bps, max_slippage_bps, sim_slippage_bps
+    )
+  )),
+  constraint config_fees_not_negative check (walltrack.ensure(
+    priority_fee_lamports >= 0 and coalesce(jito_tip_lamports, 0) >= 0 and sim_fee_lamports >= 0,
+    'config fees and tips (lamports) must not be negative'
+  )),
+  constraint config_retry_range check (walltrack.ensure(
+    order_max_attempts between 1 and 20 and retry_backoff_seconds between 0 and 3600,
+    'config.order_max_attempts must be within 1..20 and retry_backoff_seconds within 0..3600'
+  )),
+  constraint config_token_filters_range check (walltrack.ensure(
+    token_cache_ttl_minutes >= 1 and min_liquidity_usd >= 0 and min_market_cap_usd >= 0
+    and coalesce(max_market_cap_usd > min_market_cap_usd, true)
+    and min_pool_age_minutes >= 0 and max_rugcheck_score between 0 and 100
+    and max_top10_holders_pct between 0 and 100,
+    'config token filters out of range: token_cache_ttl_minutes >= 1, liquidity and market caps '
+    || '>= 0 with max_market_cap_usd above min_market_cap_usd, min_pool_age_minutes >= 0, '
+    || 'max_rugcheck_score and max_top10_holders_pct within 0..100'
+  )),
+  constraint config_breaker_range check (walltrack.ensure(
+    breaker_max_daily_loss_sol > 0 and breaker_max_drawdown_pct > 0
+    and breaker_max_drawdown_pct <= 100 and breaker_max_consecutive_losses >= 1
+    and breaker_min_win_rate_pct between 0 and 100 and breaker_win_rate_window >= 1
+    and coalesce(breaker_cooldown_minutes >= 1, true),
+    'config breaker thresholds out of range: max daily loss > 0 SOL, drawdown within 0..100 %, '
+    || 'consecutive losses >= 1, win rate within 0..100 % over a window >= 1, '
+    || 'cooldown >= 1 minute or empty for manual reset only'
+  )),
+  constraint config_dust_range check (walltrack.ensure(
+    position_dust_sol >= 0 and position_dust_sol < 1,
+    'config.position_dust_sol must be within [0, 1) SOL'
+  )),
+  constraint config_helius_sync_interval_range check (walltrack.ensure(
+    helius_sync_interval_minutes between 1 and 1440,
+    'config.helius_sync_interval_minutes must be within 1..1440'
+  )),
+  constraint config_token_ttls_range check (walltrack.ensure(
+    token_market_ttl_minutes between 1 and 1440 and token_unknown_ttl_minutes between 1 and 1440,
+    'config.token_market_ttl_minutes and token_unknown_ttl_minutes must be within 1..1440'
+  )),
+  constraint config_breaker_capital_positive check (walltrack.ensure(
+    breaker_capital_sol > 0,
+    'config.breaker_capital_sol (the bankroll drawdowns are measured on) must be above 0'
+  ))
+);
+
+create function walltrack.trigger_config_singleton()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+-- The config row is created by this migration and only ever edited.
+begin
+  if tg_op = 'INSERT' then
+    raise exception using
+      message = 'config already has its one row: edit it instead of inserting another',
+      errcode = 'unique_violation';
+  end if;
+  raise exception using
+    message = 'the config row cannot be deleted: edit its values instead',
+    errcode = 'restrict_violation';
+end;
+$$;
+comment on function walltrack.trigger_config_singleton() is
+'Refuses a second config row and the deletion of the only one.';
+
+-- The seeded row is inserted before the guard exists; afterwards inserts are refused.
+insert into walltrack.config default values;
+
+-- Triggers on config, in the order Postgres fires them (one timing at a time, by name):
+--   insert    config_before_insert_singleton       refused: the one row exists, edit it
+--   update    config_before_update_set_updated_at  stamp updated_at
+--             config_after_update_rejudge_tokens   a threshold edit re-judges cached tokens:
+--                                                  created in 04_tokens.sql, with the rule
+--   delete    config_before_insert_singleton       refused: the row is edited, never removed
+--   truncate  config_before_truncate_singleton     refused
+create trigger config_before_insert_singleton
+before insert or delete on walltrack.config
+for each row execute function walltrack.trigger_config_singleton();
+
+create trigger config_before_truncate_singleton
+before truncate on walltrack.config
+for each statement execute function walltrack.trigger_refuse_change(
+  'The config row is edited, never removed.'
+);
+
+create trigger config_before_update_set_updated_at
+before update on walltrack.config
+for each row execute function walltrack.trigger_set_updated_at();
+
+alter table walltrack.config enable row level security;
+grant select, update on walltrack.config to service_role;
+
+comment on table walltrack.config is
+'Configuration Singleton: the one row of global settings (trading switches, sizing, '
+'execution, token filters, circuit breaker thresholds, Helius webhook state). Edit it in '
+'Studio; a second row or a deletion is refused. Never holds a secret.';
+comment on column walltrack.config.id is
+'Always true: the primary key that makes this table a single row.';
+comment on column walltrack.config.trading_enabled is
+'Master switch: when false no new position is opened; exits keep running.';
+comment on column walltrack.config.live_trading_enabled is
+'When false, orders for live wallets are refused (simulation wallets still trade).';
+comment on column walltrack.config.sizing_mode is
+'fixed = fixed_amount_sol per copy; leader_fraction = leader_fraction x the leader''s SOL amount.';
+comment on column walltrack.config.fixed_amount_sol is
+'SOL spent per copied buy in fixed sizing mode.';
+comment on column walltrack.config.leader_fraction is
+'Share (0..1] of the leader''s SOL amount spent per copy in leader_fraction mode.';
+comment on column walltrack.config.min_position_sol is
+'A copy smaller than this is skipped (below_min_size): fees would eat it.';
+comment on column walltrack.config.max_position_sol is
+'A copy larger than this is capped to it.';
+comment on column walltrack.config.max_open_positions is
+'No new position while this many are open (max_positions).';
+comment on column walltrack.config.max_total_exposure_sol is
+'No new position when open cost basis plus the new copy would exceed this (exposure_limit).';
+comment on column walltrack.config.max_positions_per_token is
+'Open positions allowed per token; 1 stops buying a token twice when several leaders buy it.';
+comment on column walltrack.config.default_slippage_bps is
+'Slippage bound for orders, in basis points (100 = 1%).';
+comment on column walltrack.config.max_slippage_bps is
+'Hard ceiling: no order or retry is ever sent with a wider slippage bound.';
+comment on column walltrack.config.priority_fee_lamports is
+'Priority fee paid per live transaction, in lamports.';
+comment on column walltrack.config.jito_tip_lamports is
+'Tip per Jito bundle in lamports; empty = send through RPC, not Jito.';
+comment on column walltrack.config.order_max_attempts is
+'Attempts before an order fails for good.';
+comment on column walltrack.config.retry_backoff_seconds is
+'Base of the exponential back-off between attempts (base x 2^(attempt-1)).';
+comment on column walltrack.config.sim_slippage_bps is
+'Simulation fills are this many bps worse than the reference price.';
+comment on column walltrack.config.sim_fee_lamports is
+'Network plus priority fee charged to each simulated fill, in lamports.';
+comment on column walltrack.config.token_cache_ttl_minutes is
+'RugCheck facts and active authorities are trusted this long; revoked authorities for good.';
+comment on column walltrack.config.min_liquidity_usd is
+'Tokens whose deepest pool holds less USD liquidity are not bought.';
+comment on column walltrack.config.min_market_cap_usd is
+'Tokens below this market cap are not bought.';
+comment on column walltrack.config.max_market_cap_usd is
+'Tokens above this market cap are not bought; empty = no ceiling.';
+comment on column walltrack.config.min_pool_age_minutes is
+'Pools younger than this are not bought (fresh pools are where rugs happen).';
+comment on column walltrack.config.max_rugcheck_score is
+'Highest RugCheck normalised risk score (0..100, higher = riskier) still bought.';
+comment on column walltrack.config.require_mint_authority_revoked is
+'Refuse tokens whose mint authority can still print supply.';
+comment on column walltrack.config.require_freeze_authority_revoked is
+'Refuse tokens whose freeze authority can still freeze our account (honeypot).';
+comment on column walltrack.config.max_top10_holders_pct is
+'Refuse tokens whose top 10 holders own more than this share of supply.';
+comment on column walltrack.config.unknown_token_policy is
+'What a buy does when facts are missing (a source down): fail_closed (default) skips it.';
+comment on column walltrack.config.breaker_max_daily_loss_sol is
+'Breaker trips when realized losses over a rolling 24 h exceed this (SOL).';
+comment on column walltrack.config.breaker_max_drawdown_pct is
+'Breaker trips when realized equity falls this % below its peak.';
+comment on column walltrack.config.breaker_max_consecutive_losses is
+'Breaker trips after this many losing closes in a row.';
+comment on column walltrack.config.breaker_min_win_rate_pct is
+'Breaker trips when the win rate over the last breaker_win_rate_window closes falls below this.';
+comment on column walltrack.config.breaker_win_rate_window is
+'Number of most recent closes the win-rate rule looks at.';
+comment on column walltrack.config.breaker_cooldown_minutes is
+'Automatic reset after this many minutes; empty = manual reset only.';
+comment on column walltrack.config.helius_webhook_id is
+'Id of the one global Helius webhook (ADR-001); empty until the first sync creates it.';
+comment on column walltrack.config.helius_webhook_url is
+'URL Helius posts to (the helius-webhook function).';
+comment on column walltrack.config.helius_synced_at is
+'When the address list was last pushed to Helius.';
+comment on column walltrack.config.helius_synced_hash is
+'Hash of the active wallet addresses last pushed; a different current hash means a sync is due.';
+comment on column walltrack.config.updated_at is
+'Last edit of this row.';
+comment on column walltrack.config.position_dust_sol is
+'A position whose remaining cost falls below this (SOL) after a sell is closed: the dust is '
+'written off into realized PnL.';
+comment on column walltrack.config.helius_sync_interval_minutes is
+'Minimum minutes between two pushes of the address list to Helius (each costs credits).';
+comment on column walltrack.config.token_market_ttl_minutes is
+'Market facts (liquidity, market cap, price) are trusted this long; RugCheck facts of a token '
+'younger than an hour too.';
+comment on column walltrack.config.token_unknown_ttl_minutes is
+'A source that failed is asked again after this many minutes (an unknown is not cached long).';
+comment on column walltrack.config.breaker_capital_sol is
+'Bankroll the equity curve starts from: drawdown % = (peak equity - equity) / peak equity.';

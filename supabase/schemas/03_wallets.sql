@@ -1,0 +1,165 @@
+-- wallets: the registry, i.e. the watchlist. Adding a row is how an operator starts
+-- following a wallet; only active wallets are watched (Helius sync) and copied.
+
+create type walltrack.wallet_status as enum ('active', 'paused', 'retired');
+comment on type walltrack.wallet_status is
+'active = watched and copied; paused = not copied, open positions keep running; '
+'retired = dropped for good, open positions run to their exit.';
+
+create type walltrack.discovery_source as enum (
+  'manual', 'import', 'ranking_site', 'onchain_analysis'
+);
+comment on type walltrack.discovery_source is 'How a wallet came to be watched.';
+
+create table walltrack.wallets (
+  id bigint generated always as identity primary key,
+  -- identity
+  address walltrack.solana_address not null,
+  label text not null default '',
+  notes text not null default '',
+  -- status and mode
+  status walltrack.wallet_status not null default 'active',
+  mode walltrack.trade_mode not null default 'simulation',
+  -- copy settings
+  exit_strategy_id bigint references walltrack.exit_strategies (id),
+  position_size_sol numeric,
+  copy_sells boolean,
+  -- discovery
+  discovery_source walltrack.discovery_source not null default 'manual',
+  discovered_at timestamptz not null default now(),
+  discovery_ref text,
+  discovery_metadata jsonb not null default '{}',
+  -- performance baseline measured at discovery
+  baseline_win_rate_pct numeric,
+  baseline_pnl_sol numeric,
+  baseline_trade_count integer,
+  baseline_period_days integer,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+
+  constraint wallets_address_unique unique (address),
+  constraint wallets_position_size_positive check (walltrack.ensure(
+    position_size_sol > 0,
+    format(
+      'wallets.position_size_sol must be above 0 SOL (got %s); leave it empty to use '
+      || 'the config sizing', position_size_sol
+    )
+  )),
+  constraint wallets_baseline_range check (walltrack.ensure(
+    coalesce(baseline_win_rate_pct between 0 and 100, true)
+    and coalesce(baseline_trade_count >= 0, true)
+    and coalesce(baseline_period_days >= 1, true),
+    'wallet baseline out of range: win rate within 0..100 %, trade count >= 0, period >= 1 day'
+  )),
+  constraint wallets_discovery_metadata_object check (walltrack.ensure(
+    jsonb_typeof(discovery_metadata) = 'object',
+    'wallets.discovery_metadata must be a JSON object'
+  ))
+);
+
+create index wallets_active_idx on walltrack.wallets (address) where status = 'active';
+
+create index wallets_exit_strategy_idx on walltrack.wallets (exit_strategy_id);
+
+create function walltrack.trigger_wallet_guard()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+-- Friendly words for the two edits operators get wrong most: a duplicate address and
+-- an archived exit strategy.
+begin
+  perform walltrack.ensure(
+    not exists (
+      select from walltrack.wallets as w where w.address = new.address and w.id <> new.id
+    ),
+    format('wallet %s is already on the watchlist', new.address),
+    'Edit the existing row (status, label) instead of adding it again.');
+  if new.exit_strategy_id is distinct from old.exit_strategy_id then
+    perform walltrack.ensure(
+      not exists (
+        select from walltrack.exit_strategies as s
+        where s.id = new.exit_strategy_id and s.archived
+      ),
+      format('exit strategy %s is archived: pick an active one', new.exit_strategy_id));
+  end if;
+  return new;
+end;
+$$;
+comment on function walltrack.trigger_wallet_guard() is
+'Refuses a duplicate address and an archived exit strategy with a clear message.';
+
+-- Triggers on wallets, in the order Postgres fires them (one timing at a time, by name):
+--   insert  wallets_before_write_guard            no duplicate address, no archived strategy
+--   update  wallets_before_update_set_updated_at  stamp updated_at
+--           wallets_before_write_guard            no duplicate address, no archived strategy
+--   delete  wallets_before_delete_refuse          refused: retire instead
+create trigger wallets_before_write_guard
+before insert or update on walltrack.wallets
+for each row execute function walltrack.trigger_wallet_guard();
+
+create trigger wallets_before_update_set_updated_at
+before update on walltrack.wallets
+for each row execute function walltrack.trigger_set_updated_at();
+
+create trigger wallets_before_delete_refuse
+before delete on walltrack.wallets
+for each row execute function walltrack.trigger_refuse_change(
+  'Set status = retired instead: signals and positions keep their history.'
+);
+
+create function walltrack.active_wallets_hash()
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+  -- ADR-001: the Helius sync compares this with config.helius_synced_hash.
+  select md5(coalesce(string_agg(w.address, ',' order by w.address), ''))
+  from walltrack.wallets as w
+  where w.status = 'active';
+$$;
+comment on function walltrack.active_wallets_hash() is
+'Hash of the sorted active wallet addresses; differs from config.helius_synced_hash when '
+'the Helius webhook needs a sync (ADR-001).';
+grant execute on function walltrack.active_wallets_hash() to service_role;
+
+alter table walltrack.wallets enable row level security;
+grant select, insert, update on walltrack.wallets to service_role;
+
+comment on table walltrack.wallets is
+'Registry: the watchlist of smart-money wallets. Add a row to follow a wallet; set status '
+'to paused or retired to stop copying it (open positions keep running to exit).';
+comment on column walltrack.wallets.id is 'Identity of the wallet row.';
+comment on column walltrack.wallets.address is 'The wallet''s public key (base58), unique.';
+comment on column walltrack.wallets.label is 'Short name shown to operators.';
+comment on column walltrack.wallets.notes is 'Free notes: why it is followed, what to watch.';
+comment on column walltrack.wallets.status is
+'active = watched and copied; paused = not copied; retired = dropped. Only active wallets '
+'are sent to Helius.';
+comment on column walltrack.wallets.mode is
+'simulation = paper trades at a modelled price; live = real transactions (needs '
+'config.live_trading_enabled).';
+comment on column walltrack.wallets.exit_strategy_id is
+'Exit strategy for this wallet''s copies; empty = the default template.';
+comment on column walltrack.wallets.position_size_sol is
+'Fixed SOL per copy for this wallet, overriding config sizing; empty = config sizing.';
+comment on column walltrack.wallets.copy_sells is
+'Mirror this wallet''s sells; empty = follow the exit strategy''s mirror_leader_sells.';
+comment on column walltrack.wallets.discovery_source is
+'How the wallet was found: manual, import, ranking_site, onchain_analysis.';
+comment on column walltrack.wallets.discovered_at is 'When the wallet was found.';
+comment on column walltrack.wallets.discovery_ref is
+'Where it was found: a ranking page URL, an import file, an analysis run id.';
+comment on column walltrack.wallets.discovery_metadata is
+'Anything else the discovery source said about it (JSON object).';
+comment on column walltrack.wallets.baseline_win_rate_pct is
+'Win rate that justified adding the wallet, measured at discovery (for decay).';
+comment on column walltrack.wallets.baseline_pnl_sol is
+'PnL in SOL that justified adding the wallet, over the baseline period.';
+comment on column walltrack.wallets.baseline_trade_count is
+'Trades behind the baseline figures.';
+comment on column walltrack.wallets.baseline_period_days is
+'Length of the period the baseline was measured over, in days.';
+comment on column walltrack.wallets.created_at is 'When the row was added.';
+comment on column walltrack.wallets.updated_at is 'Last edit of the row.';

@@ -1,0 +1,403 @@
+-- orders: the command log. Every instruction to trade and what became of it. The status
+-- moves only along allowed transitions and an order's intent never changes; a lease keeps
+-- two workers from submitting the same order; the idempotency key and the unique
+-- signature keep us from paying twice. A confirmed order moves its position's money
+-- (average-cost method, fees included). Simulation orders are recorded already filled, at
+-- a modelled price, so copies and exits fill the same way whoever creates them.
+
+create type walltrack.order_status as enum (
+  'pending', 'submitted', 'confirmed', 'failed', 'cancelled'
+);
+comment on type walltrack.order_status is
+'pending -> submitted -> confirmed | failed; pending -> confirmed (simulation fill), '
+'failed or cancelled; submitted -> pending (retry as a new attempt).';
+
+create table walltrack.orders (
+  id bigint generated always as identity primary key,
+  -- intent
+  position_id bigint not null,
+  signal_id bigint references walltrack.signals (id),
+  side walltrack.trade_side not null,
+  reason walltrack.order_reason not null,
+  take_profit_level integer,
+  mode walltrack.trade_mode not null,
+  input_mint walltrack.solana_address not null,
+  output_mint walltrack.solana_address not null,
+  amount_in numeric not null,
+  slippage_bps integer not null,
+  quoted_out numeric,
+  min_out numeric,
+  idempotency_key text not null,
+  -- lifecycle
+  status walltrack.order_status not null default 'pending',
+  attempts integer not null default 0,
+  max_attempts integer not null,
+  next_attempt_at timestamptz not null default now(),
+  last_error text,
+  lease_owner text,
+  lease_until timestamptz,
+  -- execution facts
+  tx_signature walltrack.solana_signature,
+  quoted_price_sol numeric,
+  filled_in numeric,
+  filled_out numeric,
+  fill_price_sol numeric,
+  realized_slippage_bps numeric,
+  network_fee_lamports bigint,
+  priority_fee_lamports bigint,
+  tip_lamports bigint,
+  created_at timestamptz not null default now(),
+  submitted_at timestamptz,
+  confirmed_at timestamptz,
+  updated_at timestamptz not null default now(),
+  -- live execution
+  last_valid_block_height bigint,
+  attempt_log jsonb not null default '[]',
+
+  constraint orders_idempotency_key_unique unique (idempotency_key),
+  constraint orders_tx_signature_unique unique (tx_signature),
+  constraint orders_amount_positive check (walltrack.ensure(
+    amount_in > 0, format('orders.amount_in must be above 0 atomic units, got %s', amount_in)
+  )),
+  constraint orders_mints_differ check (walltrack.ensure(
+    input_mint <> output_mint, 'an order must swap between two different mints'
+  )),
+  constraint orders_slippage_range check (walltrack.ensure(
+    slippage_bps between 0 and 10000,
+    format('orders.slippage_bps must be within 0..10000, got %s', slippage_bps)
+  )),
+  constraint orders_attempts_range check (walltrack.ensure(
+    attempts >= 0 and max_attempts >= 1 and attempts <= max_attempts,
+    format('order attempts (%s) must stay within 0..max_attempts (%s)', attempts, max_attempts)
+  )),
+  constraint orders_take_profit_level check (walltrack.ensure(
+    (reason = 'take_profit') = (take_profit_level is not null),
+    'take_profit_level is set exactly when the reason is take_profit'
+  )),
+  constraint orders_fill_facts check (walltrack.ensure(
+    status <> 'confirmed' or (filled_in > 0 and filled_out >= 0 and confirmed_at is not null),
+    'a confirmed order needs filled_in > 0, filled_out >= 0 and confirmed_at'
+  )),
+  constraint orders_fees_not_negative check (walltrack.ensure(
+    coalesce(network_fee_lamports >= 0, true) and coalesce(priority_fee_lamports >= 0, true)
+    and coalesce(tip_lamports >= 0, true),
+    'order fees and tips must not be negative'
+  )),
+  constraint orders_attempt_log_array check (walltrack.ensure(
+    jsonb_typeof(attempt_log) = 'array', 'orders.attempt_log must be a JSON array'
+  )),
+  constraint orders_position_fk foreign key (position_id) references walltrack.positions (id)
+);
+
+create index orders_position_idx on walltrack.orders (position_id);
+
+create index orders_signal_idx on walltrack.orders (signal_id);
+
+create index orders_due_idx on walltrack.orders (next_attempt_at)
+where status in ('pending', 'submitted');
+
+-- Signals point at the order their decision placed.
+
+alter table walltrack.signals
+add constraint signals_order_fk foreign key (order_id) references walltrack.orders (id);
+
+create function walltrack.trigger_order_transition()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+-- The lifecycle only moves forward along the allowed edges; the intent of an order is
+-- fixed once it exists.
+begin
+  if new.status is distinct from old.status then
+    perform walltrack.ensure(
+      (old.status, new.status) in (
+        ('pending', 'submitted'), ('pending', 'confirmed'), ('pending', 'failed'),
+        ('pending', 'cancelled'), ('submitted', 'confirmed'), ('submitted', 'failed'),
+        ('submitted', 'pending')
+      ),
+      format('order %s cannot go from %s to %s', old.id, old.status, new.status),
+      'Allowed: pending -> submitted | confirmed | failed | cancelled; '
+      || 'submitted -> confirmed | failed | pending (retry).');
+  end if;
+  perform walltrack.ensure(
+    (new.position_id, new.signal_id, new.side, new.reason, new.take_profit_level, new.mode,
+      new.input_mint, new.output_mint, new.amount_in, new.idempotency_key)
+    is not distinct from
+    (old.position_id, old.signal_id, old.side, old.reason, old.take_profit_level, old.mode,
+      old.input_mint, old.output_mint, old.amount_in, old.idempotency_key),
+    format('order %s: its intent (position, side, reason, mints, amount, key) is fixed', old.id),
+    'Cancel the order and create a new one instead.');
+  return new;
+end;
+$$;
+comment on function walltrack.trigger_order_transition() is
+'Enforces the order lifecycle transitions and keeps the intent columns fixed.';
+
+create function walltrack.trigger_order_apply_fill()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+-- A confirmed order moves its position: a buy adds quantity and cost (fees included), a
+-- sell realizes proceeds net of fees minus the average cost of what it sold. What is
+-- left below the dust threshold closes the position and its cost is written off.
+declare
+  pos walltrack.positions;
+  fees_sol numeric := (
+    coalesce(new.network_fee_lamports, 0) + coalesce(new.priority_fee_lamports, 0)
+    + coalesce(new.tip_lamports, 0)
+  ) / 1e9;
+  dust_sol numeric := (select c.position_dust_sol from walltrack.config as c);
+  held numeric;
+  cost_sold numeric;
+  proceeds numeric;
+begin
+  if new.side = 'buy' then
+    -- A buy only adds: one statement.
+    update walltrack.positions as p
+    set
+      qty_bought = p.qty_bought + new.filled_out,
+      cost_basis_sol = round(p.cost_basis_sol + new.filled_in / 1e9 + fees_sol, 9),
+      status = case when p.status = 'opening' then 'open' else p.status end,
+      last_price_sol = case
+        when p.last_price_at > new.confirmed_at then p.last_price_sol else new.fill_price_sol
+      end,
+      last_price_at = greatest(p.last_price_at, new.confirmed_at)
+    where p.id = new.position_id;
+    return null;
+  end if;
+  select p.* into strict pos from walltrack.positions as p where p.id = new.position_id
+  for update;
+  held := pos.qty_bought - pos.qty_sold;
+  perform walltrack.ensure(new.filled_in <= held,
+    format('order %s sold %s but position %s holds %s', new.id, new.filled_in, pos.id, held));
+  cost_sold := case
+    when new.filled_in = held then walltrack.position_open_cost_sol(pos)
+    else round(walltrack.position_open_cost_sol(pos) * new.filled_in / held, 9)
+  end;
+  proceeds := round(new.filled_out / 1e9 - fees_sol, 9);
+  pos.qty_sold := pos.qty_sold + new.filled_in;
+  pos.proceeds_sol := pos.proceeds_sol + proceeds;
+  pos.realized_pnl_sol := pos.realized_pnl_sol + proceeds - cost_sold;
+  if walltrack.position_open_cost_sol(pos) < dust_sol or pos.qty_sold = pos.qty_bought then
+    pos.realized_pnl_sol := pos.realized_pnl_sol - walltrack.position_open_cost_sol(pos);
+    pos.status := 'closed';
+    pos.close_reason := new.reason;
+    pos.closed_at := new.confirmed_at;
+  end if;
+  if pos.last_price_at is null or new.confirmed_at >= pos.last_price_at then
+    pos.last_price_sol := new.fill_price_sol;
+    pos.last_price_at := new.confirmed_at;
+  end if;
+  update walltrack.positions as p
+  set
+    qty_sold = pos.qty_sold,
+    proceeds_sol = pos.proceeds_sol,
+    realized_pnl_sol = pos.realized_pnl_sol,
+    status = pos.status,
+    close_reason = pos.close_reason,
+    closed_at = pos.closed_at,
+    last_price_sol = pos.last_price_sol,
+    last_price_at = pos.last_price_at
+  where p.id = pos.id;
+  return null;
+end;
+$$;
+comment on function walltrack.trigger_order_apply_fill() is
+'Applies a confirmed order''s fill to its position (average-cost PnL, fees included, '
+'close on dust).';
+
+create function walltrack.trigger_order_fail_entry()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+-- An entry that ends without any fill leaves nothing to manage: the position fails.
+begin
+  update walltrack.positions as p
+  set status = 'failed'
+  where p.id = new.position_id and p.status = 'opening' and p.qty_bought = 0;
+  return null;
+end;
+$$;
+comment on function walltrack.trigger_order_fail_entry() is
+'Marks a position failed when its entry order fails or is cancelled before any fill.';
+
+-- Triggers on orders, in the order Postgres fires them (one timing at a time, by name):
+--   insert  orders_before_insert_breaker         no buy order while the breaker is active
+--           orders_after_write_apply_fill        a confirmed order moves its position's money
+--   update  orders_before_update_set_updated_at  stamp updated_at
+--           orders_before_update_transition      status moves forward only; intent is fixed
+--           orders_after_update_fail_entry       an entry that ends unfilled fails its position
+--           orders_after_write_apply_fill        a confirmed order moves its position's money
+--   delete  orders_before_delete_refuse          orders are cancelled, never deleted
+
+create trigger orders_before_insert_breaker
+before insert on walltrack.orders
+for each row when (new.side = 'buy')
+execute function walltrack.trigger_refuse_buys_while_breaker_active();
+
+create trigger orders_before_update_set_updated_at
+before update on walltrack.orders
+for each row execute function walltrack.trigger_set_updated_at();
+
+create trigger orders_before_update_transition
+before update on walltrack.orders
+for each row execute function walltrack.trigger_order_transition();
+
+create trigger orders_after_update_fail_entry
+after update of status on walltrack.orders
+for each row
+when (new.side = 'buy' and new.status in ('failed', 'cancelled'))
+execute function walltrack.trigger_order_fail_entry();
+
+create trigger orders_after_write_apply_fill
+after insert or update of status on walltrack.orders
+for each row
+when (new.status = 'confirmed')
+execute function walltrack.trigger_order_apply_fill();
+
+create trigger orders_before_delete_refuse
+before delete on walltrack.orders
+for each row execute function walltrack.trigger_refuse_change(
+  'Orders are the command log: cancel a pending order instead of deleting it.'
+);
+
+create function walltrack.place_order(
+  position_id bigint, signal_id bigint, side walltrack.trade_side,
+  reason walltrack.order_reason, mode walltrack.trade_mode, token_mint text, amount_in numeric,
+  idempotency_key text, cfg walltrack.config, token_decimals smallint,
+  reference_price_sol numeric, take_profit_level integer default null
+)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+-- Records an order from its intent. A simulation order is recorded already filled: at the
+-- reference price (the leader's, or the tick's for exits) made worse by the configured
+-- slippage, paying the configured fee. A live order waits, pending, for execute-orders.
+declare
+  sol constant text := 'So11111111111111111111111111111111111111112';
+  price numeric := case
+    when side = 'buy' then reference_price_sol * (1 + cfg.sim_slippage_bps / 10000.0)
+    else reference_price_sol * (1 - cfg.sim_slippage_bps / 10000.0)
+  end;
+  placed walltrack.orders;
+  order_id bigint;
+begin
+  placed.position_id := position_id;
+  placed.signal_id := signal_id;
+  placed.side := side;
+  placed.reason := reason;
+  placed.take_profit_level := take_profit_level;
+  placed.mode := mode;
+  placed.input_mint := case when side = 'buy' then sol else token_mint end;
+  placed.output_mint := case when side = 'buy' then token_mint else sol end;
+  placed.amount_in := amount_in;
+  placed.idempotency_key := idempotency_key;
+  placed.slippage_bps := cfg.default_slippage_bps;
+  placed.max_attempts := cfg.order_max_attempts;
+  placed.status := 'pending';
+  placed.attempts := 0;
+  if mode = 'simulation' then
+    perform walltrack.ensure(reference_price_sol > 0,
+      format('a simulation %s needs a positive reference price to fill, got %s', reason,
+        coalesce(reference_price_sol::text, 'none')));
+    placed.status := 'confirmed';
+    placed.attempts := 1;
+    placed.quoted_price_sol := reference_price_sol;
+    placed.fill_price_sol := round(price, 18);
+    placed.realized_slippage_bps := cfg.sim_slippage_bps;
+    placed.filled_in := amount_in;
+    placed.filled_out := case
+      when side = 'buy' then floor(amount_in / 1e9 / price * 10::numeric ^ token_decimals)
+      else floor(amount_in / 10::numeric ^ token_decimals * price * 1e9)
+    end;
+    placed.network_fee_lamports := cfg.sim_fee_lamports;
+    -- The wall clock: fills of one transaction keep their order (closes, breaker).
+    placed.submitted_at := clock_timestamp();
+    placed.confirmed_at := clock_timestamp();
+  end if;
+  insert into walltrack.orders (
+    position_id, signal_id, side, reason, take_profit_level, mode, input_mint, output_mint,
+    amount_in, slippage_bps, idempotency_key, max_attempts, status, attempts,
+    quoted_price_sol, fill_price_sol, realized_slippage_bps, filled_in, filled_out,
+    network_fee_lamports, submitted_at, confirmed_at
+  ) values (
+    placed.position_id, placed.signal_id, placed.side, placed.reason, placed.take_profit_level,
+    placed.mode, placed.input_mint, placed.output_mint, placed.amount_in, placed.slippage_bps,
+    placed.idempotency_key, placed.max_attempts, placed.status, placed.attempts,
+    placed.quoted_price_sol, placed.fill_price_sol, placed.realized_slippage_bps,
+    placed.filled_in, placed.filled_out, placed.network_fee_lamports, placed.submitted_at,
+    placed.confirmed_at
+  )
+  returning id into order_id;
+  return order_id;
+end;
+$$;
+comment on function walltrack.place_order(
+  bigint, bigint, walltrack.trade_side, walltrack.order_reason, walltrack.trade_mode, text,
+  numeric, text, walltrack.config, smallint, numeric, integer
+) is
+'Records an order from its intent: pending for live, already filled for simulation (at the '
+'reference price worsened by config.sim_slippage_bps, paying config.sim_fee_lamports).';
+grant execute on function walltrack.place_order(
+  bigint, bigint, walltrack.trade_side, walltrack.order_reason, walltrack.trade_mode, text,
+  numeric, text, walltrack.config, smallint, numeric, integer
+) to service_role;
+
+alter table walltrack.orders enable row level security;
+grant select, insert, update on walltrack.orders to service_role;
+
+comment on table walltrack.orders is
+'Command Log: every instruction to trade (intent), its lifecycle (pending -> submitted -> '
+'confirmed | failed | cancelled, with attempts, back-off and a lease) and what really '
+'happened (signature, fills, slippage, fees). Never deleted.';
+comment on column walltrack.orders.id is 'Identity of the order.';
+comment on column walltrack.orders.position_id is 'The position this order enters or exits.';
+comment on column walltrack.orders.signal_id is 'The leader swap that caused it, if any.';
+comment on column walltrack.orders.side is 'buy (entry) or sell (exit).';
+comment on column walltrack.orders.reason is
+'copy_entry, take_profit, stop_loss, trailing_stop, time_exit, mirror_sell, manual, write_off.';
+comment on column walltrack.orders.take_profit_level is
+'Which ladder level (1-based) fired, for take_profit orders.';
+comment on column walltrack.orders.mode is 'simulation (modelled fill) or live (real transaction).';
+comment on column walltrack.orders.input_mint is 'Mint spent (wSOL mint for SOL).';
+comment on column walltrack.orders.output_mint is 'Mint received (wSOL mint for SOL).';
+comment on column walltrack.orders.amount_in is 'Amount of input_mint to spend, in atomic units.';
+comment on column walltrack.orders.slippage_bps is
+'Slippage bound sent with the quote; never above config.max_slippage_bps.';
+comment on column walltrack.orders.quoted_out is 'Output the quote promised, atomic units.';
+comment on column walltrack.orders.min_out is 'Minimum output accepted (quote less slippage).';
+comment on column walltrack.orders.idempotency_key is
+'Unique key of the intent (e.g. signal + wallet + mint): the same intent is never ordered twice.';
+comment on column walltrack.orders.status is
+'pending, submitted, confirmed, failed or cancelled; only allowed transitions are accepted.';
+comment on column walltrack.orders.attempts is 'Attempts made so far.';
+comment on column walltrack.orders.max_attempts is 'Attempts allowed before the order fails.';
+comment on column walltrack.orders.next_attempt_at is 'Not retried before this (back-off).';
+comment on column walltrack.orders.last_error is 'Why the last attempt failed.';
+comment on column walltrack.orders.lease_owner is 'Worker that claimed the order.';
+comment on column walltrack.orders.lease_until is
+'Claim expiry: after it the sweeper checks the signature before anything is re-sent.';
+comment on column walltrack.orders.tx_signature is
+'Signature of the submitted transaction (unique).';
+comment on column walltrack.orders.quoted_price_sol is
+'Price per whole token in SOL the quote implied.';
+comment on column walltrack.orders.filled_in is 'Input actually spent, atomic units.';
+comment on column walltrack.orders.filled_out is 'Output actually received, atomic units.';
+comment on column walltrack.orders.fill_price_sol is 'Price per whole token in SOL actually paid.';
+comment on column walltrack.orders.realized_slippage_bps is
+'How much worse than the quote the fill was, in bps.';
+comment on column walltrack.orders.network_fee_lamports is 'Base network fee paid.';
+comment on column walltrack.orders.priority_fee_lamports is 'Priority fee paid.';
+comment on column walltrack.orders.tip_lamports is 'Jito tip paid, if any.';
+comment on column walltrack.orders.created_at is 'When the order was created.';
+comment on column walltrack.orders.submitted_at is 'When the transaction was sent.';
+comment on column walltrack.orders.confirmed_at is 'When the fill was confirmed.';
+comment on column walltrack.orders.updated_at is 'Last change of the row.';
+comment on column walltrack.orders.last_valid_block_height is
+'The submitted transaction cannot land after this block height (its blockhash expires).';
+comment on column walltrack.orders.attempt_log is
+'One entry per attempt: when, its signature if it was signed, and how it ended.';

@@ -1,0 +1,485 @@
+-- Copy decisions: walltrack.ingest_swaps records a Helius batch as signals and decides each
+-- new one in the same transaction: copy a buy (size it, open the position and its entry
+-- order, fill it at once in simulation), mirror a sell, or say why not.
+-- walltrack.ingest_delivery adds the token read-through in front of it (api.ingest_swaps).
+
+create function walltrack.copy_size_sol(
+  cfg walltrack.config, wallet_size_sol numeric, leader_sol numeric
+)
+returns numeric
+language plpgsql
+immutable
+set search_path = ''
+as $$
+-- SOL to spend on a copy, truncated to whole lamports and capped at the maximum; null
+-- when the leader's SOL amount is needed but unknown. The caller compares it with the
+-- minimum.
+begin
+  return trunc(least(
+    case
+      when wallet_size_sol is not null then wallet_size_sol
+      when cfg.sizing_mode = 'fixed' then cfg.fixed_amount_sol
+      else cfg.leader_fraction * leader_sol
+    end,
+    cfg.max_position_sol
+  ), 9);
+end;
+$$;
+comment on function walltrack.copy_size_sol(walltrack.config, numeric, numeric) is
+'Copy size in SOL: the wallet''s override, else fixed or a fraction of the leader''s SOL '
+'amount, capped at config.max_position_sol and truncated to lamports.';
+grant execute on function walltrack.copy_size_sol(walltrack.config, numeric, numeric)
+to service_role;
+
+-- walltrack.token_gate(token_mint), the token's refusal reason, comes with the token
+-- verdicts (20261128001400_token_verdict.sql).
+create function walltrack.leader_holding_before(signal walltrack.signals)
+returns numeric
+language plpgsql
+stable
+set search_path = ''
+as $$
+-- What the leader held of the token just before this signal, as far as its recorded
+-- swaps tell (buys minus sells). Holdings from before we watched it are unknown.
+begin
+  return (
+    select coalesce(sum(case when s.side = 'buy' then s.token_amount else -s.token_amount end), 0)
+    from walltrack.signals as s
+    where
+      s.wallet_id = signal.wallet_id and s.token_mint = signal.token_mint
+      and s.tx_error is null
+      and (s.block_time, s.slot, s.id) < (signal.block_time, signal.slot, signal.id)
+  );
+end;
+$$;
+comment on function walltrack.leader_holding_before(walltrack.signals) is
+'The leader''s recorded holding of the signal''s token before the signal (buys - sells).';
+grant execute on function walltrack.leader_holding_before(walltrack.signals) to service_role;
+
+create function walltrack.open_exposure_sol()
+returns numeric
+language plpgsql
+stable
+set search_path = ''
+as $$
+-- What is at stake now: the cost still held in open positions (position_open_cost_sol,
+-- written out so the scan pays no call per position) plus the SOL committed to entries
+-- not filled yet.
+begin
+  return
+    coalesce((
+      select sum(p.cost_basis_sol - p.proceeds_sol + p.realized_pnl_sol)
+      from walltrack.positions as p
+      where p.status in ('open', 'closing')
+    ), 0)
+    + coalesce((
+      select sum(o.amount_in) / 1e9 from walltrack.orders as o
+      where o.side = 'buy' and o.status in ('pending', 'submitted')
+    ), 0);
+end;
+$$;
+comment on function walltrack.open_exposure_sol() is
+'Total exposure in SOL: open positions at cost plus entry orders still in flight.';
+grant execute on function walltrack.open_exposure_sol() to service_role;
+
+create type walltrack.book as (
+  open_positions integer,
+  exposure_sol numeric,
+  breaker_active boolean
+);
+comment on type walltrack.book is
+'What the limits look at, read once per batch and kept current by each decision: open '
+'positions, exposure in SOL, breaker state.';
+
+create function walltrack.current_book()
+returns walltrack.book
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return row(
+    (
+      select count(*) from walltrack.positions as p
+      where p.status in ('opening', 'open', 'closing')
+    ),
+    walltrack.open_exposure_sol(),
+    walltrack.breaker_is_active()
+  )::walltrack.book;
+end;
+$$;
+comment on function walltrack.current_book() is
+'Open positions, exposure and breaker state now: the starting point of a batch''s decisions.';
+grant execute on function walltrack.current_book() to service_role;
+
+create type walltrack.decision as (
+  decision walltrack.signal_decision,
+  reason text,
+  position_id bigint,
+  order_id bigint,
+  positions_delta integer,
+  exposure_delta_sol numeric
+);
+comment on type walltrack.decision is
+'The outcome of deciding one signal, and how it moved the book (positions, exposure).';
+
+create function walltrack.skip(reason text)
+returns walltrack.decision
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  return row('skipped', reason, null, null, 0, 0)::walltrack.decision;
+end;
+$$;
+comment on function walltrack.skip(text) is 'A skipped decision with its reason.';
+grant execute on function walltrack.skip(text) to service_role;
+
+create function walltrack.decide_buy(
+  signal walltrack.signals, wallet walltrack.wallets, cfg walltrack.config, book walltrack.book
+)
+returns walltrack.decision
+language plpgsql
+set search_path = ''
+as $$
+-- Rules in the order an operator reads them; the first that refuses gives the reason.
+declare
+  refusal text;
+  size_sol numeric;
+  new_position_id bigint;
+  new_order_id bigint;
+  cost_sol numeric;
+begin
+  refusal := case
+    when wallet.status <> 'active' then 'wallet_not_active'
+    when not cfg.trading_enabled then 'trading_disabled'
+    when book.breaker_active then 'breaker_active'
+    when wallet.mode = 'live' and not cfg.live_trading_enabled then 'live_trading_off'
+    when signal.quote_mint <> 'So11111111111111111111111111111111111111112'
+      then 'not_a_sol_quote'
+    when coalesce(signal.price_sol <= 0, true) then 'no_leader_price'
+    else walltrack.token_gate(signal.token_mint)
+  end;
+  if refusal is null then
+    size_sol := walltrack.copy_size_sol(cfg, wallet.position_size_sol, signal.quote_amount / 1e9);
+    refusal := case
+      when (
+        select count(*) from walltrack.positions as p
+        where p.token_mint = signal.token_mint and p.status in ('opening', 'open', 'closing')
+      ) >= cfg.max_positions_per_token then 'already_holding'
+      when book.open_positions >= cfg.max_open_positions then 'max_positions'
+      when coalesce(size_sol < cfg.min_position_sol, true) then 'below_min_size'
+      when size_sol + book.exposure_sol > cfg.max_total_exposure_sol then 'exposure_limit'
+    end;
+  end if;
+  if refusal is not null then
+    return walltrack.skip(refusal);
+  end if;
+
+  insert into walltrack.positions (wallet_id, token_mint, token_decimals, mode, opened_from_signal_id)
+  values (wallet.id, signal.token_mint, signal.token_decimals, wallet.mode, signal.id)
+  returning id into new_position_id;
+  new_order_id := walltrack.place_order(
+    position_id => new_position_id, signal_id => signal.id, side => 'buy',
+    reason => 'copy_entry', mode => wallet.mode, token_mint => signal.token_mint,
+    amount_in => size_sol * 1e9, idempotency_key => format('signal:%s:entry', signal.id),
+    cfg => cfg, token_decimals => signal.token_decimals, reference_price_sol => signal.price_sol
+  );
+  cost_sol := size_sol;
+  if wallet.mode = 'simulation' then
+    select walltrack.position_open_cost_sol(p) into cost_sol
+    from walltrack.positions as p where p.id = new_position_id;
+  end if;
+  return row('copied', 'copied', new_position_id, new_order_id, 1, cost_sol)::walltrack.decision;
+end;
+$$;
+comment on function walltrack.decide_buy(
+  walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book
+) is
+'Decides a leader buy: refuses with a reason, or opens a position with its entry order '
+'(filled at once in simulation).';
+
+create function walltrack.decide_sell(
+  signal walltrack.signals, wallet walltrack.wallets, cfg walltrack.config
+)
+returns walltrack.decision
+language plpgsql
+set search_path = ''
+as $$
+-- A leader sell mirror-sells the same fraction of each open position copied from that
+-- wallet in that token, when the wallet (or else the position's strategy) says so. Exits
+-- run whatever the wallet status, the trading switch or the breaker.
+declare
+  holding numeric := walltrack.leader_holding_before(signal);
+  fraction numeric := case
+    when holding > signal.token_amount then signal.token_amount / holding else 1
+  end;
+  pos walltrack.positions;
+  held numeric;
+  sell_qty numeric;
+  new_order_id bigint;
+  sold walltrack.positions;
+  outcome walltrack.decision := walltrack.skip('no_position_to_mirror');
+begin
+  for pos in
+    select p.* from walltrack.positions as p
+    where
+      p.wallet_id = wallet.id and p.token_mint = signal.token_mint
+      and p.status in ('open', 'closing')
+    order by p.id
+  loop
+    outcome.position_id := coalesce(outcome.position_id, pos.id);
+    held := pos.qty_bought - pos.qty_sold;
+    sell_qty := case when fraction = 1 then held else floor(held * fraction) end;
+    -- Do not leave dust behind a mirror sell: sell it all.
+    if walltrack.position_open_cost_sol(pos) * (held - sell_qty) / nullif(held, 0)
+      < cfg.position_dust_sol then
+      sell_qty := held;
+    end if;
+    outcome.reason := case
+      when not coalesce(
+        wallet.copy_sells,
+        ((pos.exit_strategy_snapshot || pos.exit_strategy_override)
+          ->> 'mirror_leader_sells')::boolean,
+        false
+      ) then 'mirror_sells_off'
+      when pos.mode = 'live' and not cfg.live_trading_enabled then 'live_trading_off'
+      when exists (
+        select from walltrack.orders as o
+        where o.position_id = pos.id and o.side = 'sell'
+          and o.status in ('pending', 'submitted')
+      ) then 'exit_in_flight'
+      when sell_qty <= 0 then 'below_min_size'
+    end;
+    continue when outcome.reason is not null;
+
+    new_order_id := walltrack.place_order(
+      position_id => pos.id, signal_id => signal.id, side => 'sell', reason => 'mirror_sell',
+      mode => pos.mode, token_mint => signal.token_mint, amount_in => sell_qty,
+      idempotency_key => format('signal:%s:mirror:%s', signal.id, pos.id), cfg => cfg,
+      token_decimals => pos.token_decimals,
+      reference_price_sol => coalesce(signal.price_sol, pos.last_price_sol)
+    );
+    outcome.decision := 'copied';
+    outcome.reason := 'mirror_sell';
+    outcome.order_id := coalesce(outcome.order_id, new_order_id);
+    if pos.mode = 'simulation' then
+      select p.* into sold from walltrack.positions as p where p.id = pos.id;
+      outcome.exposure_delta_sol := outcome.exposure_delta_sol
+        + walltrack.position_open_cost_sol(sold) - walltrack.position_open_cost_sol(pos);
+      outcome.positions_delta := outcome.positions_delta
+        - (sold.status = 'closed')::integer;
+    end if;
+  end loop;
+  if outcome.decision = 'copied' then
+    outcome.reason := 'mirror_sell';
+  end if;
+  return outcome;
+end;
+$$;
+comment on function walltrack.decide_sell(walltrack.signals, walltrack.wallets, walltrack.config) is
+'Decides a leader sell: mirror-sells the same fraction of the open positions copied from '
+'that wallet in that token, or says why not.';
+
+create function walltrack.decide_signal(
+  signal walltrack.signals, wallet walltrack.wallets, cfg walltrack.config, book walltrack.book
+)
+returns walltrack.decision
+language plpgsql
+set search_path = ''
+as $$
+-- Decides one recorded signal of the wallet; the caller records the decision.
+begin
+  return case
+    when signal.tx_error is not null then row(
+      'ignored', 'failed_transaction', null, null, 0, 0
+    )::walltrack.decision
+    when signal.side = 'buy' then walltrack.decide_buy(signal, wallet, cfg, book)
+    else walltrack.decide_sell(signal, wallet, cfg)
+  end;
+end;
+$$;
+comment on function walltrack.decide_signal(
+  walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book
+) is
+'Decides one signal (copy, mirror, skip or ignore) against the batch''s book.';
+
+create function walltrack.ingest_swaps(transactions jsonb)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+-- One Helius delivery, normalised by the webhook function, in one transaction: every
+-- swap of a watched wallet becomes a signal (a re-delivery changes nothing), every new
+-- signal is decided in chain order. Returns the decisions and the live orders to execute.
+declare
+  new_ids bigint[];
+  item record;
+  cfg walltrack.config;
+  book walltrack.book;
+  outcome walltrack.decision;
+  outcomes walltrack.decision[] := '{}'::walltrack.decision[];
+  decided_ids bigint[] := '{}'::bigint[];
+  live_orders bigint[];
+  swap_count integer;
+begin
+  if jsonb_typeof(transactions) is distinct from 'array' then
+    raise exception using
+      message = 'ingest_swaps expects a JSON array of normalised transactions',
+      errcode = 'invalid_parameter_value';
+  end if;
+  -- Decisions read and change shared limits (open positions, exposure): one batch at a
+  -- time decides, so concurrent deliveries cannot both take the last slot.
+  perform pg_advisory_xact_lock(hashtext('walltrack.ingest_swaps'));
+
+  with tx as (
+    select
+      t.value as body,
+      t.value ->> 'signature' as signature,
+      (t.value ->> 'slot')::bigint as slot,
+      to_timestamp((t.value ->> 'timestamp')::bigint) as block_time,
+      t.value ->> 'source' as source,
+      t.value ->> 'tx_error' as tx_error
+    from jsonb_array_elements(transactions) as t
+  ),
+
+  swap_rows as (
+    select
+      tx.*, s.value ->> 'wallet' as wallet, (s.value ->> 'side')::walltrack.trade_side as side,
+      s.value ->> 'token_mint' as token_mint, (s.value ->> 'token_amount')::numeric as token_amount,
+      (s.value ->> 'token_decimals')::smallint as token_decimals,
+      s.value ->> 'quote_mint' as quote_mint, (s.value ->> 'quote_amount')::numeric as quote_amount,
+      (s.value ->> 'quote_decimals')::smallint as quote_decimals
+    from tx
+    cross join lateral jsonb_array_elements(coalesce(tx.body -> 'swaps', '[]')) as s
+    where tx.tx_error is null
+    union all
+    select
+      tx.*, a.value #>> '{}', null, null, null, null, null, null, null
+    from tx
+    cross join lateral jsonb_array_elements(coalesce(tx.body -> 'accounts', '[]')) as a
+    where tx.tx_error is not null
+  ),
+
+  inserted as (
+    insert into walltrack.signals (
+      signature, slot, block_time, wallet_id, source, side, token_mint, token_amount,
+      token_decimals, quote_mint, quote_amount, quote_decimals, price_sol, tx_error, raw
+    )
+    select
+      r.signature, r.slot, r.block_time, w.id, r.source, r.side, r.token_mint, r.token_amount,
+      r.token_decimals, r.quote_mint, r.quote_amount, r.quote_decimals,
+      case
+        when r.quote_mint = 'So11111111111111111111111111111111111111112'
+          then round(r.quote_amount / 1e9 / (r.token_amount / 10::numeric ^ r.token_decimals), 18)
+      end,
+      r.tx_error, r.body -> 'raw'
+    from swap_rows as r
+    inner join walltrack.wallets as w on r.wallet = w.address
+    on conflict on constraint signals_dedupe do nothing
+    returning id
+  )
+
+  select array_agg(i.id) into new_ids from inserted as i;
+
+  select count(*) into swap_count
+  from jsonb_array_elements(transactions) as t
+  cross join lateral jsonb_array_elements(coalesce(t.value -> 'swaps', '[]'));
+
+  select c.* into strict cfg from walltrack.config as c;
+  book := walltrack.current_book();
+  for item in
+    select s as signal, w as wallet
+    from walltrack.signals as s
+    inner join walltrack.wallets as w on s.wallet_id = w.id
+    where s.id = any(new_ids)
+    order by s.block_time, s.slot, s.id
+  loop
+    outcome := walltrack.decide_signal(item.signal, item.wallet, cfg, book);
+    book.open_positions := book.open_positions + outcome.positions_delta;
+    book.exposure_sol := book.exposure_sol + outcome.exposure_delta_sol;
+    if outcome.positions_delta < 0 then
+      -- A close may have tripped the breaker: the next buys of the batch must see it.
+      book.breaker_active := walltrack.breaker_is_active();
+    end if;
+    decided_ids := decided_ids || (item.signal).id;
+    outcomes := outcomes || outcome;
+  end loop;
+
+  -- Every decision written at once, each on its signal (set once, see the signals trigger).
+  update walltrack.signals as s
+  set
+    decision = d.decision,
+    decision_reason = d.reason,
+    decided_at = now(),
+    position_id = d.position_id,
+    order_id = d.order_id
+  from rows from (unnest(decided_ids), unnest(outcomes)) as d(
+    signal_id, decision, reason, position_id, order_id, positions_delta, exposure_delta_sol
+  )
+  where s.id = d.signal_id;
+
+  select coalesce(array_agg(o.id order by o.id), '{}') into live_orders
+  from walltrack.orders as o
+  where o.signal_id = any(new_ids) and o.mode = 'live' and o.status = 'pending';
+
+  return jsonb_build_object(
+    'transactions', jsonb_array_length(transactions),
+    'swaps', swap_count,
+    'new_signals', coalesce(cardinality(new_ids), 0),
+    'decisions', (
+      select coalesce(jsonb_agg(jsonb_build_object(
+        'signal_id', s.id, 'signature', s.signature, 'token_mint', s.token_mint,
+        'decision', s.decision, 'reason', s.decision_reason, 'order_id', s.order_id
+      ) order by d.ordinality), '[]')
+      from unnest(decided_ids) with ordinality as d(signal_id, ordinality)
+      inner join walltrack.signals as s on s.id = d.signal_id
+    ),
+    'live_orders', to_jsonb(live_orders)
+  );
+end;
+$$;
+comment on function walltrack.ingest_swaps(jsonb) is
+'Records a normalised Helius delivery as signals (idempotent on signature, wallet, mint) and '
+'decides each new one in the same transaction. Returns decisions and live orders to execute.';
+grant execute on function walltrack.ingest_swaps(jsonb) to service_role;
+
+create function walltrack.ingest_delivery(transactions jsonb, fetch_tokens boolean)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+-- The read-through entry: with fetch_tokens, a delivery whose bought tokens lack fresh
+-- facts is not stored yet: the answer names the sources to fetch (and claims them), the
+-- caller stores the facts and calls again without fetch_tokens. When the cache answers
+-- for every token, it is one round trip.
+declare
+  wanted jsonb;
+begin
+  if fetch_tokens then
+    wanted := walltrack.tokens_to_fetch((
+      select coalesce(jsonb_agg(s.value), '[]')
+      from jsonb_array_elements(transactions) as t
+      cross join lateral jsonb_array_elements(coalesce(t.value -> 'swaps', '[]')) as s
+    ));
+    if wanted <> '{}' then
+      return jsonb_build_object('tokens_to_fetch', wanted);
+    end if;
+  end if;
+  return walltrack.ingest_swaps(transactions);
+end;
+$$;
+comment on function walltrack.ingest_delivery(jsonb, boolean) is
+'ingest_swaps behind the token read-through: returns {tokens_to_fetch} (claimed) instead '
+'of storing when a bought token lacks fresh facts and fetch_tokens is true.';
+grant execute on function walltrack.ingest_delivery(jsonb, boolean) to service_role;
+grant execute on function walltrack.decide_signal(
+  walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book
+) to service_role;
+grant execute on function walltrack.decide_buy(
+  walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book
+) to service_role;
+grant execute on function walltrack.decide_sell(
+  walltrack.signals, walltrack.wallets, walltrack.config
+) to service_role;

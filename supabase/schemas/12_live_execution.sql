@@ -1,0 +1,431 @@
+-- Live execution: the command log's side of sending real transactions. A worker claims
+-- pending live orders under a lease, records the signed transaction BEFORE sending it (so
+-- a crash between the two leaves a signature to reconcile, never a blind resend), and the
+-- confirmer records what the chain says: the fill, or a failure that SQL classifies as a
+-- retry (a new attempt after back-off, only once the old transaction can no longer land)
+-- or final (the position follows: a failed entry, or an exit written off at a loss).
+
+create function walltrack.release_expired_leases()
+returns integer
+language plpgsql
+set search_path = ''
+as $$
+-- A worker that died leaves its claim behind. A pending order whose lease expired is free
+-- again; a submitted one keeps it: only confirm-orders may reconcile it, after checking
+-- its signature, so nothing is ever sent twice.
+declare
+  released integer;
+begin
+  update walltrack.orders as o
+  set lease_owner = null, lease_until = null
+  where o.status = 'pending' and o.lease_until < now();
+  get diagnostics released = row_count;
+  return released;
+end;
+$$;
+comment on function walltrack.release_expired_leases() is
+'Frees pending orders whose worker lease expired (submitted ones wait for reconciliation).';
+
+create function walltrack.retryable_failure(error_class text)
+returns boolean
+language plpgsql
+immutable
+set search_path = ''
+as $$
+-- The failures after which the same order may be tried again as a new attempt; any other
+-- class is final.
+begin
+  return error_class in (
+    'timeout', 'rate_limited', 'upstream_error', 'blockhash_expired', 'slippage_exceeded'
+  );
+end;
+$$;
+comment on function walltrack.retryable_failure(text) is
+'True for failure classes worth a new attempt: timeout, rate_limited, upstream_error, '
+'blockhash_expired, slippage_exceeded. Others (insufficient_funds, no_route, rejected, '
+'not_tradable...) are final.';
+
+create function walltrack.with_attempt_facts(attempt_log jsonb, facts jsonb)
+returns jsonb
+language plpgsql
+immutable
+set search_path = ''
+as $$
+-- The attempt log with facts added to its current (last) attempt.
+begin
+  return jsonb_set(attempt_log, array[(jsonb_array_length(attempt_log) - 1)::text],
+    (attempt_log -> -1) || facts);
+end;
+$$;
+comment on function walltrack.with_attempt_facts(jsonb, jsonb) is
+'orders.attempt_log with facts (signature, outcome...) merged into its last attempt.';
+
+create function walltrack.claim_orders(
+  worker text, order_ids bigint[] default null, max_orders integer default 10,
+  lease_seconds integer default 60
+)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+-- Hands a worker the live orders it may execute now, each under a lease no other worker
+-- can take (skip locked: racing workers never get the same order). Nothing is handed out
+-- while live trading is off; buys wait while the breaker is active; exits always go.
+declare
+  cfg walltrack.config;
+  claimed jsonb;
+begin
+  perform walltrack.ensure(length(btrim(coalesce(worker, ''))) > 0,
+    'claim_orders needs the worker''s name (it owns the lease)');
+  select c.* into strict cfg from walltrack.config as c;
+  with claimable as (
+    select o.id from walltrack.orders as o
+    where
+      o.mode = 'live' and o.status = 'pending' and o.next_attempt_at <= now()
+      and (o.lease_until is null or o.lease_until < now())
+      and o.attempts < o.max_attempts
+      and (order_ids is null or o.id = any(order_ids))
+      and cfg.live_trading_enabled
+      and (o.side = 'sell' or not walltrack.breaker_is_active())
+    order by o.side desc, o.id  -- sells first: exits never wait behind entries
+    limit max_orders
+    for update skip locked
+  ),
+  leased as (
+    update walltrack.orders as o
+    set
+      lease_owner = worker,
+      lease_until = now() + make_interval(secs => lease_seconds),
+      attempts = o.attempts + 1,
+      attempt_log = o.attempt_log || jsonb_build_object(
+        'attempt', o.attempts + 1, 'worker', worker, 'claimed_at', now()
+      ),
+      updated_at = now()
+    from claimable as c
+    where o.id = c.id
+    returning o.*
+  )
+  select coalesce(jsonb_agg(jsonb_build_object(
+    'id', l.id, 'side', l.side, 'reason', l.reason, 'input_mint', l.input_mint,
+    'output_mint', l.output_mint, 'amount_in', l.amount_in::text,
+    'slippage_bps', least(l.slippage_bps, cfg.max_slippage_bps),
+    'priority_fee_lamports', cfg.priority_fee_lamports, 'jito_tip_lamports', cfg.jito_tip_lamports,
+    'attempt', l.attempts, 'lease_until', l.lease_until
+  ) order by l.id), '[]') into claimed
+  from leased as l;
+  return claimed;
+end;
+$$;
+comment on function walltrack.claim_orders(text, bigint[], integer, integer) is
+'Leases live pending orders to a worker (all due ones, or the given ids): each becomes a new '
+'attempt; returns what to execute, slippage bound capped at config.max_slippage_bps.';
+
+create function walltrack.leased_order(order_id bigint, worker text)
+returns walltrack.orders
+language plpgsql
+set search_path = ''
+as $$
+-- The order, locked, if this worker still holds its lease: a worker whose lease expired
+-- must not act on it any more (another may have taken it over).
+declare
+  leased walltrack.orders;
+begin
+  select o.* into leased from walltrack.orders as o where o.id = order_id for update;
+  perform walltrack.ensure(leased.id is not null, format('order %s does not exist', order_id));
+  perform walltrack.ensure(
+    leased.status = 'pending' and leased.lease_owner = worker and leased.lease_until >= now(),
+    format('order %s is not leased to %s any more (status %s, lease %s until %s)', order_id,
+      worker, leased.status, coalesce(leased.lease_owner, 'none'),
+      coalesce(leased.lease_until::text, '-')),
+    'Do not send it: claim orders again.');
+  return leased;
+end;
+$$;
+comment on function walltrack.leased_order(bigint, text) is
+'The pending order locked for update, or an error if the worker lost its lease.';
+
+create function walltrack.record_signed(
+  order_id bigint, worker text, tx_signature text, last_valid_block_height bigint,
+  quoted_out numeric, min_out numeric, priority_fee_lamports bigint, tip_lamports bigint
+)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+-- Called after signing and BEFORE sending: from here on the order is reconciled through its
+-- signature, so a crash after sending can never lead to sending it again.
+declare
+  leased walltrack.orders := walltrack.leased_order(order_id, worker);
+  sol constant text := 'So11111111111111111111111111111111111111112';
+begin
+  -- A retry signed over the same blockhash and quote is the same transaction: the chain
+  -- would take it as the earlier attempt, so it is never recorded as a new one.
+  perform walltrack.ensure(
+    not leased.attempt_log @> jsonb_build_array(jsonb_build_object('signature', record_signed.tx_signature)),
+    format('order %s: %s is the signature of an earlier attempt', order_id, record_signed.tx_signature),
+    'Wait for a new blockhash before trying again.');
+  perform walltrack.ensure(record_signed.last_valid_block_height > 0,
+    format('order %s: a signed transaction needs its last valid block height', order_id));
+  perform walltrack.ensure(quoted_out > 0 and min_out > 0 and min_out <= quoted_out,
+    format('order %s: a quote needs 0 < min_out (%s) <= quoted_out (%s)', order_id, min_out,
+      quoted_out));
+  update walltrack.orders as o
+  set
+    status = 'submitted',
+    tx_signature = record_signed.tx_signature,
+    last_valid_block_height = record_signed.last_valid_block_height,
+    quoted_out = record_signed.quoted_out,
+    min_out = record_signed.min_out,
+    -- SOL per whole token, as every price here: from the quote's two amounts.
+    quoted_price_sol = case
+      when leased.input_mint = sol then round(leased.amount_in / 1e9
+        / (record_signed.quoted_out / 10::numeric ^ t.decimals), 18)
+      else round(record_signed.quoted_out / 1e9
+        / (leased.amount_in / 10::numeric ^ t.decimals), 18)
+    end,
+    priority_fee_lamports = record_signed.priority_fee_lamports,
+    tip_lamports = record_signed.tip_lamports,
+    submitted_at = now(),
+    attempt_log = walltrack.with_attempt_facts(o.attempt_log, jsonb_build_object(
+      'signature', record_signed.tx_signature, 'signed_at', now()
+    )),
+    updated_at = now()
+  from walltrack.tokens as t
+  where o.id = order_id
+    and t.mint = case when leased.input_mint = sol then leased.output_mint else leased.input_mint end;
+end;
+$$;
+comment on function walltrack.record_signed(
+  bigint, text, text, bigint, numeric, numeric, bigint, bigint
+) is
+'Records a signed transaction before it is sent (status submitted): its signature, expiry '
+'height, quote and fees.';
+
+create function walltrack.orders_to_confirm(max_orders integer default 256)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+-- What the confirmer checks: every submitted transaction, oldest first (leases do not
+-- matter here: a submitted order is reconciled through its signature, whoever sent it).
+begin
+  return (
+    select coalesce(jsonb_agg(jsonb_build_object(
+      'id', o.id, 'tx_signature', o.tx_signature, 'side', o.side,
+      'input_mint', o.input_mint, 'output_mint', o.output_mint,
+      'last_valid_block_height', o.last_valid_block_height,
+      'priority_fee_lamports', o.priority_fee_lamports
+    ) order by o.submitted_at, o.id), '[]')
+    from (
+      select o.* from walltrack.orders as o
+      where o.status = 'submitted' order by o.submitted_at, o.id limit max_orders
+    ) as o
+  );
+end;
+$$;
+comment on function walltrack.orders_to_confirm(integer) is
+'Submitted orders whose transactions the confirmer must look up (oldest first).';
+
+create function walltrack.record_fill(
+  order_id bigint, tx_signature text, filled_in numeric, filled_out numeric,
+  fee_lamports bigint
+)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+-- The chain's view of a landed swap: what went in and out of the wallet and the fee paid.
+-- The fill price and the slippage against the quote are derived here; the fill trigger
+-- then moves the position. Recording the same fill twice changes nothing.
+declare
+  submitted walltrack.orders;
+  decimals smallint;
+  sol constant text := 'So11111111111111111111111111111111111111112';
+  priority bigint;
+begin
+  select o.* into submitted from walltrack.orders as o where o.id = order_id for update;
+  perform walltrack.ensure(submitted.id is not null, format('order %s does not exist', order_id));
+  if submitted.status = 'confirmed' and submitted.tx_signature = record_fill.tx_signature then
+    return jsonb_build_object('order_id', order_id, 'status', 'confirmed', 'already', true);
+  end if;
+  perform walltrack.ensure(
+    submitted.status = 'submitted' and submitted.tx_signature = record_fill.tx_signature,
+    format('order %s is %s with signature %s: a fill of %s cannot be recorded', order_id,
+      submitted.status, coalesce(submitted.tx_signature, 'none'), record_fill.tx_signature));
+  perform walltrack.ensure(filled_in > 0 and filled_out > 0 and fee_lamports >= 0,
+    format('order %s: a fill needs filled_in > 0, filled_out > 0 and a fee >= 0 (got %s, %s, %s)',
+      order_id, filled_in, filled_out, fee_lamports));
+  select t.decimals into decimals from walltrack.tokens as t
+  where t.mint = case when submitted.input_mint = sol then submitted.output_mint
+    else submitted.input_mint end;
+  -- The fee the chain reports includes the priority fee the swap was built with.
+  priority := least(coalesce(submitted.priority_fee_lamports, 0), fee_lamports);
+  update walltrack.orders as o
+  set
+    status = 'confirmed',
+    filled_in = record_fill.filled_in,
+    filled_out = record_fill.filled_out,
+    fill_price_sol = case
+      when submitted.input_mint = sol
+        then round(record_fill.filled_in / 1e9 / (record_fill.filled_out / 10::numeric ^ decimals), 18)
+      else round(record_fill.filled_out / 1e9 / (record_fill.filled_in / 10::numeric ^ decimals), 18)
+    end,
+    realized_slippage_bps = round(
+      (submitted.quoted_out - record_fill.filled_out) / submitted.quoted_out * 10000, 2
+    ),
+    network_fee_lamports = fee_lamports - priority,
+    priority_fee_lamports = priority,
+    confirmed_at = now(),
+    lease_owner = null,
+    lease_until = null,
+    attempt_log = walltrack.with_attempt_facts(o.attempt_log, jsonb_build_object(
+      'outcome', 'confirmed', 'at', now()
+    )),
+    updated_at = now()
+  where o.id = order_id;
+  return jsonb_build_object('order_id', order_id, 'status', 'confirmed', 'already', false);
+end;
+$$;
+comment on function walltrack.record_fill(bigint, text, numeric, numeric, bigint) is
+'Confirms a submitted order from the chain''s view of its transaction (amounts in and out, '
+'fee): derives fill price and slippage against the quote. Idempotent.';
+
+create function walltrack.write_off(failed walltrack.orders)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+-- An exit that could not fill after its attempts: what the position still holds is written
+-- off at zero proceeds, through a bookkeeping order the fill trigger applies like any other,
+-- so the loss is realized and the position closes.
+declare
+  held numeric;
+begin
+  select p.qty_bought - p.qty_sold into held from walltrack.positions as p
+  where p.id = failed.position_id and p.status in ('open', 'closing');
+  if coalesce(held, 0) <= 0 then
+    return;
+  end if;
+  insert into walltrack.orders (
+    position_id, side, reason, mode, input_mint, output_mint, amount_in, slippage_bps,
+    idempotency_key, max_attempts, status, attempts, filled_in, filled_out, fill_price_sol,
+    confirmed_at, last_error
+  ) values (
+    failed.position_id, 'sell', 'write_off', failed.mode, failed.input_mint, failed.output_mint,
+    held, 0, format('write-off:%s', failed.id), 1, 'confirmed', 1, held, 0, 0, now(),
+    format('order %s (%s) failed for good: %s', failed.id, failed.reason, failed.last_error)
+  );
+end;
+$$;
+comment on function walltrack.write_off(walltrack.orders) is
+'Writes off what a position still holds after its exit failed for good (loss realized, closed).';
+
+create function walltrack.record_failure(
+  order_id bigint, tx_signature text, error_class text, detail text
+)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+-- A failed attempt. Before sending (quote, swap, a refused send) the caller gives no
+-- signature; after, it gives the one that failed or can no longer land. A retryable class
+-- puts the order back to pending for a new attempt after back-off, while attempts remain;
+-- anything else fails it for good, and its position follows.
+declare
+  cfg walltrack.config;
+  attempted walltrack.orders;
+  retry boolean;
+begin
+  select c.* into strict cfg from walltrack.config as c;
+  select o.* into attempted from walltrack.orders as o where o.id = order_id for update;
+  perform walltrack.ensure(attempted.id is not null, format('order %s does not exist', order_id));
+  perform walltrack.ensure(error_class ~ '^[a-z][a-z_]*$',
+    format('error_class must be a snake_case code, got "%s"', error_class));
+  perform walltrack.ensure(
+    attempted.status in ('pending', 'submitted')
+    and attempted.tx_signature is not distinct from record_failure.tx_signature,
+    format('order %s is %s with signature %s: a failure of %s cannot be recorded', order_id,
+      attempted.status, coalesce(attempted.tx_signature, 'none'),
+      coalesce(record_failure.tx_signature, 'none')));
+  retry := walltrack.retryable_failure(error_class) and attempted.attempts < attempted.max_attempts;
+  update walltrack.orders as o
+  set
+    status = case when retry then 'pending' else 'failed' end::walltrack.order_status,
+    tx_signature = null,
+    last_valid_block_height = null,
+    last_error = format('%s: %s', error_class, left(coalesce(detail, ''), 300)),
+    next_attempt_at = now() + make_interval(
+      secs => cfg.retry_backoff_seconds * 2 ^ greatest(attempted.attempts - 1, 0)
+    ),
+    lease_owner = null,
+    lease_until = null,
+    attempt_log = walltrack.with_attempt_facts(o.attempt_log, jsonb_build_object(
+      'outcome', error_class, 'detail', left(coalesce(detail, ''), 300), 'at', now()
+    )),
+    updated_at = now()
+  where o.id = order_id
+  returning o.* into attempted;
+  if not retry and attempted.side = 'sell' then
+    perform walltrack.write_off(attempted);
+  end if;
+  return jsonb_build_object(
+    'order_id', order_id, 'status', attempted.status, 'retry', retry,
+    'next_attempt_at', case when retry then attempted.next_attempt_at end
+  );
+end;
+$$;
+comment on function walltrack.record_failure(bigint, text, text, text) is
+'Records a failed attempt: pending again after back-off when the class is retryable and '
+'attempts remain, else failed for good (a failed entry, or an exit written off).';
+
+create function walltrack.expire_unlanded(unknown jsonb, block_height bigint)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+-- The submitted transactions the chain does not know ([{order_id, tx_signature}]), at the
+-- chain's current block height. One is given up, and its order retried as a new attempt,
+-- only once the height has passed its blockhash's last valid height: from then on it can
+-- never land, so the retry cannot pay twice. Returns each order's status.
+declare
+  outcomes jsonb := '{}'::jsonb;
+  candidate record;
+begin
+  perform walltrack.ensure(block_height > 0,
+    format('expire_unlanded needs the chain''s block height, got %s', block_height));
+  for candidate in
+    select o.id, o.tx_signature, o.last_valid_block_height, o.status
+    from jsonb_array_elements(unknown) as u
+    inner join walltrack.orders as o
+      on o.id = (u.value ->> 'order_id')::bigint and o.tx_signature = u.value ->> 'tx_signature'
+    order by o.id
+  loop
+    outcomes := outcomes || jsonb_build_object(candidate.id::text, case
+      when candidate.status = 'submitted' and block_height > candidate.last_valid_block_height
+        then walltrack.record_failure(candidate.id, candidate.tx_signature, 'blockhash_expired',
+          format('not landed by block %s (valid until %s)', block_height,
+            candidate.last_valid_block_height)) ->> 'status'
+      else candidate.status::text
+    end);
+  end loop;
+  return outcomes;
+end;
+$$;
+comment on function walltrack.expire_unlanded(jsonb, bigint) is
+'Retries the submitted orders whose transactions the chain does not know once the block '
+'height has passed their last valid height (they can no longer land); returns statuses.';
+grant execute on function walltrack.retryable_failure(text) to service_role;
+grant execute on function walltrack.with_attempt_facts(jsonb, jsonb) to service_role;
+grant execute on function walltrack.leased_order(bigint, text) to service_role;
+grant execute on function walltrack.write_off(walltrack.orders) to service_role;
+grant execute on function walltrack.claim_orders(text, bigint[], integer, integer) to service_role;
+grant execute on function walltrack.record_signed(
+  bigint, text, text, bigint, numeric, numeric, bigint, bigint
+) to service_role;
+grant execute on function walltrack.orders_to_confirm(integer) to service_role;
+grant execute on function walltrack.record_fill(bigint, text, numeric, numeric, bigint)
+to service_role;
+
+grant execute on function walltrack.record_failure(bigint, text, text, text) to service_role;
+grant execute on function walltrack.expire_unlanded(jsonb, bigint) to service_role;

@@ -1,0 +1,58 @@
+-- Helius sync (ADR-001): one global webhook watches every active wallet. SQL decides
+-- whether the address list must be pushed; the helius-sync function only does the call
+-- and reports success, so a failed call leaves config unchanged and is retried.
+
+create function walltrack.helius_sync_plan(webhook_url text)
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  -- action: none (Helius already has this list and URL), wait (changed, but the last push
+  -- is too recent), create (no webhook yet) or edit (push the full list).
+  with target as (
+    select
+      walltrack.active_wallets_hash() as address_hash,
+      coalesce((
+        select jsonb_agg(w.address order by w.address)
+        from walltrack.wallets as w where w.status = 'active'
+      ), '[]') as addresses
+  )
+
+  select jsonb_build_object(
+    'action', case
+      when c.helius_webhook_id is not null and c.helius_synced_hash = t.address_hash
+        and c.helius_webhook_url = helius_sync_plan.webhook_url then 'none'
+      when c.helius_webhook_id is null and jsonb_array_length(t.addresses) = 0 then 'none'
+      when c.helius_synced_at > now() - make_interval(mins => c.helius_sync_interval_minutes)
+        then 'wait'
+      when c.helius_webhook_id is null then 'create'
+      else 'edit'
+    end,
+    'webhook_id', c.helius_webhook_id,
+    'address_hash', t.address_hash,
+    'addresses', t.addresses
+  )
+  from walltrack.config as c cross join target as t;
+$$;
+comment on function walltrack.helius_sync_plan(text) is
+'What the helius-sync function must do now (none, wait, create, edit) and the full list of '
+'active addresses with its hash.';
+grant execute on function walltrack.helius_sync_plan(text) to service_role;
+
+create function walltrack.helius_sync_done(webhook_id text, webhook_url text, address_hash text)
+returns void
+language sql
+set search_path = ''
+as $$
+  -- Called only after Helius accepted the push.
+  update walltrack.config
+  set
+    helius_webhook_id = helius_sync_done.webhook_id,
+    helius_webhook_url = helius_sync_done.webhook_url,
+    helius_synced_hash = helius_sync_done.address_hash,
+    helius_synced_at = now();
+$$;
+comment on function walltrack.helius_sync_done(text, text, text) is
+'Records a push Helius accepted: webhook id, URL, the hash of the list pushed, and when.';
+grant execute on function walltrack.helius_sync_done(text, text, text) to service_role;

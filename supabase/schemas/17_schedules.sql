@@ -1,0 +1,23 @@
+-- Schedules: the pg_cron jobs, each calling one walltrack function (never an api one).
+-- pg_cron runs them in this database as the role that created them; hosted Supabase
+-- enables the extension the same way.
+
+create extension if not exists pg_cron with schema pg_catalog;
+
+grant usage on schema cron to postgres;
+
+select cron.schedule(
+  'walltrack-breaker-check', '* * * * *', 'select walltrack.check_circuit_breaker()'
+);
+
+select cron.schedule(
+  'walltrack-release-leases', '* * * * *', 'select walltrack.release_expired_leases()'
+);
+
+select cron.schedule(
+  'walltrack-purge-tokens', '17 * * * *', 'select walltrack.purge_expired_tokens()'
+);
+
+select cron.schedule(
+  'walltrack-performance-refresh', '7 3 * * *', 'select walltrack.refresh_performance()'
+);

@@ -1,0 +1,301 @@
+-- The RPC surface (schema `api`, the only one PostgREST exposes; service_role only): one thin
+-- entry point per call the functions, the scheduler or an operator make. Each runs the
+-- walltrack function of the same name; the rules live there, never here, and nothing inside
+-- the database calls an api function. No overloads: PostgREST resolves a call by its
+-- argument names.
+
+-- Health
+
+create function api.overview()
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select walltrack.overview();
+$$;
+comment on function api.overview() is
+'RPC of walltrack.overview, for health checks and the report.';
+grant execute on function api.overview() to service_role;
+
+-- Helius sync (ADR-001): the helius-sync function
+
+create function api.helius_sync_plan(webhook_url text)
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select walltrack.helius_sync_plan(webhook_url);
+$$;
+comment on function api.helius_sync_plan(text) is
+'RPC of walltrack.helius_sync_plan, for the helius-sync function.';
+grant execute on function api.helius_sync_plan(text) to service_role;
+
+create function api.helius_sync_done(webhook_id text, webhook_url text, address_hash text)
+returns void
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.helius_sync_done(webhook_id, webhook_url, address_hash);
+$$;
+comment on function api.helius_sync_done(text, text, text) is
+'RPC of walltrack.helius_sync_done, for the helius-sync function.';
+grant execute on function api.helius_sync_done(text, text, text) to service_role;
+
+-- Tokens: the read-through cache, for the webhook and token-lookup
+
+create function api.tokens_to_fetch(swaps jsonb, claim_seconds numeric default 3)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.tokens_to_fetch(swaps, claim_seconds);
+$$;
+comment on function api.tokens_to_fetch(jsonb, numeric) is
+'RPC of walltrack.tokens_to_fetch, for '
+'a caller that asks which token facts to fetch before it ingests.';
+grant execute on function api.tokens_to_fetch(jsonb, numeric) to service_role;
+
+create function api.store_token_facts(facts jsonb)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.store_token_facts(facts);
+$$;
+comment on function api.store_token_facts(jsonb) is
+'RPC of walltrack.store_token_facts, for '
+'the token-lookup function and the webhook''s read-through.';
+grant execute on function api.store_token_facts(jsonb) to service_role;
+
+create function api.load_token_facts(tokens jsonb)
+returns integer
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.load_token_facts(tokens);
+$$;
+comment on function api.load_token_facts(jsonb) is
+'RPC of walltrack.load_token_facts, for the what-if replay.';
+grant execute on function api.load_token_facts(jsonb) to service_role;
+
+create function api.tokens_to_refresh(
+  mints text[] default null, max_tokens integer default 100, claim_seconds numeric default 10
+)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.tokens_to_refresh(mints, max_tokens, claim_seconds);
+$$;
+comment on function api.tokens_to_refresh(text[], integer, numeric) is
+'RPC of walltrack.tokens_to_refresh, for the token-lookup function.';
+grant execute on function api.tokens_to_refresh(text[], integer, numeric) to service_role;
+
+-- Signals and copy decisions: the webhook
+
+create function api.ingest_swaps(transactions jsonb, fetch_tokens boolean default false)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.ingest_delivery(transactions, fetch_tokens);
+$$;
+comment on function api.ingest_swaps(jsonb, boolean) is
+'RPC of walltrack.ingest_delivery, for the helius-webhook function and the replay.';
+grant execute on function api.ingest_swaps(jsonb, boolean) to service_role;
+
+-- Exit engine: price-refresh
+
+create function api.apply_prices(prices jsonb, missing text[] default '{}')
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.apply_prices(prices, missing);
+$$;
+comment on function api.apply_prices(jsonb, text[]) is
+'RPC of walltrack.apply_prices, for the price-refresh function and the replay.';
+grant execute on function api.apply_prices(jsonb, text[]) to service_role;
+
+create function api.live_position_mints()
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select walltrack.live_position_mints();
+$$;
+comment on function api.live_position_mints() is
+'RPC of walltrack.live_position_mints, for the price-refresh function.';
+grant execute on function api.live_position_mints() to service_role;
+
+-- Circuit breaker (ADR-004): the operator and health checks
+
+create function api.breaker_state()
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select walltrack.breaker_state();
+$$;
+comment on function api.breaker_state() is
+'RPC of walltrack.breaker_state, for operators, the demo and the report.';
+grant execute on function api.breaker_state() to service_role;
+
+create function api.check_circuit_breaker()
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.check_circuit_breaker();
+$$;
+comment on function api.check_circuit_breaker() is
+'RPC of walltrack.check_circuit_breaker, for '
+'operators and health checks (pg_cron runs the walltrack function).';
+grant execute on function api.check_circuit_breaker() to service_role;
+
+create function api.reset_circuit_breaker(operator text, note text)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.reset_circuit_breaker(operator, note);
+$$;
+comment on function api.reset_circuit_breaker(text, text) is
+'RPC of walltrack.reset_circuit_breaker, for an operator, from the SQL editor.';
+grant execute on function api.reset_circuit_breaker(text, text) to service_role;
+
+create function api.restart_equity_curve(operator text, note text)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.restart_equity_curve(operator, note);
+$$;
+comment on function api.restart_equity_curve(text, text) is
+'RPC of walltrack.restart_equity_curve, for the what-if replay and an operator.';
+grant execute on function api.restart_equity_curve(text, text) to service_role;
+
+-- Live execution: execute-orders and confirm-orders
+
+create function api.claim_orders(
+  worker text, order_ids bigint[] default null, max_orders integer default 10,
+  lease_seconds integer default 60
+)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.claim_orders(worker, order_ids, max_orders, lease_seconds);
+$$;
+comment on function api.claim_orders(text, bigint[], integer, integer) is
+'RPC of walltrack.claim_orders, for the execute-orders function.';
+grant execute on function api.claim_orders(text, bigint[], integer, integer) to service_role;
+
+create function api.record_signed(
+  order_id bigint, worker text, tx_signature text, last_valid_block_height bigint,
+  quoted_out numeric, min_out numeric, priority_fee_lamports bigint, tip_lamports bigint
+)
+returns void
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.record_signed(
+    order_id, worker, tx_signature, last_valid_block_height, quoted_out, min_out,
+    priority_fee_lamports, tip_lamports
+  );
+$$;
+comment on function api.record_signed(
+  bigint, text, text, bigint, numeric, numeric, bigint, bigint
+) is
+'RPC of walltrack.record_signed, for the execute-orders function.';
+grant execute on function api.record_signed(
+  bigint, text, text, bigint, numeric, numeric, bigint, bigint
+) to service_role;
+
+create function api.orders_to_confirm(max_orders integer default 256)
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select walltrack.orders_to_confirm(max_orders);
+$$;
+comment on function api.orders_to_confirm(integer) is
+'RPC of walltrack.orders_to_confirm, for the confirm-orders function.';
+grant execute on function api.orders_to_confirm(integer) to service_role;
+
+create function api.record_fill(
+  order_id bigint, tx_signature text, filled_in numeric, filled_out numeric, fee_lamports bigint
+)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.record_fill(order_id, tx_signature, filled_in, filled_out, fee_lamports);
+$$;
+comment on function api.record_fill(bigint, text, numeric, numeric, bigint) is
+'RPC of walltrack.record_fill, for the confirm-orders function.';
+grant execute on function api.record_fill(bigint, text, numeric, numeric, bigint) to service_role;
+
+create function api.record_failure(
+  order_id bigint, tx_signature text, error_class text, detail text
+)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.record_failure(order_id, tx_signature, error_class, detail);
+$$;
+comment on function api.record_failure(bigint, text, text, text) is
+'RPC of walltrack.record_failure, for the execute-orders and confirm-orders functions.';
+grant execute on function api.record_failure(bigint, text, text, text) to service_role;
+
+create function api.expire_unlanded(unknown jsonb, block_height bigint)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.expire_unlanded(unknown, block_height);
+$$;
+comment on function api.expire_unlanded(jsonb, bigint) is
+'RPC of walltrack.expire_unlanded, for the confirm-orders function.';
+grant execute on function api.expire_unlanded(jsonb, bigint) to service_role;
+
+-- Performance (ADR-003)
+
+create function api.refresh_performance()
+returns timestamptz
+language sql
+-- Security definer: only the view's owner may refresh it, and the call takes no input.
+security definer
+set search_path = ''
+as $$
+  select walltrack.refresh_performance();
+$$;
+comment on function api.refresh_performance() is
+'Refreshes the performance scoreboard now, without blocking readers; returns the refresh time.';
+grant execute on function api.refresh_performance() to service_role;
