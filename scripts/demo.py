@@ -159,7 +159,7 @@ def operator_setup(db: Db) -> None:
 
 class Progress:
     """Prints what the database recorded since the last step: decisions, exits and closes,
-    breaker events."""
+    breaker events. Each is read from its read model (supabase/schemas/16_read_models.sql)."""
 
     def __init__(self, db: Db) -> None:
         self.db = db
@@ -176,10 +176,9 @@ class Progress:
     def new_closes(self) -> list[tuple[Any, ...]]:
         rows = self.db.execute(
             """
-            select p.id, w.label, k.symbol, p.close_reason, p.realized_pnl_sol
-            from walltrack.positions as p join walltrack.wallets as w on w.id = p.wallet_id
-            join walltrack.tokens as k on k.mint = p.token_mint
-            where p.status = 'closed' and p.id <> all(%s) order by p.closed_at, p.id
+            select id, wallet_label, token_symbol, close_reason, realized_pnl_sol
+            from walltrack.position_list
+            where status = 'closed' and id <> all(%s) order by closed_at, id
             """,
             (list(self.closed),),
         ).fetchall()
@@ -189,14 +188,12 @@ class Progress:
     def new_live_fills(self) -> list[tuple[Any, ...]]:
         rows = self.db.execute(
             """
-            select o.id, w.label, k.symbol, o.side, o.reason, o.tx_signature, o.filled_in,
-              o.filled_out, o.realized_slippage_bps, o.attempts
-            from walltrack.orders as o join walltrack.positions as p on p.id = o.position_id
-            join walltrack.wallets as w on w.id = p.wallet_id
-            join walltrack.tokens as k on k.mint = p.token_mint
-            where o.mode = 'live' and o.status = 'confirmed' and o.tx_signature is not null
-              and o.id <> all(%s)
-            order by o.confirmed_at, o.id
+            select id, wallet_label, token_symbol, side, reason, tx_signature, filled_in,
+              filled_out, realized_slippage_bps, attempts
+            from walltrack.order_list
+            where mode = 'live' and status = 'confirmed' and tx_signature is not null
+              and id <> all(%s)
+            order by confirmed_at, id
             """,
             (list(self.landed),),
         ).fetchall()
@@ -204,25 +201,20 @@ class Progress:
         return [row[1:] for row in rows]
 
     def report(self, t: int) -> None:
-        for _, label, side, symbol, decision, reason in self.newer(
+        for _, label, side, symbol, mint, decision, reason in self.newer(
             "signals",
             """
-            select s.id, w.label, s.side, coalesce(k.symbol, left(s.token_mint, 6)), s.decision,
-              s.decision_reason
-            from walltrack.signals as s join walltrack.wallets as w on w.id = s.wallet_id
-            left join walltrack.tokens as k on k.mint = s.token_mint
-            where s.id > %s order by s.id
+            select id, wallet_label, side, token_symbol, token_mint, decision, decision_reason
+            from walltrack.signal_list where id > %s order by id
             """,
         ):
-            print(f"  t={t:>3}s  {label:<12} {side:<4} {symbol:<5} -> {decision} ({reason})")
+            token = mint[:6] if symbol is None else symbol  # not looked up yet: its mint
+            print(f"  t={t:>3}s  {label:<12} {side:<4} {token:<5} -> {decision} ({reason})")
         for _, label, symbol, reason, level, status in self.newer(
             "orders",
             """
-            select o.id, w.label, k.symbol, o.reason, o.take_profit_level, o.status
-            from walltrack.orders as o join walltrack.positions as p on p.id = o.position_id
-            join walltrack.wallets as w on w.id = p.wallet_id
-            join walltrack.tokens as k on k.mint = p.token_mint
-            where o.id > %s and o.side = 'sell' and o.signal_id is null order by o.id
+            select id, wallet_label, token_symbol, reason, take_profit_level, status
+            from walltrack.order_list where id > %s and is_exit order by id
             """,
         ):
             what = f"{reason} level {level}" if level is not None else reason
@@ -249,7 +241,7 @@ class Progress:
             "circuit_breaker_events",
             """
             select id, event_type, trigger, observed, threshold, actor
-            from walltrack.circuit_breaker_events where id > %s order by id
+            from walltrack.breaker_event_log where id > %s order by id
             """,
         ):
             print(
@@ -262,9 +254,8 @@ class Progress:
 def breaker_refused_a_buy(db: Db) -> bool:
     row = db.execute(
         """
-        select (api.breaker_state() ->> 'active')::boolean and exists (
-          select from walltrack.signals where decision_reason = 'breaker_active'
-        )
+        select (walltrack.breaker_state() ->> 'active')::boolean
+          and exists (select from walltrack.breaker_refusals)
         """
     ).fetchone()
     return bool(row and row[0])
@@ -298,10 +289,8 @@ def wait_for_time_exits(
     scenario's: the demo keeps refreshing prices until they have fired."""
     deadline = time.monotonic() + wait_seconds
     pending = """
-        select count(*) from walltrack.positions
-        where status in ('open', 'closing')
-          and (exit_strategy_snapshot || exit_strategy_override) ->> 'time_exit_minutes'
-            is not null
+        select count(*) from walltrack.position_list
+        where status in ('open', 'closing') and time_exit_minutes is not null
     """
     announced = False
     while time.monotonic() < deadline and (db.execute(pending).fetchone() or (0,))[0]:
@@ -338,7 +327,7 @@ def summary(db: Db) -> None:
         ).fetchall(),
     )
     print_table(
-        "Positions (walltrack.positions)",
+        "Positions (walltrack.position_list)",
         [
             "#",
             "wallet",
@@ -352,36 +341,31 @@ def summary(db: Db) -> None:
         ],
         db.execute(
             """
-            select p.id, w.label, k.symbol, p.status, p.close_reason, p.cost_basis_sol,
-              p.proceeds_sol, p.realized_pnl_sol, p.unrealized_pnl_sol
-            from walltrack.positions as p join walltrack.wallets as w on w.id = p.wallet_id
-            join walltrack.tokens as k on k.mint = p.token_mint order by p.id
+            select id, wallet_label, token_symbol, status, close_reason, cost_basis_sol,
+              proceeds_sol, realized_pnl_sol, unrealized_pnl_sol
+            from walltrack.position_list order by id
             """
         ).fetchall(),
     )
     print_table(
-        "Orders by reason (walltrack.orders)",
+        "Orders by reason (walltrack.orders_by_reason)",
         ["side", "reason", "orders", "confirmed"],
         db.execute(
-            """
-            select side, reason, count(*), count(*) filter (where status = 'confirmed')
-            from walltrack.orders group by side, reason order by side, reason
-            """
+            "select side, reason, orders, confirmed from walltrack.orders_by_reason"
+            " order by side, reason"
         ).fetchall(),
     )
     print_table(
-        "Circuit breaker events (walltrack.circuit_breaker_events)",
+        "Circuit breaker events (walltrack.breaker_event_log)",
         ["#", "event", "trigger", "observed", "threshold", "by", "note"],
         db.execute(
             """
             select id, event_type, trigger, observed, threshold, actor, note
-            from walltrack.circuit_breaker_events order by id
+            from walltrack.breaker_event_log order by id
             """
         ).fetchall(),
     )
-    total = db.execute(
-        "select coalesce(sum(realized_pnl_sol), 0) from walltrack.positions"
-    ).fetchone()
+    total = db.execute("select realized_pnl_sol from walltrack.pnl_totals").fetchone()
     print(f"\nRealized PnL, all positions: {Decimal(total[0] if total else 0):+} SOL")
 
 

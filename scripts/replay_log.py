@@ -2,8 +2,10 @@
 
 The log holds what the copy decisions and the exits read: the config row, the exit strategy
 catalog, the watchlist, the tokens' safety and market facts, and every signal in chain
-order. Amounts stay exact: numeric columns are written as strings, never as floats (the
-JSON documents a column holds, such as a take-profit ladder, are kept as they are).
+order, each read from its read model (walltrack.signals_log_config, signals_log_exit_strategies,
+watchlist, signals_log_tokens and signal_list: supabase/schemas/16_read_models.sql). Amounts
+stay exact: numeric columns are written as strings, never as floats (the JSON documents a
+column holds, such as a take-profit ladder, are kept as they are).
 """
 
 from __future__ import annotations
@@ -26,15 +28,6 @@ VERSION = 1
 
 Record = dict[str, Any]
 
-# Operational state of the source database, not settings a replay should copy.
-CONFIG_NOT_EXPORTED = (
-    "id",
-    "updated_at",
-    "helius_webhook_id",
-    "helius_webhook_url",
-    "helius_synced_at",
-    "helius_synced_hash",
-)
 STRATEGY_RULES = (
     "name",
     "description",
@@ -166,27 +159,25 @@ def export_log(connection: psycopg.Connection[Any]) -> SignalsLog:
     """Reads the log from the connection's database, in one transaction (the caller's when
     one is open): with repeatable read, every section sees the same moment."""
     with connection.transaction():
-        config = fetch_records(connection, sql.SQL("select * from walltrack.config"))[0]
+        # The settings only: the view leaves out the source database's operational state.
+        (config,) = fetch_records(connection, sql.SQL("select * from walltrack.signals_log_config"))
         return SignalsLog(
-            config={k: v for k, v in config.items() if k not in CONFIG_NOT_EXPORTED},
+            config=config,
             exit_strategies=fetch_records(
                 connection,
-                sql.SQL("select {} from walltrack.exit_strategies order by id").format(
+                sql.SQL("select {} from walltrack.signals_log_exit_strategies order by id").format(
                     columns(SECTIONS["exit_strategies"])
                 ),
             ),
             wallets=fetch_records(
                 connection,
-                sql.SQL(
-                    "select w.address, w.label, w.status, w.mode, s.name as exit_strategy,"
-                    " w.position_size_sol, w.copy_sells from walltrack.wallets as w"
-                    " left join walltrack.exit_strategies as s on s.id = w.exit_strategy_id"
-                    " order by w.id"
+                sql.SQL("select {} from walltrack.watchlist order by id").format(
+                    columns(WALLET_FIELDS)
                 ),
             ),
             tokens=fetch_records(
                 connection,
-                sql.SQL("select {} from walltrack.tokens order by mint").format(
+                sql.SQL("select {} from walltrack.signals_log_tokens order by mint").format(
                     columns(TOKEN_FACTS)
                 ),
             ),
@@ -194,10 +185,9 @@ def export_log(connection: psycopg.Connection[Any]) -> SignalsLog:
             signals=fetch_records(
                 connection,
                 sql.SQL(
-                    "select {}, w.address as wallet from walltrack.signals as s"
-                    " join walltrack.wallets as w on w.id = s.wallet_id"
-                    " order by s.block_time, s.slot, s.id"
-                ).format(columns([f for f in SIGNAL_FIELDS if f != "wallet"], "s")),
+                    "select {}, wallet_address as wallet from walltrack.signal_list"
+                    " order by block_time, slot, id"
+                ).format(columns([f for f in SIGNAL_FIELDS if f != "wallet"])),
             ),
         )
 

@@ -2,7 +2,9 @@
 
 Every rule stays in SQL: this module only loads the log's settings, feeds its swaps to
 api.ingest_swaps in chain order (each preceded by a price tick at the leaders' price, so the
-exits fire along the path they traded at) and reads walltrack.performance and the orders.
+exits fire along the path they traded at) and reads the results from their read models
+(walltrack.wallet_results, wallet_orders_by_reason, wallet_decisions_by_reason,
+combined_results and breaker_event_log: supabase/schemas/16_read_models.sql).
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from psycopg.types.json import Jsonb
 from scripts.replay_log import (
     STRATEGY_FLAGS,
     STRATEGY_RULES,
-    TOKEN_FACTS,
     ReplayError,
     SignalsLog,
     batches,
@@ -132,9 +133,7 @@ def refuse_recorded_wallets(connection: Connection, log: SignalsLog) -> None:
     # Their signals would be taken for re-deliveries (decided nothing) and their past
     # trades would count in the figures.
     row = connection.execute(
-        "select count(distinct w.address) from walltrack.wallets as w"
-        " where w.address = any(%s)"
-        " and exists (select from walltrack.signals as s where s.wallet_id = w.id)",
+        "select count(*) from walltrack.watchlist where address = any(%s) and has_signals",
         [addresses(log)],
     ).fetchone()
     if row and row[0]:
@@ -158,11 +157,9 @@ def load_settings(connection: Connection, log: SignalsLog) -> None:
 
 
 def start_fresh_equity_curve(connection: Connection) -> None:
-    # A reset starts the breaker's equity curve anew: the replay's closes are measured on
-    # their own, whatever this database closed before.
+    # The replay's closes are measured on their own, whatever this database closed before.
     connection.execute(
-        "insert into walltrack.circuit_breaker_events (event_type, trigger, actor, note)"
-        " values ('deactivated', 'manual', 'replay', 'a replay starts a fresh equity curve')"
+        "select api.restart_equity_curve('replay', 'a replay starts a fresh equity curve')"
     )
 
 
@@ -264,36 +261,8 @@ def upsert_wallets(connection: Connection, log: SignalsLog) -> None:
 
 
 def load_tokens(connection: Connection, log: SignalsLog) -> None:
-    # Each fact a source did answer is marked fetched now, so the verdict judges the
-    # recorded facts; a fact that was never fetched stays unknown.
-    facts = [name for name in TOKEN_FACTS if name != "mint"]
-    connection.execute(
-        sql.SQL(
-            "insert into walltrack.tokens ({})"
-            " select {} from jsonb_populate_recordset(null::walltrack.tokens, %s) as r"
-            " on conflict (mint) do update set {}"
-        ).format(
-            columns(TOKEN_FACTS),
-            columns(TOKEN_FACTS, "r"),
-            sql.SQL(", ").join(
-                sql.SQL("{0} = excluded.{0}").format(sql.Identifier(name)) for name in facts
-            ),
-        ),
-        [Jsonb(log.tokens)],
-    )
-    mints = [t["mint"] for t in log.tokens]
-    connection.execute(
-        """
-        update walltrack.tokens set
-          fetched_at = case when fetched_at is not null then now() end,
-          rugcheck_fetched_at = case when rugcheck_fetched_at is not null then now() end,
-          market_fetched_at = case when market_fetched_at is not null then now() end,
-          authorities_checked_at = case when authorities_checked_at is not null then now() end
-        where mint = any(%s)
-        """,
-        [mints],
-    )
-    connection.execute("select walltrack.rejudge_tokens(%s)", [mints])
+    # The recorded facts, as observed: the verdicts are judged on them, not on today's.
+    connection.execute("select api.load_token_facts(%s)", [Jsonb(log.tokens)])
 
 
 def apply_changes(connection: Connection, log: SignalsLog, changes: Changes) -> None:
@@ -343,67 +312,52 @@ def read_result(connection: Connection, log: SignalsLog) -> Result:
     skips = counts_by_wallet(connection, SKIPS, wallets)
     figures = {
         row["address"]: Figures(
-            trades=row["positions_closed"],
+            trades=row["trades"],
             wins=row["wins"],
             win_rate_pct=row["win_rate_pct"],
             realized_pnl_sol=row["realized_pnl_sol"],
             max_drawdown_sol=row["max_drawdown_sol"],
             profit_factor=row["profit_factor"],
-            copied=row["signals_copied"],
+            copied=row["copied"],
             skipped=sum(skips.get(row["address"], {}).values()),
-            open_at_end=row["positions_opened"] - row["positions_closed"],
+            open_at_end=row["unclosed_positions"],
             exits=exits.get(row["address"], {}),
             skips=skips.get(row["address"], {}),
         )
-        for row in fetch_dicts(connection, PERFORMANCE, [wallets])
+        for row in fetch_dicts(connection, WALLET_RESULTS, [wallets])
     }
     by_log_order = {address: figures[address] for address in wallets}
+    (combined,) = fetch_dicts(connection, COMBINED_RESULTS, [wallets])
     return Result(
         wallets=by_log_order,
-        total=total_of(by_log_order.values(), fetch_dicts(connection, TOTAL_RATIOS, [wallets])[0]),
+        total=total_of(by_log_order.values(), combined),
         breaker_trip=breaker_trip(connection),
     )
 
 
-PERFORMANCE = """
-select w.address, p.positions_opened, p.positions_closed, p.wins, p.win_rate_pct,
-  p.realized_pnl_sol, p.max_drawdown_sol, p.profit_factor, p.signals_copied
-from walltrack.performance as p
-join walltrack.wallets as w on w.id = p.wallet_id
-where p.time_window = 'all' and w.address = any(%s)
+WALLET_RESULTS = """
+select address, trades, wins, win_rate_pct, realized_pnl_sol, max_drawdown_sol, profit_factor,
+  copied, unclosed_positions
+from walltrack.wallet_results where address = any(%s)
 """
 
 EXITS = """
-select w.address, o.reason::text as key, count(*) as count
-from walltrack.orders as o
-join walltrack.positions as p on p.id = o.position_id
-join walltrack.wallets as w on w.id = p.wallet_id
-where o.side = 'sell' and o.status = 'confirmed' and w.address = any(%s)
-group by 1, 2
+select address, reason::text as key, confirmed as count
+from walltrack.wallet_orders_by_reason
+where side = 'sell' and confirmed > 0 and address = any(%s)
 """
 
 SKIPS = """
-select w.address, s.decision_reason as key, count(*) as count
-from walltrack.signals as s
-join walltrack.wallets as w on w.id = s.wallet_id
-where s.decision = 'skipped' and w.address = any(%s)
-group by 1, 2
+select address, decision_reason as key, signals as count
+from walltrack.wallet_decisions_by_reason
+where decision = 'skipped' and address = any(%s)
 """
 
-# The ratios of all wallets together cannot be added up from each wallet's: they come from
-# the closes themselves, the drawdown from the equity curve each close stamps (it starts at
-# the replay's reset, so it is the curve of the replay's closes in their order).
-TOTAL_RATIOS = """
-select
-  round(100.0 * count(*) filter (where p.realized_pnl_sol > 0) / nullif(count(*), 0), 2)
-    as win_rate_pct,
-  round(coalesce(sum(p.realized_pnl_sol) filter (where p.realized_pnl_sol > 0), 0)
-    / nullif(-sum(p.realized_pnl_sol) filter (where p.realized_pnl_sol < 0), 0), 4)
-    as profit_factor,
-  coalesce(max(p.equity_peak_after_sol - p.equity_after_sol), 0) as max_drawdown_sol
-from walltrack.positions as p
-join walltrack.wallets as w on w.id = p.wallet_id
-where p.status = 'closed' and w.address = any(%s)
+# All wallets together: their trades, PnL and ratios come from their closes taken together
+# (a ratio of the whole cannot be added up from each wallet's).
+COMBINED_RESULTS = """
+select trades, wins, win_rate_pct, realized_pnl_sol, max_drawdown_sol, profit_factor
+from walltrack.combined_results(%s)
 """
 
 
@@ -416,7 +370,8 @@ def counts_by_wallet(
     return counts
 
 
-def total_of(wallets: Iterable[Figures], ratios: Mapping[str, Any]) -> Figures:
+def total_of(wallets: Iterable[Figures], combined: Mapping[str, Any]) -> Figures:
+    """The wallets' counts added up; their closes' figures as SQL combined them."""
     figures = list(wallets)
     exits: Counter[str] = Counter()
     skips: Counter[str] = Counter()
@@ -424,12 +379,12 @@ def total_of(wallets: Iterable[Figures], ratios: Mapping[str, Any]) -> Figures:
         exits.update(each.exits)
         skips.update(each.skips)
     return Figures(
-        trades=sum(f.trades for f in figures),
-        wins=sum(f.wins for f in figures),
-        win_rate_pct=ratios["win_rate_pct"],
-        realized_pnl_sol=sum((f.realized_pnl_sol for f in figures), Decimal(0)),
-        max_drawdown_sol=ratios["max_drawdown_sol"],
-        profit_factor=ratios["profit_factor"],
+        trades=combined["trades"],
+        wins=combined["wins"],
+        win_rate_pct=combined["win_rate_pct"],
+        realized_pnl_sol=combined["realized_pnl_sol"],
+        max_drawdown_sol=combined["max_drawdown_sol"],
+        profit_factor=combined["profit_factor"],
         copied=sum(f.copied for f in figures),
         skipped=sum(f.skipped for f in figures),
         open_at_end=sum(f.open_at_end for f in figures),
@@ -439,10 +394,10 @@ def total_of(wallets: Iterable[Figures], ratios: Mapping[str, Any]) -> Figures:
 
 
 def breaker_trip(connection: Connection) -> str | None:
+    """What tripped the breaker first since the replay's reset, if it did."""
     row = connection.execute(
-        "select e.trigger || ' (threshold ' || e.threshold || ', observed ' || e.observed || ')'"
-        " from walltrack.circuit_breaker_events as e"
-        " where e.event_type = 'activated' and e.created_at > walltrack.last_breaker_reset()"
-        " order by e.created_at limit 1"
+        "select trigger || ' (threshold ' || threshold || ', observed ' || observed || ')'"
+        " from walltrack.breaker_event_log"
+        " where event_type = 'activated' and since_last_reset order by created_at, id limit 1"
     ).fetchone()
     return None if row is None else str(row[0])

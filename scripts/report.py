@@ -53,54 +53,41 @@ class Section:
 
 
 TOTALS = Query(
-    "api.overview(), api.breaker_state() and walltrack.positions",
+    "walltrack.overview(), walltrack.breaker_state() and walltrack.pnl_totals",
     """
     select
-      api.overview() as counts,
-      (api.breaker_state() ->> 'active')::boolean as breaker_active,
-      coalesce(sum(p.realized_pnl_sol) filter (where p.status = 'closed'), 0)
-        as realized_pnl_sol,
-      coalesce(sum(p.unrealized_pnl_sol) filter (where p.status in ('open', 'closing')), 0)
-        as unrealized_pnl_sol
-    from walltrack.positions as p
+      walltrack.overview() as counts,
+      (walltrack.breaker_state() ->> 'active')::boolean as breaker_active,
+      t.closed_realized_pnl_sol as realized_pnl_sol,
+      t.open_unrealized_pnl_sol as unrealized_pnl_sol
+    from walltrack.pnl_totals as t
     """,
 )
 
 EQUITY_CURVE = Query(
-    "walltrack.positions (closed, in close order)",
+    "walltrack.equity_curve (closes, in close order)",
     """
-    select
-      p.id as position_id,
-      w.label,
-      p.closed_at,
-      p.realized_pnl_sol,
-      sum(p.realized_pnl_sol) over (order by p.closed_at, p.id) as equity_sol
-    from walltrack.positions as p
-    inner join walltrack.wallets as w on p.wallet_id = w.id
-    where p.status = 'closed'
-    order by p.closed_at, p.id
+    select position_id, wallet_label as label, closed_at, realized_pnl_sol, equity_sol
+    from walltrack.equity_curve
+    order by closed_at, position_id
     """,
 )
 
 PNL_BY_WALLET = Query(
-    "walltrack.positions (closed) per walltrack.wallets",
+    "walltrack.wallet_realized_pnl",
     """
-    select w.label, sum(p.realized_pnl_sol) as realized_pnl_sol
-    from walltrack.wallets as w
-    inner join walltrack.positions as p on w.id = p.wallet_id
-    where p.status = 'closed'
-    group by w.id, w.label
-    order by w.label, w.id
+    select label, realized_pnl_sol
+    from walltrack.wallet_realized_pnl
+    order by label, wallet_id
     """,
 )
 
 EXITS_BY_REASON = Query(
-    "walltrack.orders (confirmed sells)",
+    "walltrack.orders_by_reason (confirmed sells)",
     """
-    select o.reason::text as reason, count(*) as orders
-    from walltrack.orders as o
-    where o.side = 'sell' and o.status = 'confirmed'
-    group by o.reason
+    select reason::text as reason, confirmed as orders
+    from walltrack.orders_by_reason
+    where side = 'sell' and confirmed > 0
     order by orders desc, reason
     """,
 )
@@ -123,46 +110,41 @@ SCOREBOARD = Query(
 )
 
 POSITIONS = Query(
-    "walltrack.positions",
+    "walltrack.position_list",
     """
     select
-      w.label, coalesce(t.symbol, '') as token, p.token_mint as mint, p.status,
-      p.close_reason as "close reason", p.cost_basis_sol as "cost SOL",
-      p.realized_pnl_sol as "realized SOL", p.unrealized_pnl_sol as "unrealized SOL",
-      p.opened_at as opened, p.closed_at as closed
-    from walltrack.positions as p
-    inner join walltrack.wallets as w on p.wallet_id = w.id
-    left join walltrack.tokens as t on p.token_mint = t.mint
-    order by p.opened_at desc, p.id desc
+      wallet_label as label, coalesce(token_symbol, '') as token, token_mint as mint, status,
+      close_reason as "close reason", cost_basis_sol as "cost SOL",
+      realized_pnl_sol as "realized SOL", unrealized_pnl_sol as "unrealized SOL",
+      opened_at as opened, closed_at as closed
+    from walltrack.position_list
+    order by opened_at desc, id desc
     limit 500
     """,
 )
 
 ORDERS = Query(
-    "walltrack.orders",
+    "walltrack.order_list",
     """
     select
-      o.created_at as created, w.label, o.side, o.reason,
-      o.take_profit_level as "take-profit level", o.status, o.mode,
-      o.amount_in as "amount in (atomic)", o.filled_in as "filled in (atomic)",
-      o.filled_out as "filled out (atomic)", o.fill_price_sol as "fill price SOL",
-      o.attempts, o.last_error as "last error"
-    from walltrack.orders as o
-    inner join walltrack.positions as p on o.position_id = p.id
-    inner join walltrack.wallets as w on p.wallet_id = w.id
-    order by o.created_at desc, o.id desc
+      created_at as created, wallet_label as label, side, reason,
+      take_profit_level as "take-profit level", status, mode,
+      amount_in as "amount in (atomic)", filled_in as "filled in (atomic)",
+      filled_out as "filled out (atomic)", fill_price_sol as "fill price SOL",
+      attempts, last_error as "last error"
+    from walltrack.order_list
+    order by created_at desc, id desc
     limit 500
     """,
 )
 
 BREAKER_EVENTS = Query(
-    "walltrack.circuit_breaker_events",
+    "walltrack.breaker_event_log",
     """
     select
-      e.created_at as "at", e.event_type as event, e.trigger, e.threshold, e.observed,
-      e.actor, e.note
-    from walltrack.circuit_breaker_events as e
-    order by e.created_at desc, e.id desc
+      created_at as "at", event_type as event, trigger, threshold, observed, actor, note
+    from walltrack.breaker_event_log
+    order by created_at desc, id desc
     limit 500
     """,
 )
