@@ -32,7 +32,7 @@ grant execute on function walltrack.copy_size_sol(walltrack.config, numeric, num
 to service_role;
 
 -- walltrack.token_gate(token_mint), the token's refusal reason, comes with the token
--- verdicts (20261128001400_token_verdict.sql).
+-- verdicts (04_tokens.sql).
 create function walltrack.leader_holding_before(signal walltrack.signals)
 returns numeric
 language plpgsql
