@@ -50,6 +50,45 @@ comment on function walltrack.ensure(boolean, text, text) is
 'that says what to fix. Used by CHECK constraints so Studio shows a clear error.';
 grant execute on function walltrack.ensure(boolean, text, text) to service_role;
 
+create function walltrack.is_finite(value numeric)
+returns boolean
+language sql
+immutable
+set search_path = ''
+as $$
+  -- Postgres numeric accepts NaN, Infinity and -Infinity, and sorts NaN above every number,
+  -- so a plain `x > 0` lets NaN through. Null counts as finite (an empty optional value).
+  select value is null or (value > '-Infinity'::numeric and value < 'Infinity'::numeric);
+$$;
+comment on function walltrack.is_finite(numeric) is
+'True when a numeric is a real number (or null): false for NaN, Infinity and -Infinity.';
+grant execute on function walltrack.is_finite(numeric) to service_role;
+
+create function walltrack.ensure_finite(subject text, names text[], vals numeric[])
+returns boolean
+language plpgsql
+immutable
+set search_path = ''
+as $$
+-- Used inside CHECK constraints: one per table, naming every numeric column that means
+-- money, a size, a limit or a time. The first that is not finite is named in the message.
+begin
+  for i in 1 .. coalesce(array_length(vals, 1), 0) loop
+    if not walltrack.is_finite(vals[i]) then
+      return walltrack.ensure(false,
+        format('%s numbers must be finite: NaN and Infinity are not amounts (got %s = %s)',
+          subject, names[i], vals[i]),
+        'Enter an ordinary number, or leave the value empty where it is optional.');
+    end if;
+  end loop;
+  return true;
+end;
+$$;
+comment on function walltrack.ensure_finite(text, text[], numeric[]) is
+'Returns true when every value is finite (or null); otherwise raises check_violation naming '
+'the first column holding NaN or Infinity. Used by each table''s <table>_numbers_finite CHECK.';
+grant execute on function walltrack.ensure_finite(text, text[], numeric[]) to service_role;
+
 create domain walltrack.solana_address as text
 check (walltrack.ensure(
   value ~ '^[1-9A-HJ-NP-Za-km-z]{32,44}$',

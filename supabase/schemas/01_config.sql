@@ -143,6 +143,23 @@ create table walltrack.config (
   constraint config_breaker_capital_positive check (walltrack.ensure(
     breaker_capital_sol > 0,
     'config.breaker_capital_sol (the bankroll drawdowns are measured on) must be above 0'
+  )),
+  -- NaN passes `> 0` (Postgres sorts it above every number): every amount, limit and
+  -- threshold is a real number. Integer columns cannot hold NaN.
+  constraint config_numbers_finite check (walltrack.ensure_finite(
+    'config',
+    array[
+      'fixed_amount_sol', 'leader_fraction', 'min_position_sol', 'max_position_sol',
+      'max_total_exposure_sol', 'min_liquidity_usd', 'min_market_cap_usd', 'max_market_cap_usd',
+      'max_top10_holders_pct', 'breaker_max_daily_loss_sol', 'breaker_max_drawdown_pct',
+      'breaker_min_win_rate_pct', 'position_dust_sol', 'breaker_capital_sol'
+    ],
+    array[
+      fixed_amount_sol, leader_fraction, min_position_sol, max_position_sol,
+      max_total_exposure_sol, min_liquidity_usd, min_market_cap_usd, max_market_cap_usd,
+      max_top10_holders_pct, breaker_max_daily_loss_sol, breaker_max_drawdown_pct,
+      breaker_min_win_rate_pct, position_dust_sol, breaker_capital_sol
+    ]
   ))
 );
 

@@ -28,6 +28,9 @@ begin
     perform walltrack.ensure((level ->> 'at_pct')::numeric > previous_at,
       format('take-profit levels must be above 0 and ascending: at_pct %s comes after %s',
         level ->> 'at_pct', previous_at));
+    perform walltrack.ensure((level ->> 'at_pct')::numeric <= 1000000,
+      format('take-profit at_pct must be at most 1000000 (a gain in %%), got %s',
+        level ->> 'at_pct'));
     perform walltrack.ensure((level ->> 'sell_pct')::numeric > 0
       and (level ->> 'sell_pct')::numeric <= 100,
       format('take-profit sell_pct must be within (0, 100], got %s', level ->> 'sell_pct'));
@@ -94,6 +97,24 @@ create table walltrack.exit_strategies (
   constraint exit_strategies_moonbag_range check (walltrack.ensure(
     moonbag_pct >= 0 and moonbag_pct < 100,
     format('moonbag_pct must be within [0, 100), got %s', moonbag_pct)
+  )),
+  constraint exit_strategies_numbers_finite check (walltrack.ensure_finite(
+    'exit_strategies',
+    array[
+      'stop_loss_pct', 'trailing_activation_pct', 'trailing_distance_pct',
+      'time_exit_max_pnl_pct', 'moonbag_pct'
+    ],
+    array[
+      stop_loss_pct, trailing_activation_pct, trailing_distance_pct, time_exit_max_pnl_pct,
+      moonbag_pct
+    ]
+  )),
+  -- The exit engine computes with these: the same bounds as check_exit_rules.
+  constraint exit_strategies_rules_computable check (walltrack.ensure(
+    coalesce(trailing_activation_pct <= 1000000, true)
+    and coalesce(time_exit_max_pnl_pct between -100 and 1000000, true),
+    'trailing_activation_pct must be at most 1000000 (% gain) and time_exit_max_pnl_pct '
+    || 'within -100..1000000 (% PnL)'
   ))
 );
 
@@ -246,7 +267,12 @@ immutable
 set search_path = ''
 as $$
 -- The rules of an effective strategy (snapshot + override) as a position uses them; the
--- same limits as the catalog's columns, said in the same words.
+-- same limits as the catalog's columns, said in the same words. Each value is checked to
+-- the type and range the exit engine (walltrack.exit_call_for) computes with: numbers for
+-- the percentages, a whole number of minutes that casts to integer for the time exit,
+-- booleans for the flags, and bounds that keep every product finite. A rule the engine
+-- could not evaluate would fail the whole price tick, every other position's stop loss
+-- included.
 declare
   known constant text[] := array[
     'name', 'take_profit_levels', 'stop_loss_pct', 'trailing_activation_pct',
@@ -284,9 +310,24 @@ begin
     'trailing stop needs both trailing_activation_pct (>= 0, gain from entry that arms it) '
     || 'and trailing_distance_pct (within (0, 100), drop from the peak that sells), or neither');
   perform walltrack.ensure(
-    coalesce((rules ->> 'time_exit_minutes')::numeric > 0, true)
-    and (rules ->> 'time_exit_max_pnl_pct' is null or rules ->> 'time_exit_minutes' is not null),
+    coalesce((rules ->> 'trailing_activation_pct')::numeric <= 1000000, true),
+    format('trailing_activation_pct must be at most 1000000 (a gain in %%), got %s',
+      rules ->> 'trailing_activation_pct'));
+  -- The engine reads it as (rules ->> 'time_exit_minutes')::integer: 0.5, 30.0 or 1e10
+  -- would fail that cast on every tick.
+  perform walltrack.ensure(
+    coalesce(rules ->> 'time_exit_minutes' ~ '^[0-9]{1,10}$'
+      and (rules ->> 'time_exit_minutes')::numeric between 1 and 2147483647, true),
+    format('time_exit_minutes must be a whole number of minutes within 1..2147483647, got %s',
+      rules ->> 'time_exit_minutes'),
+    'Use 1440 for a day; null for no time exit.');
+  perform walltrack.ensure(
+    rules ->> 'time_exit_max_pnl_pct' is null or rules ->> 'time_exit_minutes' is not null,
     'time_exit_minutes must be above 0, and time_exit_max_pnl_pct needs time_exit_minutes');
+  perform walltrack.ensure(
+    coalesce((rules ->> 'time_exit_max_pnl_pct')::numeric between -100 and 1000000, true),
+    format('time_exit_max_pnl_pct must be within -100..1000000 (a PnL in %%), got %s',
+      rules ->> 'time_exit_max_pnl_pct'));
   perform walltrack.ensure(
     coalesce((rules ->> 'moonbag_pct')::numeric >= 0 and (rules ->> 'moonbag_pct')::numeric < 100,
       true),

@@ -54,6 +54,11 @@ create table walltrack.wallets (
   constraint wallets_discovery_metadata_object check (walltrack.ensure(
     jsonb_typeof(discovery_metadata) = 'object',
     'wallets.discovery_metadata must be a JSON object'
+  )),
+  constraint wallets_numbers_finite check (walltrack.ensure_finite(
+    'wallets',
+    array['position_size_sol', 'baseline_win_rate_pct', 'baseline_pnl_sol'],
+    array[position_size_sol, baseline_win_rate_pct, baseline_pnl_sol]
   ))
 );
 

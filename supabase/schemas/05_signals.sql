@@ -55,6 +55,11 @@ create table walltrack.signals (
   constraint signals_decision_complete check (walltrack.ensure(
     (decision is null) = (decision_reason is null) and (decision is null) = (decided_at is null),
     'a decision needs its reason and time, all three set together'
+  )),
+  constraint signals_numbers_finite check (walltrack.ensure_finite(
+    'signals',
+    array['token_amount', 'quote_amount', 'price_sol'],
+    array[token_amount, quote_amount, price_sol]
   ))
 );
 

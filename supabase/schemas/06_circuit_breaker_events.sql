@@ -24,7 +24,9 @@ create table walltrack.circuit_breaker_events (
   actor text not null default 'system',
   note text not null default '',
   -- The wall clock, not the transaction's start: events and closes of one transaction
-  -- stay in the order they happened.
+  -- stay in the order they happened. Whatever an insert gives, the database's clock is
+  -- stamped (circuit_breaker_events_before_insert_stamp_time): the state cannot be forged
+  -- with an event dated in the future.
   created_at timestamptz not null default clock_timestamp(),
 
   constraint circuit_breaker_events_metrics_object check (walltrack.ensure(
@@ -32,16 +34,44 @@ create table walltrack.circuit_breaker_events (
   )),
   constraint circuit_breaker_events_actor_present check (walltrack.ensure(
     length(btrim(actor)) > 0, 'a breaker event names its actor: system or the operator'
+  )),
+  constraint circuit_breaker_events_manual_names_operator check (walltrack.ensure(
+    trigger <> 'manual' or (actor <> 'system' and length(btrim(note)) > 0),
+    'a manual breaker event names the operator (not system) and says why in a note',
+    'Use api.reset_circuit_breaker(operator, note) to reset the breaker.'
+  )),
+  constraint circuit_breaker_events_numbers_finite check (walltrack.ensure_finite(
+    'circuit_breaker_events', array['threshold', 'observed'], array[threshold, observed]
   ))
 );
 
 create index circuit_breaker_events_created_idx
 on walltrack.circuit_breaker_events (created_at desc, id desc);
 
+create function walltrack.trigger_stamp_event_time()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+-- An event's time is the database's clock, never the client's: an event dated in the
+-- future would stay the latest, and so the breaker's state, whatever happened after it.
+begin
+  new.created_at := clock_timestamp();
+  return new;
+end;
+$$;
+comment on function walltrack.trigger_stamp_event_time() is
+'Stamps an inserted event with the database''s clock, whatever created_at was given.';
+
 -- Triggers on circuit_breaker_events, in the order Postgres fires them (by name):
---   update    circuit_breaker_events_before_change_refuse    refused: append-only
---   delete    circuit_breaker_events_before_change_refuse    refused: append-only
---   truncate  circuit_breaker_events_before_truncate_refuse  refused
+--   insert    circuit_breaker_events_before_insert_stamp_time  created_at := the database's clock
+--   update    circuit_breaker_events_before_change_refuse      refused: append-only
+--   delete    circuit_breaker_events_before_change_refuse      refused: append-only
+--   truncate  circuit_breaker_events_before_truncate_refuse    refused
+create trigger circuit_breaker_events_before_insert_stamp_time
+before insert on walltrack.circuit_breaker_events
+for each row execute function walltrack.trigger_stamp_event_time();
+
 create trigger circuit_breaker_events_before_change_refuse
 before update or delete on walltrack.circuit_breaker_events
 for each row execute function walltrack.trigger_refuse_change(
@@ -71,8 +101,10 @@ comment on column walltrack.circuit_breaker_events.observed is
 comment on column walltrack.circuit_breaker_events.metrics is
 'Snapshot of the breaker metrics at the event (JSON object).';
 comment on column walltrack.circuit_breaker_events.actor is 'system, or the operator who acted.';
-comment on column walltrack.circuit_breaker_events.note is 'Why the operator acted.';
-comment on column walltrack.circuit_breaker_events.created_at is 'When it happened.';
+comment on column walltrack.circuit_breaker_events.note is
+'Why the operator acted; required for a manual event.';
+comment on column walltrack.circuit_breaker_events.created_at is
+'When it happened: the database''s clock at insert, whatever the insert gave.';
 
 create function walltrack.latest_breaker_event()
 returns walltrack.circuit_breaker_events

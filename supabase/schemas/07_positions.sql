@@ -70,6 +70,35 @@ create table walltrack.positions (
       'positions.exit_strategy_override must be a JSON object of rule fields, e.g. '
       || '{"stop_loss_pct": -20}'
     )
+  ),
+  -- NaN sorts above every number and Infinity passes `> 0`: greatest and least see both
+  -- (and skip nulls) without a function call on a tick.
+  constraint positions_numbers_finite check (
+    (
+      greatest(
+        qty_bought, cost_basis_sol, avg_entry_price_sol, qty_sold, proceeds_sol,
+        realized_pnl_sol, last_price_sol, unrealized_pnl_sol, peak_price_sol, equity_after_sol,
+        equity_peak_after_sol
+      ) < 'Infinity'::numeric
+      and least(
+        qty_bought, cost_basis_sol, avg_entry_price_sol, qty_sold, proceeds_sol,
+        realized_pnl_sol, last_price_sol, unrealized_pnl_sol, peak_price_sol, equity_after_sol,
+        equity_peak_after_sol
+      ) > '-Infinity'::numeric
+    ) is not false
+    or walltrack.ensure_finite(
+      'positions',
+      array[
+        'qty_bought', 'cost_basis_sol', 'avg_entry_price_sol', 'qty_sold', 'proceeds_sol',
+        'realized_pnl_sol', 'last_price_sol', 'unrealized_pnl_sol', 'peak_price_sol',
+        'equity_after_sol', 'equity_peak_after_sol'
+      ],
+      array[
+        qty_bought, cost_basis_sol, avg_entry_price_sol, qty_sold, proceeds_sol,
+        realized_pnl_sol, last_price_sol, unrealized_pnl_sol, peak_price_sol, equity_after_sol,
+        equity_peak_after_sol
+      ]
+    )
   )
 )
 -- A price tick rewrites every open position: free room in each page keeps the update on
@@ -249,6 +278,35 @@ $$;
 comment on function walltrack.trigger_position_override_valid() is
 'Refuses a per-position override that would break an exit rule, saying what to fix.';
 
+create function walltrack.trigger_position_keep_identity()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+-- What a position is (its wallet, token, decimals, mode, opening time and signal) is set at
+-- opening: changing it would revalue its money (decimals), send live orders for tokens never
+-- bought (mode) or move it in the scoreboard and the breaker's windows (opened_at).
+declare
+  changed text := concat_ws(', ',
+    case when new.wallet_id is distinct from old.wallet_id then 'wallet_id' end,
+    case when new.token_mint is distinct from old.token_mint then 'token_mint' end,
+    case when new.token_decimals is distinct from old.token_decimals then 'token_decimals' end,
+    case when new.mode is distinct from old.mode then 'mode' end,
+    case when new.opened_at is distinct from old.opened_at then 'opened_at' end,
+    case when new.opened_from_signal_id is distinct from old.opened_from_signal_id
+      then 'opened_from_signal_id' end);
+begin
+  raise exception using
+    message = format('position %s keeps what it was opened as: %s cannot change', old.id, changed),
+    hint = 'A position''s wallet, token, decimals, mode and opening are set when it opens. '
+    || 'To get out of a wrong position, give it an exit rule in exit_strategy_override; a new '
+    || 'copy opens a new position.',
+    errcode = 'check_violation';
+end;
+$$;
+comment on function walltrack.trigger_position_keep_identity() is
+'Refuses a change of a position''s identity columns (wallet, token, decimals, mode, opening).';
+
 create function walltrack.trigger_position_stamp_equity()
 returns trigger
 language plpgsql
@@ -303,6 +361,7 @@ comment on function walltrack.trigger_position_keep_equity() is
 --   update  positions_before_close_stamp_equity        a close stamps its equity curve point
 --           positions_before_update_guard_money        money columns change only by fills
 --           positions_before_update_keep_equity        equity stamps change only by closes
+--           positions_before_update_keep_identity      wallet, token, decimals, mode, opening fixed
 --           positions_before_update_keep_strategy      the snapshot never changes
 --           positions_before_update_override_valid     exit_strategy_override is valid
 --           positions_before_write_money               derive entry price, peak, unrealized PnL
@@ -360,6 +419,23 @@ create trigger positions_before_update_keep_equity
 before update of equity_after_sol, equity_peak_after_sol, losing_streak_after
 on walltrack.positions
 for each row execute function walltrack.trigger_position_keep_equity();
+
+-- A WHEN clause, no function call: a price tick does not pay for it.
+create trigger positions_before_update_keep_identity
+before update on walltrack.positions
+for each row
+when (
+  (
+    new.wallet_id, new.token_mint, new.token_decimals, new.mode, new.opened_at,
+    new.opened_from_signal_id
+  )
+  is distinct from
+  (
+    old.wallet_id, old.token_mint, old.token_decimals, old.mode, old.opened_at,
+    old.opened_from_signal_id
+  )
+)
+execute function walltrack.trigger_position_keep_identity();
 
 -- Fires only when a statement names these columns: fills never pay for it.
 create trigger positions_before_update_keep_strategy

@@ -86,7 +86,49 @@ create table walltrack.orders (
   constraint orders_attempt_log_array check (walltrack.ensure(
     jsonb_typeof(attempt_log) = 'array', 'orders.attempt_log must be a JSON array'
   )),
-  constraint orders_position_fk foreign key (position_id) references walltrack.positions (id)
+  constraint orders_position_fk foreign key (position_id) references walltrack.positions (id),
+  -- The side decides what the breaker lets through: a buy spends SOL (the wSOL mint) for the
+  -- token, a sell the token for SOL; a buy labelled a sell would pass an active breaker.
+  constraint orders_direction_matches_side check (
+    case side
+      when 'buy' then input_mint = 'So11111111111111111111111111111111111111112'
+      else output_mint = 'So11111111111111111111111111111111111111112'
+    end
+    or walltrack.ensure(
+      false,
+      format(
+        'a %s order swaps %s: got input_mint %s, output_mint %s', side,
+        case side when 'buy' then 'SOL for the token' else 'the token for SOL' end,
+        input_mint, output_mint
+      ),
+      'SOL is the wSOL mint So11111111111111111111111111111111111111112: a buy spends it '
+      || '(input_mint), a sell receives it (output_mint).'
+    )
+  ),
+  -- NaN sorts above every number and Infinity passes `> 0`: greatest and least see both.
+  constraint orders_numbers_finite check (
+    (
+      greatest(
+        amount_in, quoted_out, min_out, quoted_price_sol, filled_in, filled_out, fill_price_sol,
+        realized_slippage_bps
+      ) < 'Infinity'::numeric
+      and least(
+        amount_in, quoted_out, min_out, quoted_price_sol, filled_in, filled_out, fill_price_sol,
+        realized_slippage_bps
+      ) > '-Infinity'::numeric
+    ) is not false
+    or walltrack.ensure_finite(
+      'orders',
+      array[
+        'amount_in', 'quoted_out', 'min_out', 'quoted_price_sol', 'filled_in', 'filled_out',
+        'fill_price_sol', 'realized_slippage_bps'
+      ],
+      array[
+        amount_in, quoted_out, min_out, quoted_price_sol, filled_in, filled_out, fill_price_sol,
+        realized_slippage_bps
+      ]
+    )
+  )
 );
 
 create index orders_position_idx on walltrack.orders (position_id);
@@ -107,7 +149,8 @@ language plpgsql
 set search_path = ''
 as $$
 -- The lifecycle only moves forward along the allowed edges; the intent of an order is
--- fixed once it exists.
+-- fixed once it exists; a confirmed fill already moved its position's money, so its facts
+-- never change.
 begin
   if new.status is distinct from old.status then
     perform walltrack.ensure(
@@ -119,6 +162,20 @@ begin
       format('order %s cannot go from %s to %s', old.id, old.status, new.status),
       'Allowed: pending -> submitted | confirmed | failed | cancelled; '
       || 'submitted -> confirmed | failed | pending (retry).');
+  end if;
+  if old.status = 'confirmed' then
+    perform walltrack.ensure(
+      (new.status, new.filled_in, new.filled_out, new.fill_price_sol, new.realized_slippage_bps,
+        new.network_fee_lamports, new.priority_fee_lamports, new.tip_lamports, new.tx_signature,
+        new.confirmed_at)
+      is not distinct from
+      (old.status, old.filled_in, old.filled_out, old.fill_price_sol, old.realized_slippage_bps,
+        old.network_fee_lamports, old.priority_fee_lamports, old.tip_lamports, old.tx_signature,
+        old.confirmed_at),
+      format('order %s is confirmed: its fill (amounts, price, slippage, fees, signature, time) '
+        || 'is recorded for good', old.id),
+      'The fill already moved its position''s money. A wrong fill is a new fact: record it '
+      || 'as a new order, never by rewriting this one.');
   end if;
   perform walltrack.ensure(
     (new.position_id, new.signal_id, new.side, new.reason, new.take_profit_level, new.mode,
@@ -132,7 +189,8 @@ begin
 end;
 $$;
 comment on function walltrack.trigger_order_transition() is
-'Enforces the order lifecycle transitions and keeps the intent columns fixed.';
+'Enforces the order lifecycle transitions, keeps the intent columns fixed and a confirmed '
+'fill immutable.';
 
 create function walltrack.trigger_order_apply_fill()
 returns trigger
@@ -228,7 +286,8 @@ comment on function walltrack.trigger_order_fail_entry() is
 --   insert  orders_before_insert_breaker         no buy order while the breaker is active
 --           orders_after_write_apply_fill        a confirmed order moves its position's money
 --   update  orders_before_update_set_updated_at  stamp updated_at
---           orders_before_update_transition      status moves forward only; intent is fixed
+--           orders_before_update_transition      status moves forward only; intent is fixed;
+--                                                a confirmed fill never changes
 --           orders_after_update_fail_entry       an entry that ends unfilled fails its position
 --           orders_after_write_apply_fill        a confirmed order moves its position's money
 --   delete  orders_before_delete_refuse          orders are cancelled, never deleted

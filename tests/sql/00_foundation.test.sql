@@ -1,5 +1,5 @@
 begin;
-select plan(10);
+select plan(12);
 
 select tables_are(
   'walltrack',
@@ -58,6 +58,18 @@ select ok(
 );
 select col_type_is(
   'walltrack', 'positions', 'realized_pnl_sol', 'numeric', 'money is exact numeric, never float'
+);
+
+select is(
+  array[walltrack.is_finite(1.5), walltrack.is_finite(null), walltrack.is_finite('NaN'),
+    walltrack.is_finite('Infinity'), walltrack.is_finite('-Infinity')],
+  array[true, true, false, false, false],
+  'is_finite: numbers and null are finite, NaN and +/-Infinity are not'
+);
+select throws_ok(
+  $$ select walltrack.ensure_finite('t', array['a', 'b'], array[1, 'NaN'::numeric]) $$,
+  '23514', 't numbers must be finite: NaN and Infinity are not amounts (got b = NaN)',
+  'ensure_finite names the first column that is not finite'
 );
 
 select * from finish();

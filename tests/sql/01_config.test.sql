@@ -1,5 +1,5 @@
 begin;
-select plan(13);
+select plan(16);
 
 select is((select count(*) from walltrack.config), 1::bigint, 'config is seeded with its one row');
 select throws_ok(
@@ -62,6 +62,26 @@ select lives_ok(
 );
 select ok(
   (select updated_at = now() from walltrack.config), 'an edit stamps updated_at'
+);
+
+-- NaN sorts above every number, so it passes `> 0`: each number is checked finite.
+select throws_ok(
+  $$ update walltrack.config set max_total_exposure_sol = 'NaN' $$, '23514',
+  'config numbers must be finite: NaN and Infinity are not amounts '
+  || '(got max_total_exposure_sol = NaN)',
+  'a NaN exposure cap is refused'
+);
+select throws_ok(
+  $$ update walltrack.config set breaker_max_daily_loss_sol = 'Infinity' $$, '23514',
+  'config numbers must be finite: NaN and Infinity are not amounts '
+  || '(got breaker_max_daily_loss_sol = Infinity)',
+  'an infinite breaker threshold is refused'
+);
+select throws_ok(
+  $$ update walltrack.config set min_liquidity_usd = '-Infinity' $$, '23514',
+  'config numbers must be finite: NaN and Infinity are not amounts '
+  || '(got min_liquidity_usd = -Infinity)',
+  'a -Infinity token filter is refused'
 );
 
 select * from finish();

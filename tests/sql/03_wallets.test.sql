@@ -1,5 +1,5 @@
 begin;
-select plan(10);
+select plan(12);
 
 select throws_ok(
   $$ insert into walltrack.wallets (address) values ('0xDEADBEEF') $$, '23514',
@@ -51,6 +51,20 @@ update walltrack.wallets set status = 'active' where label = 'renamed';
 select is(
   walltrack.active_wallets_hash(), (select h from hash_before),
   'the hash depends on the set only, not on edit history'
+);
+
+select throws_ok(
+  $$ update walltrack.wallets set position_size_sol = 'NaN' where label = 'scalper-beta' $$,
+  '23514',
+  'wallets numbers must be finite: NaN and Infinity are not amounts (got position_size_sol = NaN)',
+  'a NaN position size is refused'
+);
+select throws_ok(
+  $$ update walltrack.wallets set baseline_pnl_sol = '-Infinity' where label = 'scalper-beta' $$,
+  '23514',
+  'wallets numbers must be finite: NaN and Infinity are not amounts '
+  || '(got baseline_pnl_sol = -Infinity)',
+  'an infinite baseline is refused'
 );
 
 select * from finish();

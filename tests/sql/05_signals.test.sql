@@ -1,5 +1,5 @@
 begin;
-select plan(11);
+select plan(13);
 
 create temporary table fixture as select tests.new_wallet() as wallet_id;
 
@@ -70,6 +70,24 @@ select throws_ok(
 select throws_ok(
   $$ truncate walltrack.signals cascade $$, '23001',
   'signals rows are permanent: truncate is refused', 'signals are never truncated'
+);
+
+select throws_ok(
+  $$ insert into walltrack.signals (signature, wallet_id, side, token_mint, token_amount, raw)
+     select repeat('6', 88), wallet_id, 'buy', 'So11111111111111111111111111111111111111112',
+       'Infinity', '{}' from fixture $$,
+  '23514',
+  'signals numbers must be finite: NaN and Infinity are not amounts (got token_amount = Infinity)',
+  'an infinite token amount is refused'
+);
+select throws_ok(
+  $$ insert into walltrack.signals (
+       signature, wallet_id, side, token_mint, token_amount, price_sol, raw)
+     select repeat('7', 88), wallet_id, 'buy', 'So11111111111111111111111111111111111111112',
+       1, 'NaN', '{}' from fixture $$,
+  '23514',
+  'signals numbers must be finite: NaN and Infinity are not amounts (got price_sol = NaN)',
+  'a NaN price is refused'
 );
 
 select * from finish();

@@ -1,5 +1,5 @@
 begin;
-select plan(4);
+select plan(10);
 
 insert into walltrack.circuit_breaker_events (event_type, trigger, threshold, observed)
 values ('activated', 'daily_loss', 2, 2.5);
@@ -22,6 +22,44 @@ select throws_ok(
   '23514', 'a breaker event names its actor: system or the operator',
   'an event without an actor is refused'
 );
+
+select throws_ok(
+  $$ insert into walltrack.circuit_breaker_events (event_type, trigger, threshold, observed)
+     values ('activated', 'daily_loss', 'NaN', 2.5) $$,
+  '23514',
+  'circuit_breaker_events numbers must be finite: NaN and Infinity are not amounts '
+  || '(got threshold = NaN)',
+  'a NaN threshold is refused'
+);
+select throws_ok(
+  $$ insert into walltrack.circuit_breaker_events (event_type, trigger, actor)
+     values ('deactivated', 'manual', 'alice') $$,
+  '23514', 'a manual breaker event names the operator (not system) and says why in a note',
+  'a manual reset without a note is refused'
+);
+select throws_ok(
+  $$ insert into walltrack.circuit_breaker_events (event_type, trigger, note)
+     values ('deactivated', 'manual', 'looks fine') $$,
+  '23514', 'a manual breaker event names the operator (not system) and says why in a note',
+  'a manual reset by system (no operator) is refused'
+);
+
+-- Forgery: a reset dated in the future would stay the latest event, hiding the activation
+-- that follows it. The database's clock is stamped instead.
+insert into walltrack.circuit_breaker_events (event_type, trigger, actor, note, created_at)
+values ('deactivated', 'manual', 'mallory', 'hide the breaker', now() + interval '10 years');
+select ok(
+  (select created_at <= clock_timestamp() from walltrack.circuit_breaker_events
+   where actor = 'mallory'),
+  'a given created_at is replaced by the database''s clock'
+);
+insert into walltrack.circuit_breaker_events (event_type, trigger, threshold, observed)
+values ('activated', 'drawdown', 30, 31);
+select is(
+  walltrack.breaker_state() ->> 'trigger', 'drawdown',
+  'the activation after the forged reset is the state'
+);
+select ok(walltrack.breaker_is_active(), 'and the breaker is active');
 
 select * from finish();
 rollback;

@@ -1,5 +1,5 @@
 begin;
-select plan(10);
+select plan(16);
 
 create temporary table fixture as
 select tests.new_position(tests.new_wallet()) as position_id;
@@ -61,6 +61,63 @@ select throws_ok(
 select throws_ok(
   $$ delete from walltrack.orders $$, '23001',
   'orders rows are permanent: delete is refused', 'orders are never deleted'
+);
+
+-- Direction: the side says which way SOL goes.
+select throws_ok(
+  $$ insert into walltrack.orders (position_id, side, reason, mode, input_mint, output_mint,
+       amount_in, slippage_bps, idempotency_key, max_attempts)
+     select position_id, 'sell', 'manual', 'simulation',
+       'So11111111111111111111111111111111111111112',
+       'TestMint1111111111111111111111111111111111', 10, 100, 'k5', 3 from fixture $$,
+  '23514',
+  'a sell order swaps the token for SOL: got input_mint '
+  || 'So11111111111111111111111111111111111111112, output_mint '
+  || 'TestMint1111111111111111111111111111111111',
+  'a buy disguised as a sell (SOL in) is refused: it would pass an active breaker'
+);
+select throws_ok(
+  $$ insert into walltrack.orders (position_id, side, reason, mode, input_mint, output_mint,
+       amount_in, slippage_bps, idempotency_key, max_attempts)
+     select position_id, 'buy', 'copy_entry', 'simulation',
+       'TestMint1111111111111111111111111111111111',
+       'So11111111111111111111111111111111111111112', 10, 100, 'k6', 3 from fixture $$,
+  '23514',
+  'a buy order swaps SOL for the token: got input_mint '
+  || 'TestMint1111111111111111111111111111111111, output_mint '
+  || 'So11111111111111111111111111111111111111112',
+  'a buy that spends the token is refused'
+);
+select throws_ok(
+  $$ update walltrack.orders set quoted_price_sol = 'NaN' where id = (select submitted_id from o) $$,
+  '23514',
+  'orders numbers must be finite: NaN and Infinity are not amounts (got quoted_price_sol = NaN)',
+  'a NaN quote is refused'
+);
+
+-- A confirmed fill is a fact: it already moved the position's money.
+update walltrack.orders set status = 'confirmed', filled_in = 100000000, filled_out = 100000000,
+  fill_price_sol = 0.001, confirmed_at = now()
+where id = (select submitted_id from o);
+select throws_ok(
+  $$ update walltrack.orders set filled_out = 1 where id = (select submitted_id from o) $$,
+  '23514',
+  format('order %s is confirmed: its fill (amounts, price, slippage, fees, signature, time) '
+    || 'is recorded for good', (select submitted_id from o)),
+  'a confirmed fill amount cannot be rewritten'
+);
+select throws_ok(
+  $$ update walltrack.orders set network_fee_lamports = 0, confirmed_at = now() - interval '1 day'
+     where id = (select submitted_id from o) $$,
+  '23514',
+  format('order %s is confirmed: its fill (amounts, price, slippage, fees, signature, time) '
+    || 'is recorded for good', (select submitted_id from o)),
+  'nor its fees or time'
+);
+select lives_ok(
+  $$ update walltrack.orders set last_error = 'noted', lease_owner = null
+     where id = (select submitted_id from o) $$,
+  'bookkeeping columns of a confirmed order stay editable'
 );
 
 select * from finish();

@@ -42,8 +42,11 @@ create function pg_temp.state() returns text language sql as $$
 $$;
 
 -- Cooldown: an activation older than the cooldown is reset by the next check.
-insert into walltrack.circuit_breaker_events (event_type, trigger, created_at)
-values ('activated', 'manual', now() - interval '2 hours');
+-- Test data only: the replica role skips the trigger that stamps an event with the clock.
+set local session_replication_role = replica;
+insert into walltrack.circuit_breaker_events (event_type, trigger, actor, note, created_at)
+values ('activated', 'manual', 'pgtap', 'a drill', now() - interval '2 hours');
+set local session_replication_role = origin;
 select is(pg_temp.state(), 'active:manual:', 'an activation two hours old is still the state');
 select is(api.check_circuit_breaker() ->> 'active', 'false',
   'the check resets it once the 60 minute cooldown has passed');

@@ -2,7 +2,7 @@
 -- here have no slippage and no fee, so every position is 100 tokens (6 decimals) bought
 -- for 0.1 SOL at 0.001 SOL each.
 begin;
-select plan(29);
+select plan(32);
 
 update walltrack.config set sim_slippage_bps = 0, sim_fee_lamports = 0,
   max_positions_per_token = 100, max_open_positions = 1000;
@@ -107,9 +107,12 @@ select is(pg_temp.sells('MintCF11111111111111111111111111111111111111'),
 -- Time exit: after 24 h, only while PnL is under +10%.
 select pg_temp.open('MintTX11111111111111111111111111111111111111', 'balanced');
 select pg_temp.open('MintTY11111111111111111111111111111111111111', 'balanced');
+-- Test data only: the replica role skips the trigger that keeps opened_at as recorded.
+set local session_replication_role = replica;
 update walltrack.positions set opened_at = now() - interval '25 hours'
 where token_mint in ('MintTX11111111111111111111111111111111111111',
   'MintTY11111111111111111111111111111111111111');
+set local session_replication_role = origin;
 select pg_temp.tick('MintTX11111111111111111111111111111111111111', 0.00105, 1);
 select pg_temp.tick('MintTY11111111111111111111111111111111111111', 0.0012, 1);
 select is(pg_temp.sells('MintTX11111111111111111111111111111111111111'), 'time_exit:100000000',
@@ -196,6 +199,28 @@ select is(
 select pg_temp.tick('MintLV11111111111111111111111111111111111111', 0.0006, 2);
 select is(pg_temp.sells('MintLV11111111111111111111111111111111111111'), 'stop_loss:100000000',
   'and no second exit is placed while it is in flight');
+
+-- A refused override leaves every position's rules as they were: the next tick exits them.
+update walltrack.wallets set mode = 'simulation' where label = 'whale-alpha';
+select pg_temp.open('MintBA11111111111111111111111111111111111111', 'balanced');
+select pg_temp.open('MintBB11111111111111111111111111111111111111', 'balanced');
+select throws_ok(
+  $$ update walltrack.positions set exit_strategy_override = '{"time_exit_minutes": 0.5}'
+     where token_mint = 'MintBA11111111111111111111111111111111111111' $$,
+  '23514', 'time_exit_minutes must be a whole number of minutes within 1..2147483647, got 0.5',
+  'an override the engine could not cast is refused'
+);
+-- One batch for both: a rule the engine could not evaluate would fail the whole batch.
+select api.apply_prices(jsonb_build_array(
+  jsonb_build_object('mint', 'MintBA11111111111111111111111111111111111111', 'price_sol', 0.0007,
+    'observed_at', now() + interval '1 second'),
+  jsonb_build_object('mint', 'MintBB11111111111111111111111111111111111111', 'price_sol', 0.0007,
+    'observed_at', now() + interval '1 second')
+));
+select is(pg_temp.sells('MintBA11111111111111111111111111111111111111'), 'stop_loss:100000000',
+  'the position whose override was refused still stops out');
+select is(pg_temp.sells('MintBB11111111111111111111111111111111111111'), 'stop_loss:100000000',
+  'and so does every other position');
 
 select * from finish();
 rollback;
