@@ -7,6 +7,8 @@ An account's swap is read from its OWN balance changes in `accountData`, never f
 from __future__ import annotations
 
 import json
+import logging
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
@@ -37,6 +39,12 @@ QUOTE_PREFERENCE = (USDC_MINT, USDT_MINT, WSOL_MINT)
 MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_TRANSACTIONS = 1_000
 MAX_ERROR_TEXT = 500
+# Levels of arrays and objects inside one transaction (real ones need fewer than 10); a deeper
+# one is rejected alone. A body too deep for the JSON parser itself (about 1,000 levels) is 400.
+MAX_TRANSACTION_DEPTH = 32
+# Characters of one number literal: u64 needs 20, a float about 25. A longer one (Python would
+# refuse past 4,300 digits, failing the whole body) rejects its transaction.
+MAX_NUMBER_CHARS = 100
 
 _ADDRESS = re.compile(r"[1-9A-HJ-NP-Za-km-z]{32,44}")
 _SIGNATURE = re.compile(r"[1-9A-HJ-NP-Za-km-z]{64,88}")
@@ -45,6 +53,8 @@ _INTEGER = re.compile(r"-?[0-9]{1,20}")
 _U64_LIMIT = 2**64
 
 Side = Literal["buy", "sell"]
+
+logger = logging.getLogger("walltrack.helius")
 
 
 MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z
@@ -56,6 +66,10 @@ class NotAnArray(ValueError):
 
 class DeliveryTooLarge(ValueError):
     """The body is over MAX_BODY_BYTES, or holds more than MAX_TRANSACTIONS elements."""
+
+
+class Unstorable(ValueError):
+    """One transaction holds something the database cannot store: it is rejected alone."""
 
 
 def _base58(pattern: re.Pattern[str], what: str) -> AfterValidator:
@@ -204,19 +218,22 @@ def normalise(tx: EnhancedTransaction) -> list[Swap]:
 
 
 def _net_changes(tx: EnhancedTransaction) -> dict[str, Counter[str]]:
-    """Per account, its net change per mint; SOL and wSOL together in lamports under WSOL_MINT."""
+    """Per account, its net change per mint; SOL and wSOL together in lamports under WSOL_MINT.
+
+    Linear in the transaction's size: every lookup is a dict, never a scan."""
     net: defaultdict[str, Counter[str]] = defaultdict(Counter)
     token_account_owners = {
         change.token_account: change.user_account
         for change in tx.token_changes()
         if change.token_account is not None and change.mint != WSOL_MINT
     }
+    counterparties = _transfer_counterparties(tx)
     for data in tx.account_data:
         owner = token_account_owners.get(data.account)
         # The rent of a token account opened (or refunded when it closes) is not trade value:
-        # it goes back to whoever paid (or received) it. wSOL accounts are left out: their
-        # wrapped lamports already count through the wSOL token change.
-        holder = data.account if owner is None else _rent_counterparty(tx, data.account, owner)
+        # it goes back to whoever paid (or received) it, else its owner. wSOL accounts are left
+        # out: their wrapped lamports already count through the wSOL token change.
+        holder = data.account if owner is None else counterparties.get(data.account, owner)
         net[holder][WSOL_MINT] += data.native_balance_change
     for change in tx.token_changes():
         net[change.user_account][change.mint] += change.raw_token_amount.token_amount
@@ -226,15 +243,15 @@ def _net_changes(tx: EnhancedTransaction) -> dict[str, Counter[str]]:
     return net
 
 
-def _rent_counterparty(tx: EnhancedTransaction, token_account: str, owner: str) -> str:
-    """Who funded a token account's rent, or received its refund: the other side of the
-    native transfer touching it, else its owner."""
+def _transfer_counterparties(tx: EnhancedTransaction) -> dict[str, str]:
+    """Per account, the other side of the first native transfer touching it (either way)."""
+    counterparties: dict[str, str] = {}
     for transfer in tx.native_transfers:
-        if transfer.to_user_account == token_account and transfer.from_user_account:
-            return transfer.from_user_account
-        if transfer.from_user_account == token_account and transfer.to_user_account:
-            return transfer.to_user_account
-    return owner
+        source, destination = transfer.from_user_account, transfer.to_user_account
+        if source and destination:
+            counterparties.setdefault(destination, source)
+            counterparties.setdefault(source, destination)
+    return counterparties
 
 
 def _account_swaps(wallet: str, changes: Counter[str], decimals: Mapping[str, int]) -> list[Swap]:
@@ -273,6 +290,10 @@ def _swap(
     quote_delta: int,
     decimals: Mapping[str, int],
 ) -> Swap:
+    for mint, delta in ((token_mint, token_delta), (quote_mint, quote_delta)):
+        # A balance is a u64, so no real change is larger: the database must not get one.
+        if abs(delta) >= _U64_LIMIT:
+            raise Unstorable(f"net change of {mint} for {wallet} is out of the u64 range")
     return Swap(
         wallet=wallet,
         side="buy" if token_delta > 0 else "sell",
@@ -315,37 +336,55 @@ class Delivery:
 def parse_delivery(body: bytes) -> Delivery:
     """Ingest payloads of the valid transactions of a delivery; the others are rejected one by one.
 
-    Raises NotAnArray or DeliveryTooLarge when the body as a whole is unusable.
+    Whatever one transaction holds (numbers out of range, invalid unicode, NUL, deep nesting,
+    amounts no balance can reach) rejects that transaction alone, with a reason. The cost is
+    linear in the body's size. Raises NotAnArray or DeliveryTooLarge when the body as a whole
+    is unusable.
     """
     delivery = Delivery(transactions=[], rejected=[])
     for index, element in enumerate(_json_array(body)):
         if not isinstance(element, dict):
             delivery.rejected.append(Rejected(index, None, "not a JSON object"))
             continue
-        if _holds_nul(element):
-            # Postgres text and jsonb cannot hold U+0000: storing it would fail the whole batch.
-            signature = _readable_signature(element)
-            delivery.rejected.append(Rejected(index, signature, "text contains a NUL character"))
+        signature = _readable_signature(element)
+        problem = _unstorable(element, MAX_TRANSACTION_DEPTH)
+        if problem is not None:
+            delivery.rejected.append(Rejected(index, signature, problem))
             continue
         try:
             tx = EnhancedTransaction.model_validate(element)
+            delivery.transactions.append(ingest_payload(element, tx))
         except ValidationError as error:
-            signature = _readable_signature(element)
             delivery.rejected.append(Rejected(index, signature, _describe(error)))
-            continue
-        delivery.transactions.append(ingest_payload(element, tx))
+        except Unstorable as error:
+            delivery.rejected.append(Rejected(index, signature, str(error)))
+        except Exception as error:  # a bug must not cost the transaction's neighbours
+            logger.error("transaction %s (%s) failed to parse: %r", index, signature, error)
+            delivery.rejected.append(Rejected(index, signature, "could not be parsed"))
     return delivery
 
 
 def _json_array(body: bytes) -> list[Any]:
     if len(body) > MAX_BODY_BYTES:
         raise DeliveryTooLarge(f"body is {len(body)} bytes, over the {MAX_BODY_BYTES} limit")
+    # Invalid UTF-8 inside one string becomes lone surrogates, and a raw control character
+    # is let through (strict=False; json.dumps escapes it again): so what only one string holds
+    # rejects (or not) its transaction alone (_unstorable), never the whole body.
+    text = body.decode("utf-8", errors="surrogateescape")
     try:
-        value = json.loads(body, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as error:
+        value = json.loads(
+            text,
+            strict=False,
+            parse_int=_integer,
+            parse_float=_float,
+            parse_constant=_not_a_number,
+        )
+    except RecursionError as error:
+        raise NotAnArray("body is nested too deeply") from error
+    except ValueError as error:
         raise NotAnArray("body is not valid JSON") from error
     if not isinstance(value, list):
-        raise NotAnArray(f"body is {_JSON_KINDS[type(value)]}, not a JSON array")
+        raise NotAnArray(f"body is {_JSON_KINDS.get(type(value), 'a number')}, not a JSON array")
     if len(value) > MAX_TRANSACTIONS:
         raise DeliveryTooLarge(f"{len(value)} transactions, over the {MAX_TRANSACTIONS} limit")
     return value
@@ -361,19 +400,65 @@ _JSON_KINDS = {
 }
 
 
-def _reject_constant(name: str) -> Any:
-    # NaN and Infinity are not JSON, and jsonb would refuse them later.
-    raise ValueError(f"{name} is not valid JSON")
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """Where the JSON parser met a number the database cannot take: rejects its transaction."""
+
+    reason: str
 
 
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
-    return False
+_OUT_OF_RANGE = _Refused("a number is out of range")
+
+
+def _integer(literal: str) -> int | _Refused:
+    return int(literal) if len(literal) <= MAX_NUMBER_CHARS else _OUT_OF_RANGE
+
+
+def _float(literal: str) -> float | _Refused:
+    # 1e400 would become inf, which no JSON (nor jsonb) can hold. Never money: amounts are
+    # integers (AtomicAmount refuses floats).
+    value = float(literal) if len(literal) <= MAX_NUMBER_CHARS else math.inf
+    return value if math.isfinite(value) else _OUT_OF_RANGE
+
+
+def _not_a_number(name: str) -> _Refused:
+    # NaN and Infinity are not JSON, and jsonb refuses them.
+    return _Refused(f"{name} is not a JSON number")
+
+
+# Postgres text and jsonb refuse U+0000, and UTF-8 cannot encode a lone surrogate.
+_UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable(value: Any, max_depth: int) -> str | None:
+    """Why `value` cannot be stored as jsonb, or None. Level by level, without recursion (any
+    depth is safe), and linear in the value's size."""
+    level, depth = [value], 0
+    while level:
+        below: list[Any] = []
+        for item in level:
+            kind = type(item)
+            if kind is str:
+                if _UNSTORABLE_TEXT.search(item):
+                    return _unstorable_text(item)
+            elif kind is dict or kind is list:
+                if depth >= max_depth:
+                    return f"nested deeper than {max_depth} levels"
+                if kind is dict:
+                    below.extend(item.keys())
+                    below.extend(item.values())
+                else:
+                    below.extend(item)
+            elif kind is _Refused:
+                return str(item.reason)
+        level, depth = below, depth + 1
+    return None
+
+
+def _unstorable_text(text: str) -> str:
+    if "\x00" in text:
+        return "text contains a NUL character"
+    return "text is not valid unicode (lone surrogate)"
 
 
 def _readable_signature(element: Mapping[str, Any]) -> str | None:

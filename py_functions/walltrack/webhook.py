@@ -2,8 +2,9 @@
 token cache answers for every token bought).
 
 Helius retries on 5xx, timeouts and 4xx other than 403, so the status says exactly one
-thing: 200 = stored (duplicates included), 400 = the body is not a JSON array, 401 = wrong
-secret, 413 = too large, 5xx = not stored, retry.
+thing: 200 = stored (duplicates included), 400 = the body is not a JSON array (or is nested
+too deeply to parse), 401 = wrong secret, 413 = too large, 5xx = not stored, retry. What one
+transaction holds never fails the others: it is rejected alone and listed in `rejected`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ logger = logging.getLogger("walltrack.webhook")
 
 
 def parse(request: flask.Request) -> helius.Delivery:
+    declared = request.content_length
+    if declared is not None and declared > helius.MAX_BODY_BYTES:
+        # Refused before reading it.
+        raise PayloadTooLarge(f"body is {declared} bytes, over the {helius.MAX_BODY_BYTES} limit")
     try:
         return helius.parse_delivery(request.get_data(cache=False))
     except helius.DeliveryTooLarge as too_large:

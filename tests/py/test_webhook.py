@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
@@ -12,10 +13,12 @@ import httpx
 import psycopg
 import pytest
 
-from scripts.stack_env import StackEnv
+from scripts.stack_env import REPO_ROOT, StackEnv
 from simulator.helius_tx import new_mint, swap_transaction
 from tests.support.function_app import function_app
+from tests.support.poison import POISONS, amounts_past_u64, delivery, poisoned
 from tests.support.stack_secrets import stack_secret
+from walltrack import helius
 
 Db = psycopg.Connection[tuple[Any, ...]]
 
@@ -197,3 +200,101 @@ def test_only_post_is_served(webhook_url: str, method: str) -> None:
     response = httpx.request(method, webhook_url, timeout=10)
     assert response.status_code == 405
     assert response.json() == {"error": "use POST"}
+
+
+# --- poison deliveries --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def new_log_text() -> Iterator[Callable[[], str]]:
+    """What the function logs from now on (its log in the stack's directory)."""
+    log = REPO_ROOT / os.environ.get("STACK_DIR", ".local/stack") / "logs" / "fn-helius-webhook.log"
+    start = log.stat().st_size
+
+    def read() -> str:
+        with log.open("rb") as file:
+            file.seek(start)
+            return file.read().decode(errors="replace")
+
+    yield read
+
+
+@pytest.mark.parametrize("kind", [*POISONS, "amount past u64"])
+def test_a_poison_transaction_is_rejected_alone_and_its_neighbours_stored(
+    webhook_url: str, secret: str, whale: str, db: Db, kind: str, new_log_text: Callable[[], str]
+) -> None:
+    before = swap_transaction(whale, safe_token(db), 4_000_000, -100_000_000)
+    after = swap_transaction(whale, safe_token(db), 6_000_000, -150_000_000)
+    poison = swap_transaction(whale, safe_token(db), 8_000_000, -120_000_000)
+    if kind in POISONS:
+        raw, reason = POISONS[kind]
+        element = poisoned(poison, raw)
+    else:
+        element, reason = delivery(amounts_past_u64(poison))[1:-1], "out of the u64 range"
+    for attempt in range(2):  # the answer and the outcome are the same on a retry
+        response = post(webhook_url, delivery(before, element, after), secret)
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        assert answer["stored"] == 2
+        assert answer["new_signals"] == (2 if attempt == 0 else 0)
+        [rejected] = answer["rejected"]
+        assert (rejected["index"], rejected["signature"]) == (1, poison["signature"])
+        assert reason in rejected["error"]
+    assert counts(db, before["signature"]) == (1, 1, 1)
+    assert counts(db, after["signature"]) == (1, 1, 1)
+    assert counts(db, poison["signature"]) == (0, 0, 0)
+    log = new_log_text()
+    assert f"rejected transaction 1 ({poison['signature']}): {rejected['error']}" in log
+    assert "Traceback" not in log
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, 400, "body is nested too deeply"),
+        (b"[" + b"[" * 2_000 + b"]" * 2_000 + b"]", 400, "body is nested too deeply"),
+        (b"[" + b" " * helius.MAX_BODY_BYTES + b"]", 413, "over the 5242880 limit"),
+    ],
+    ids=["100,000 levels", "2,000 levels", "over 5 MiB"],
+)
+def test_nesting_and_size_limits_answer_cleanly(
+    webhook_url: str,
+    secret: str,
+    stack: StackEnv,
+    body: bytes,
+    status: int,
+    error: str,
+    new_log_text: Callable[[], str],
+) -> None:
+    response = post(webhook_url, body, secret)
+    assert response.status_code == status
+    assert set(response.json()) == {"error"} and error in response.json()["error"]
+    log = new_log_text()
+    assert error in log
+    assert "Traceback" not in log and 'File "' not in log
+    assert len(log.splitlines()) < 5
+    assert secret not in log and stack.service_role_key not in log
+
+
+def test_values_at_the_parser_limits_are_stored(
+    webhook_url: str, secret: str, whale: str, db: Db
+) -> None:
+    """What the parser lets through, PostgREST and Postgres take: no 503 at the edges."""
+    tx = swap_transaction(whale, safe_token(db), 7_000_000, -110_000_000)
+    depth = helius.MAX_TRANSACTION_DEPTH - 1
+    edges = [
+        1.7976931348623157e308,
+        5e-324,
+        -(10 ** (helius.MAX_NUMBER_CHARS - 2)),
+        "\uffff\ufffe\U0010ffff\U0001f600",
+        {"\u2028": "\\u0000"},
+    ]
+    raw = json.dumps(edges).encode()[:-1] + b"," + b"[" * (depth - 1) + b"]" * (depth - 1) + b"]"
+    response = post(webhook_url, delivery(poisoned(tx, raw)), secret)
+    assert response.status_code == 200, response.text
+    assert response.json()["rejected"] == []
+    assert counts(db, tx["signature"]) == (1, 1, 1)
+    row = db.execute(
+        "select raw -> 'events' from walltrack.signals where signature = %s", (tx["signature"],)
+    ).fetchone()
+    assert row is not None and row[0][3:5] == edges[3:5]
