@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from collections.abc import Sequence
 from decimal import Decimal
@@ -27,7 +26,14 @@ import httpx
 import psycopg
 
 from scripts.report import write_report
-from scripts.stack_env import REPO_ROOT, StackEnv, load_stack_env, read_env_file, run_stack
+from scripts.stack_env import (
+    REPO_ROOT,
+    StackEnv,
+    env_file_path,
+    load_stack_env,
+    read_env_file,
+    run_stack,
+)
 
 Db = psycopg.Connection[tuple[Any, ...]]
 STEP_SECONDS = 10
@@ -50,12 +56,8 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def env_file() -> Path:
-    return REPO_ROOT / os.environ.get("ENV_FILE", ".env")
-
-
 def has_real_keys() -> bool:
-    path = env_file()
+    path = env_file_path()
     key = read_env_file(path).get("HELIUS_API_KEY", "") if path.exists() else ""
     return key not in ("", "simulator")
 
@@ -82,7 +84,7 @@ class Functions:
     """The functions, called through the gateway as the scheduler or an operator would."""
 
     def __init__(self, supabase_url: str) -> None:
-        secret = read_env_file(env_file())["FUNCTIONS_SECRET"]
+        secret = read_env_file(env_file_path())["FUNCTIONS_SECRET"]
         self.client = httpx.Client(
             base_url=f"{supabase_url}/functions/v1/",
             headers={"Authorization": f"Bearer {secret}"},
@@ -100,7 +102,7 @@ class Simulator:
     """The simulator's control API: the scenario clock moves only when told."""
 
     def __init__(self) -> None:
-        values = read_env_file(env_file())
+        values = read_env_file(env_file_path())
         base = values["RUGCHECK_BASE_URL"].removesuffix("/rugcheck/v1")
         self.client = httpx.Client(base_url=f"{base}/control/", timeout=60)
 
@@ -376,7 +378,7 @@ def show_access(stack_env: StackEnv, report: Path) -> None:
     print(LOOK_FOR_YOURSELF)
     print(
         f"""  gateway   {stack_env.supabase_url}  (/rest/v1/, /functions/v1/<name>)
-  keys      {env_file()}
+  keys      {env_file_path()}
   simulator its control API at /control/state (its port: RUGCHECK_BASE_URL in the keys file)
   stop it   make down    (the next `make demo` starts again from an empty database)"""
     )
@@ -387,7 +389,7 @@ def serve_for_real() -> None:
     stack_env = load_stack_env()
     print(
         f"""
-HELIUS_API_KEY is set in {env_file()}: the functions serve for real, nothing is simulated.
+HELIUS_API_KEY is set in {env_file_path()}: the functions serve for real, nothing is simulated.
   Helius posts to HELIUS_WEBHOOK_URL (a public URL forwarding to
   {stack_env.supabase_url}/functions/v1/helius-webhook); helius-sync registers it.
   The scheduler calls helius-sync, token-lookup and price-refresh (py_functions/schedules.tsv).

@@ -30,9 +30,14 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
+def env_file_path() -> Path:
+    """The env file of the stack in use: $ENV_FILE, default .env."""
+    return REPO_ROOT / os.environ.get("ENV_FILE", ".env")
+
+
 def load_stack_env() -> StackEnv:
     """The stack named by $ENV_FILE (default .env), or a clear error saying how to start it."""
-    path = REPO_ROOT / os.environ.get("ENV_FILE", ".env")
+    path = env_file_path()
     if not path.exists():
         raise RuntimeError(f"{path} not found: start the local stack with `make up` first")
     values = read_env_file(path)

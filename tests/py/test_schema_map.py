@@ -85,10 +85,10 @@ def test_the_schema_files_speak_in_the_present_tense() -> None:
         assert not re.search(r"(?im)^--\s*(rollback|drop |alter table)", sql), file
 
 
-def listed_triggers() -> dict[str, dict[str, list[str]]]:
+def listed_triggers(files: dict[str, str]) -> dict[str, dict[str, list[str]]]:
     """From each `-- Triggers on TABLE, ...` comment block: event -> trigger names, in order."""
     lists: dict[str, dict[str, list[str]]] = {}
-    for sql in schema_text().values():
+    for sql in files.values():
         for block in re.finditer(r"(?m)^-- Triggers on (\w+),[^\n]*\n((?:--[^\n]*\n)+)", sql):
             table, events = block.group(1), defaultdict(list)
             event = ""
@@ -134,12 +134,17 @@ def fired_triggers(db: Db) -> dict[str, dict[str, list[str]]]:
 
 
 def test_each_table_lists_its_triggers_in_firing_order(db: Db) -> None:
-    assert listed_triggers() == fired_triggers(db)
+    assert listed_triggers(schema_text()) == fired_triggers(db)
 
 
-def test_the_trigger_list_check_can_fail() -> None:
-    """The parser reads what the files say: a list with two triggers swapped differs."""
-    lists = listed_triggers()
-    update = lists["positions"]["update"]
-    assert update[0] == "positions_before_close_stamp_equity"
-    assert update[::-1] != update
+def test_a_list_out_of_firing_order_is_caught(db: Db) -> None:
+    """The same files with two of the positions' update triggers swapped in the list."""
+    files = schema_text()
+    first = "positions_before_update_guard_money"
+    second = "positions_before_update_keep_equity"
+    positions = files["07_positions.sql"]
+    assert first in positions and second in positions
+    files["07_positions.sql"] = (
+        positions.replace(first, "@swap@").replace(second, first).replace("@swap@", second)
+    )
+    assert listed_triggers(files) != fired_triggers(db)

@@ -4,11 +4,9 @@ they were pointed at, not always to the one scripts/test.sh starts."""
 
 from __future__ import annotations
 
-import os
-
-from scripts.stack_env import REPO_ROOT, read_env_file
+from scripts.stack_env import env_file_path, read_env_file
 
 
 def stack_secret(name: str) -> str:
     """`name` (HELIUS_WEBHOOK_SECRET, say) from the running stack's env file."""
-    return read_env_file(REPO_ROOT / os.environ.get("ENV_FILE", ".env"))[name]
+    return read_env_file(env_file_path())[name]
