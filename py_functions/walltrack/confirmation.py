@@ -18,6 +18,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 
 from walltrack import database
+from walltrack.errors import Refused
 from walltrack.execution import ExecutionSettings, chain_failure, failure
 
 SOL = "So11111111111111111111111111111111111111112"
@@ -103,6 +104,26 @@ async def read_chain(orders: list[dict[str, Any]], settings: ExecutionSettings) 
     return view
 
 
+def record(order_id: int, function: str, params: dict[str, Any]) -> str:
+    """Record what the chain says of one order. An order whose record the database refuses
+    becomes a fault the operator sees; the orders after it are still recorded."""
+    try:
+        return str(database.rpc_object(function, params)["status"])
+    except Refused as refused:
+        database.rpc(
+            "record_fault",
+            {
+                "source": "confirm_orders",
+                "subject": f"order {order_id}",
+                "sqlstate": refused.sqlstate,
+                "message": refused.message,
+                "hint": refused.hint,
+                "input": {"function": function, "params": params},
+            },
+        )
+        return "fault"
+
+
 def confirm() -> dict[str, Any]:
     settings = ExecutionSettings.from_env()
     orders: list[dict[str, Any]] = database.rpc("orders_to_confirm", {}) or []
@@ -113,7 +134,7 @@ def confirm() -> dict[str, Any]:
             outcomes[str(order_id)] = "submitted"
             continue
         function, params = call
-        outcomes[str(order_id)] = str(database.rpc_object(function, params)["status"])
+        outcomes[str(order_id)] = record(order_id, function, params)
     if view.unknown:
         outcomes |= database.rpc_object(
             "expire_unlanded", {"unknown": view.unknown, "block_height": view.height}

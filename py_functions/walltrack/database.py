@@ -9,7 +9,7 @@ import httpx
 from postgrest.exceptions import APIError
 from supabase import Client, ClientOptions, create_client
 
-from walltrack.errors import StorageUnavailable
+from walltrack.errors import Refused, StorageUnavailable
 from walltrack.settings import DatabaseSettings
 
 # Helius waits about a second for our answer; a slower database means a retry anyway.
@@ -29,11 +29,22 @@ def client_for(settings: DatabaseSettings) -> Client:
     )
 
 
+# SQLSTATE classes of an error in the call's content: data (22), integrity (23), a rule
+# raised by WallTrack (P0). Anything else (connection, PostgREST) is the database away.
+REFUSAL_CLASSES = ("22", "23", "P0")
+
+
 def rpc(function: str, params: dict[str, Any]) -> Any:
     """Call an `api` function in one round trip; any failure means nothing was stored."""
     try:
         return client_for(DatabaseSettings.from_env()).rpc(function, params).execute().data
-    except (APIError, httpx.HTTPError, ValueError) as failure:
+    except APIError as failure:
+        detail = f"rpc {function} failed: {describe(failure)}"
+        code = failure.code or ""
+        if code[:2] in REFUSAL_CLASSES:
+            raise Refused(detail, code, failure.message or "", failure.hint) from failure
+        raise StorageUnavailable(detail) from failure
+    except (httpx.HTTPError, ValueError) as failure:
         raise StorageUnavailable(f"rpc {function} failed: {describe(failure)}") from failure
 
 

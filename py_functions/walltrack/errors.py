@@ -54,6 +54,17 @@ class StorageUnavailable(WalltrackError):
     public_message = "storage unavailable, retry later"
 
 
+class Refused(StorageUnavailable):
+    """The database answered and refused this call's content (a rule, a type): retrying the
+    same call fails the same way, so a batch records it as a fault and goes on."""
+
+    def __init__(self, detail: str, sqlstate: str, message: str, hint: str | None) -> None:
+        super().__init__(detail)
+        self.sqlstate = sqlstate
+        self.message = message
+        self.hint = hint
+
+
 class UpstreamFailed(WalltrackError):
     """An outside service (Helius, RugCheck, ...) failed; nothing was recorded."""
 

@@ -10,12 +10,13 @@ transaction holds never fails the others: it is rejected alone and listed in `re
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import flask
 
-from walltrack import auth, database, helius, live_orders, token_lookup
-from walltrack.errors import BadRequest, PayloadTooLarge
+from walltrack import auth, database, helius, live_orders, token_lookup, token_sources
+from walltrack.errors import BadRequest, PayloadTooLarge, StorageUnavailable
 
 logger = logging.getLogger("walltrack.webhook")
 
@@ -33,16 +34,34 @@ def parse(request: flask.Request) -> helius.Delivery:
         raise BadRequest(str(not_an_array)) from not_an_array
 
 
+IN_FLIGHT_POLL_SECONDS = 0.05
+
+
 def ingest(transactions: list[dict[str, Any]]) -> dict[str, Any]:
     """Store the delivery; when a bought token lacks fresh facts, fetch them first (within
-    the lookup budget) so the decision is taken on them. A cache hit is one round trip."""
-    result = database.rpc_object(
-        "ingest_swaps", {"transactions": transactions, "fetch_tokens": True}
-    )
-    if "tokens_to_fetch" in result:
-        token_lookup.refresh(result["tokens_to_fetch"])
-        result = database.rpc_object("ingest_swaps", {"transactions": transactions})
-    return result
+    the lookup budget) so the decision is taken on them. A cache hit is one round trip.
+
+    When another request is fetching a token this delivery buys (a duplicate, or another
+    leader buying the same new token), wait for that lookup, at most its budget: deciding
+    before would refuse the buy as token_not_checked for good. Past that, 503: Helius
+    delivers again, and by then the facts are stored (or the claim has lapsed)."""
+    budget = token_sources.TokenSourceSettings.from_env().budget_seconds
+    give_up_at = time.monotonic() + budget + 0.5
+    while True:
+        result = database.rpc_object(
+            "ingest_swaps", {"transactions": transactions, "fetch_tokens": True}
+        )
+        if "tokens_to_fetch" in result:
+            token_lookup.refresh(result["tokens_to_fetch"])
+            return database.rpc_object("ingest_swaps", {"transactions": transactions})
+        if "tokens_in_flight" not in result:
+            return result
+        if time.monotonic() >= give_up_at:
+            raise StorageUnavailable(
+                f"tokens {result['tokens_in_flight']} are still being looked up by another"
+                " request: not stored, retry"
+            )
+        time.sleep(IN_FLIGHT_POLL_SECONDS)
 
 
 def handle_delivery(request: flask.Request) -> tuple[dict[str, Any], int]:

@@ -152,3 +152,71 @@ $$;
 comment on function walltrack.trigger_refuse_change() is
 'Refuses the statement that fired it (DELETE/TRUNCATE on append-only tables); '
 'the first trigger argument is the hint shown to the operator.';
+
+-- ---------------------------------------------------------------------------------------
+-- Faults: what a batch could not process, where the operator sees it
+
+create table walltrack.faults (
+  id bigint generated always as identity primary key,
+  -- where: the batch that met it (apply_prices, store_token_facts, confirm_orders, ...)
+  source text not null,
+  -- what: the one row or input that failed, e.g. 'position 42', 'price tick 3'
+  subject text not null,
+  -- why, as Postgres or the service said it
+  sqlstate text,
+  message text not null,
+  hint text,
+  input jsonb,
+  -- how often: one row per source and subject, counted while it keeps failing
+  occurrences integer not null default 1,
+  first_seen_at timestamptz not null default now(),
+  last_seen_at timestamptz not null default now(),
+  constraint faults_once_per_subject unique (source, subject)
+);
+
+alter table walltrack.faults enable row level security;
+grant select, insert, update, delete on walltrack.faults to service_role;
+
+comment on table walltrack.faults is
+'What a batch could not process, one row per source and subject: the rest of the batch went '
+'on without it. Fix the cause, then delete the row; a fault that recurs comes back.';
+comment on column walltrack.faults.id is 'Identity of the fault.';
+comment on column walltrack.faults.source is
+'The batch that met the fault: apply_prices, store_token_facts, confirm_orders, ...';
+comment on column walltrack.faults.subject is
+'The row or input that failed, e.g. ''position 42'' or ''price tick 3''.';
+comment on column walltrack.faults.sqlstate is 'The SQLSTATE of the error, when SQL raised it.';
+comment on column walltrack.faults.message is 'The error, as it was raised.';
+comment on column walltrack.faults.hint is 'What to do about it, when the error said.';
+comment on column walltrack.faults.input is 'The input that failed (a tick, a fill), if any.';
+comment on column walltrack.faults.occurrences is 'How many times it failed so far.';
+comment on column walltrack.faults.first_seen_at is 'When it first failed.';
+comment on column walltrack.faults.last_seen_at is 'When it last failed.';
+
+create function walltrack.record_fault(
+  source text, subject text, sqlstate text, message text, hint text default null,
+  input jsonb default null
+)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+-- A batch that skips a bad row says so here, once per row, however often it meets it.
+begin
+  insert into walltrack.faults as f (source, subject, sqlstate, message, hint, input)
+  values (source, subject, sqlstate, message, hint, input)
+  on conflict on constraint faults_once_per_subject do update
+  set
+    sqlstate = excluded.sqlstate,
+    message = excluded.message,
+    hint = excluded.hint,
+    input = excluded.input,
+    occurrences = f.occurrences + 1,
+    last_seen_at = now();
+end;
+$$;
+comment on function walltrack.record_fault(text, text, text, text, text, jsonb) is
+'Records (or counts again) what a batch could not process: the source, the failing row or '
+'input, and the error.';
+grant execute on function walltrack.record_fault(text, text, text, text, text, jsonb)
+to service_role;

@@ -80,7 +80,32 @@ create table walltrack.tokens (
   )),
   constraint tokens_risks_array check (walltrack.ensure(
     jsonb_typeof(risks) = 'array', 'tokens.risks must be a JSON array'
-  ))
+  )),
+  -- NaN sorts above every number and Infinity passes `>= 0`: greatest and least see both
+  -- (and skip nulls) without a function call on a price tick.
+  constraint tokens_numbers_finite check (
+    (
+      greatest(
+        supply, top10_holders_pct, lp_locked_pct, liquidity_usd, market_cap_usd, fdv_usd,
+        price_usd, price_sol
+      ) < 'Infinity'::numeric
+      and least(
+        supply, top10_holders_pct, lp_locked_pct, liquidity_usd, market_cap_usd, fdv_usd,
+        price_usd, price_sol
+      ) > '-Infinity'::numeric
+    ) is not false
+    or walltrack.ensure_finite(
+      'tokens',
+      array[
+        'supply', 'top10_holders_pct', 'lp_locked_pct', 'liquidity_usd', 'market_cap_usd',
+        'fdv_usd', 'price_usd', 'price_sol'
+      ],
+      array[
+        supply, top10_holders_pct, lp_locked_pct, liquidity_usd, market_cap_usd, fdv_usd,
+        price_usd, price_sol
+      ]
+    )
+  )
 );
 
 create index tokens_expires_at_idx on walltrack.tokens (expires_at);
@@ -339,6 +364,23 @@ comment on function walltrack.token_gate(text) is
 'token_unsafe, token_unknown), or null when it may be bought.';
 grant execute on function walltrack.token_gate(text) to service_role;
 
+create function walltrack.tokens_bought(swaps jsonb)
+returns text[]
+language sql
+stable
+set search_path = ''
+as $$
+  -- The tokens active watched wallets buy in a delivery's swaps: those a decision needs.
+  select coalesce(array_agg(distinct s.value ->> 'token_mint'), '{}')
+  from jsonb_array_elements(swaps) as s
+  inner join walltrack.wallets as w
+    on w.address = s.value ->> 'wallet' and w.status = 'active'
+  where s.value ->> 'side' = 'buy';
+$$;
+comment on function walltrack.tokens_bought(jsonb) is
+'The tokens bought by active watched wallets in a delivery''s normalised swaps.';
+grant execute on function walltrack.tokens_bought(jsonb) to service_role;
+
 create function walltrack.tokens_to_fetch(swaps jsonb, claim_seconds numeric default 3)
 returns jsonb
 language plpgsql
@@ -349,15 +391,10 @@ as $$
 -- new token make one lookup; fresh ones count a cache hit.
 declare
   cfg walltrack.config;
-  bought text[];
+  bought text[] := walltrack.tokens_bought(swaps);
   wanted jsonb;
 begin
   select c.* into strict cfg from walltrack.config as c;
-  select coalesce(array_agg(distinct s.value ->> 'token_mint'), '{}') into bought
-  from jsonb_array_elements(swaps) as s
-  inner join walltrack.wallets as w
-    on w.address = s.value ->> 'wallet' and w.status = 'active'
-  where s.value ->> 'side' = 'buy';
   insert into walltrack.tokens (mint) select unnest(bought) on conflict do nothing;
 
   with due as (
@@ -390,13 +427,34 @@ comment on function walltrack.tokens_to_fetch(jsonb, numeric) is
 '[sources]}); claims them so a burst makes one lookup, and counts cache hits.';
 grant execute on function walltrack.tokens_to_fetch(jsonb, numeric) to service_role;
 
-create function walltrack.store_token_facts(facts jsonb)
+create function walltrack.tokens_in_flight(swaps jsonb)
 returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  -- Tokens a delivery buys whose facts another request is fetching right now (claimed by
+  -- tokens_to_fetch, still due): deciding before that lookup ends would refuse the buy as
+  -- token_not_checked, where a single delivery would have judged it on its facts.
+  select coalesce(jsonb_agg(t.mint order by t.mint), '[]')
+  from walltrack.tokens as t
+  cross join walltrack.config as c
+  where
+    t.mint = any(walltrack.tokens_bought(swaps))
+    and t.lookup_claimed_until > now()
+    and cardinality(walltrack.token_sources_due(t, c)) > 0;
+$$;
+comment on function walltrack.tokens_in_flight(jsonb) is
+'Tokens bought in a delivery whose lookup another request has claimed and not finished.';
+grant execute on function walltrack.tokens_in_flight(jsonb) to service_role;
+
+create function walltrack.store_token_facts_batch(facts jsonb)
+returns text[]
 language plpgsql
 set search_path = ''
 as $$
 -- Stores what each source said about each token (a source that failed leaves its facts
--- as they were, and is named in failed_sources), then re-judges those tokens.
+-- as they were, and is named in failed_sources), then re-judges those tokens. Returns them.
 declare
   mints text[];
 begin
@@ -463,6 +521,52 @@ begin
   where t.mint = f.mint and jsonb_typeof(f.src) = 'object';
 
   perform walltrack.rejudge_tokens(mints);
+  return mints;
+end;
+$$;
+comment on function walltrack.store_token_facts_batch(jsonb) is
+'Stores fetched token facts per source ([{mint, rugcheck, dexscreener, das, failed_sources}]) '
+'and re-judges those tokens; raises if any element cannot be stored.';
+grant execute on function walltrack.store_token_facts_batch(jsonb) to service_role;
+
+create function walltrack.store_token_facts(facts jsonb)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+-- store_token_facts_batch for the whole batch at once (one subtransaction); when a token's
+-- facts cannot be stored (a source answered nonsense), token by token, and the one that
+-- fails is recorded as a fault: its facts stay as they were, so its buys stay refused.
+declare
+  mints text[] := '{}'::text[];
+  item record;
+  error_state text;
+  error_message text;
+  error_hint text;
+begin
+  if jsonb_typeof(facts) is distinct from 'array' then
+    raise exception using
+      message = 'store_token_facts expects a JSON array of {mint, rugcheck, dexscreener, das}',
+      errcode = 'invalid_parameter_value';
+  end if;
+  begin
+    mints := walltrack.store_token_facts_batch(facts);
+  exception when others then
+    for item in select f.value, f.ordinality from jsonb_array_elements(facts) with ordinality as f
+    loop
+      begin
+        mints := mints || walltrack.store_token_facts_batch(jsonb_build_array(item.value));
+      exception when others then
+        get stacked diagnostics error_state = returned_sqlstate, error_message = message_text,
+          error_hint = pg_exception_hint;
+        perform walltrack.record_fault('store_token_facts',
+          format('token %s', coalesce(
+            case when jsonb_typeof(item.value) = 'object' then item.value ->> 'mint' end,
+            'element ' || item.ordinality)),
+          error_state, error_message, nullif(error_hint, ''), item.value);
+      end;
+    end loop;
+  end;
   return (
     select coalesce(jsonb_object_agg(t.mint, jsonb_build_object(
       'verdict', t.verdict, 'reasons', t.verdict_reasons
@@ -473,7 +577,7 @@ end;
 $$;
 comment on function walltrack.store_token_facts(jsonb) is
 'Stores fetched token facts per source ([{mint, rugcheck, dexscreener, das, failed_sources}]) '
-'and returns the new verdicts.';
+'and returns the new verdicts; a token whose facts cannot be stored is recorded as a fault.';
 grant execute on function walltrack.store_token_facts(jsonb) to service_role;
 
 create function walltrack.load_token_facts(tokens jsonb)

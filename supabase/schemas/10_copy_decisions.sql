@@ -452,19 +452,28 @@ set search_path = ''
 as $$
 -- The read-through entry: with fetch_tokens, a delivery whose bought tokens lack fresh
 -- facts is not stored yet: the answer names the sources to fetch (and claims them), the
--- caller stores the facts and calls again without fetch_tokens. When the cache answers
--- for every token, it is one round trip.
+-- caller stores the facts and calls again without fetch_tokens. A token another request is
+-- looking up is named in tokens_in_flight, and nothing is stored: the caller asks again
+-- once that lookup has ended (a duplicate then finds its signals stored, decided once).
+-- When the cache answers for every token, it is one round trip.
 declare
+  swaps jsonb;
   wanted jsonb;
+  in_flight jsonb;
 begin
   if fetch_tokens then
-    wanted := walltrack.tokens_to_fetch((
+    swaps := (
       select coalesce(jsonb_agg(s.value), '[]')
       from jsonb_array_elements(transactions) as t
       cross join lateral jsonb_array_elements(coalesce(t.value -> 'swaps', '[]')) as s
-    ));
+    );
+    wanted := walltrack.tokens_to_fetch(swaps);
     if wanted <> '{}' then
       return jsonb_build_object('tokens_to_fetch', wanted);
+    end if;
+    in_flight := walltrack.tokens_in_flight(swaps);
+    if in_flight <> '[]' then
+      return jsonb_build_object('tokens_in_flight', in_flight);
     end if;
   end if;
   return walltrack.ingest_swaps(transactions);
@@ -472,7 +481,8 @@ end;
 $$;
 comment on function walltrack.ingest_delivery(jsonb, boolean) is
 'ingest_swaps behind the token read-through: returns {tokens_to_fetch} (claimed) instead '
-'of storing when a bought token lacks fresh facts and fetch_tokens is true.';
+'of storing when a bought token lacks fresh facts and fetch_tokens is true, or '
+'{tokens_in_flight} while another request is fetching them.';
 grant execute on function walltrack.ingest_delivery(jsonb, boolean) to service_role;
 grant execute on function walltrack.decide_signal(
   walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book

@@ -114,93 +114,304 @@ comment on function walltrack.exit_call_for(walltrack.positions, numeric) is
 'The exit (reason, level, quantity) the effective strategy calls for at the last price.';
 grant execute on function walltrack.exit_call_for(walltrack.positions, numeric) to service_role;
 
+create type walltrack.price_tick as (
+  mint text,
+  price_sol numeric,
+  observed_at timestamptz
+);
+comment on type walltrack.price_tick is 'One price of one token, as a tick applies it.';
+
+create function walltrack.price_tick_from(item jsonb)
+returns walltrack.price_tick
+language plpgsql
+stable
+set search_path = ''
+as $$
+-- One element of a price batch, checked: a price that is not a positive number, or a time
+-- more than five minutes ahead (which would hide every later tick of the token), is refused.
+declare
+  tick walltrack.price_tick;
+begin
+  perform walltrack.ensure(
+    jsonb_typeof(item) = 'object' and coalesce(jsonb_typeof(item -> 'mint') = 'string', false),
+    format('a price tick is an object with a mint, got %s', left(item::text, 200)));
+  tick := row(item ->> 'mint', (item ->> 'price_sol')::numeric,
+    coalesce((item ->> 'observed_at')::timestamptz, now()));
+  perform walltrack.ensure(
+    coalesce(tick.price_sol > 0 and walltrack.is_finite(tick.price_sol), false),
+    format('the price of %s must be a positive number, got %s', tick.mint, item -> 'price_sol'));
+  perform walltrack.ensure(
+    tick.observed_at <= now() + interval '5 minutes' and tick.observed_at > '-infinity',
+    format('the price of %s is dated %s, ahead of the database clock', tick.mint,
+      tick.observed_at));
+  return tick;
+end;
+$$;
+comment on function walltrack.price_tick_from(jsonb) is
+'One checked price tick from an element of a price batch (raises what is wrong with it).';
+grant execute on function walltrack.price_tick_from(jsonb) to service_role;
+
+create function walltrack.price_ticks(prices jsonb)
+returns walltrack.price_tick[]
+language plpgsql
+set search_path = ''
+as $$
+-- The good ticks of a batch. All at once when the batch is clean (one subtransaction);
+-- otherwise element by element, each bad one recorded as a fault and left out.
+declare
+  ticks walltrack.price_tick[] := '{}'::walltrack.price_tick[];
+  item record;
+  error_state text;
+  error_message text;
+begin
+  if jsonb_typeof(prices) is distinct from 'array' then
+    raise exception using
+      message = 'apply_prices expects a JSON array of {mint, price_sol, observed_at?}',
+      errcode = 'invalid_parameter_value';
+  end if;
+  begin
+    return array(select walltrack.price_tick_from(p.value) from jsonb_array_elements(prices) as p);
+  exception when others then
+    null;  -- some element is bad: find which below
+  end;
+  for item in select p.value, p.ordinality from jsonb_array_elements(prices) with ordinality as p loop
+    begin
+      ticks := ticks || walltrack.price_tick_from(item.value);
+    exception when others then
+      get stacked diagnostics error_state = returned_sqlstate, error_message = message_text;
+      perform walltrack.record_fault('apply_prices',
+        format('price of %s', coalesce(
+          case when jsonb_typeof(item.value) = 'object' then item.value ->> 'mint' end,
+          'element ' || item.ordinality)),
+        error_state, error_message, 'The price source sent this tick: it was skipped.',
+        item.value);
+    end;
+  end loop;
+  return ticks;
+end;
+$$;
+comment on function walltrack.price_ticks(jsonb) is
+'The valid ticks of a price batch; each invalid element is recorded in walltrack.faults.';
+grant execute on function walltrack.price_ticks(jsonb) to service_role;
+
+create function walltrack.mark_to_market(ticks walltrack.price_tick[], only_position bigint)
+returns integer
+language plpgsql
+set search_path = ''
+as $$
+-- Re-values the live positions in the ticked tokens (or just one of them); a tick older than
+-- the position's last price is ignored. Returns how many were re-valued.
+declare
+  revalued integer;
+begin
+  update walltrack.positions as p
+  set last_price_sol = t.price_sol, last_price_at = t.observed_at
+  from unnest(ticks) as t
+  where
+    p.token_mint = t.mint and p.status in ('open', 'closing')
+    and (only_position is null or p.id = only_position)
+    and (p.last_price_at is null or t.observed_at >= p.last_price_at);
+  get diagnostics revalued = row_count;
+  return revalued;
+end;
+$$;
+comment on function walltrack.mark_to_market(walltrack.price_tick[], bigint) is
+'Re-values the live positions of the ticked tokens (all, or one position) at the tick prices.';
+grant execute on function walltrack.mark_to_market(walltrack.price_tick[], bigint)
+to service_role;
+
+create function walltrack.mark_to_market_isolated(ticks walltrack.price_tick[])
+returns integer
+language plpgsql
+set search_path = ''
+as $$
+-- All positions at once (one subtransaction); when one of them cannot take its price, each
+-- on its own, and the one that fails is recorded as a fault: the others are still valued.
+declare
+  revalued integer := 0;
+  position_id bigint;
+  error_state text;
+  error_message text;
+  error_hint text;
+begin
+  begin
+    return walltrack.mark_to_market(ticks, null);
+  exception when others then
+    null;  -- some position refuses its price: find which below
+  end;
+  for position_id in
+    select p.id from walltrack.positions as p
+    where p.token_mint in (select t.mint from unnest(ticks) as t)
+      and p.status in ('open', 'closing')
+    order by p.id
+  loop
+    begin
+      revalued := revalued + walltrack.mark_to_market(ticks, position_id);
+    exception when others then
+      get stacked diagnostics error_state = returned_sqlstate, error_message = message_text,
+        error_hint = pg_exception_hint;
+      perform walltrack.record_fault('apply_prices', format('position %s', position_id),
+        error_state, error_message, nullif(error_hint, ''), null);
+    end;
+  end loop;
+  return revalued;
+end;
+$$;
+comment on function walltrack.mark_to_market_isolated(walltrack.price_tick[]) is
+'mark_to_market for every position, isolating (and recording as a fault) one that fails.';
+grant execute on function walltrack.mark_to_market_isolated(walltrack.price_tick[])
+to service_role;
+
+create function walltrack.exit_call_isolated(pos walltrack.positions, dust_sol numeric)
+returns walltrack.exit_call
+language plpgsql
+set search_path = ''
+as $$
+-- exit_call_for for a position whose rules may not compute: the failure is recorded as a
+-- fault and the template's rules (the snapshot without the override) still protect it.
+declare
+  error_state text;
+  error_message text;
+begin
+  return walltrack.exit_call_for(pos, dust_sol);
+exception when others then
+  get stacked diagnostics error_state = returned_sqlstate, error_message = message_text;
+  perform walltrack.record_fault('apply_prices', format('position %s', pos.id), error_state,
+    error_message,
+    'Its exit rules could not be evaluated; it runs on its template''s rules (its override '
+    || 'ignored) until they are fixed.',
+    jsonb_build_object('exit_strategy_override', pos.exit_strategy_override));
+  begin
+    pos.exit_strategy_override := '{}';
+    return walltrack.exit_call_for(pos, dust_sol);
+  exception when others then
+    return null;
+  end;
+end;
+$$;
+comment on function walltrack.exit_call_isolated(walltrack.positions, numeric) is
+'exit_call_for that records a failure as a fault and falls back to the template''s rules.';
+grant execute on function walltrack.exit_call_isolated(walltrack.positions, numeric)
+to service_role;
+
+create type walltrack.exit_due as (
+  pos walltrack.positions,
+  call walltrack.exit_call
+);
+comment on type walltrack.exit_due is 'A position and the exit a tick calls for.';
+
+create function walltrack.exits_due(mints text[], dust_sol numeric, isolated boolean)
+returns walltrack.exit_due[]
+language plpgsql
+set search_path = ''
+as $$
+-- The open positions in these tokens that call for an exit and have none in flight. Each
+-- exit call is made once, in the query (a lateral call).
+begin
+  return array(
+    select row(p, c.call)::walltrack.exit_due
+    from walltrack.positions as p
+    -- offset 0 keeps the call in its subquery: made once per position, not once per use.
+    cross join lateral (
+      select case
+        when isolated then walltrack.exit_call_isolated(p, dust_sol)
+        else walltrack.exit_call_for(p, dust_sol)
+      end as call
+      offset 0
+    ) as c
+    where
+      p.status = 'open' and p.token_mint = any(mints)
+      and not exists (
+        select from walltrack.orders as o
+        where o.position_id = p.id and o.side = 'sell' and o.status in ('pending', 'submitted')
+      )
+      and (c.call).reason is not null
+    order by p.id
+  );
+end;
+$$;
+comment on function walltrack.exits_due(text[], numeric, boolean) is
+'The exits the open positions in these tokens call for (isolated: a position whose rules '
+'fail is recorded as a fault and judged on its template''s rules).';
+grant execute on function walltrack.exits_due(text[], numeric, boolean) to service_role;
+
 create function walltrack.apply_prices(prices jsonb, missing text[] default '{}')
 returns jsonb
 language plpgsql
 set search_path = ''
 as $$
 -- One batch of the price-refresh function ([{mint, price_sol, observed_at?}]): stores the
--- prices, re-values the live positions in those tokens (a tick older than the last one is
--- ignored), then places the exit each open position calls for, unless one is in flight.
+-- prices, re-values the live positions in those tokens, then places the exit each open
+-- position calls for, unless one is in flight. A bad tick, a position that cannot be valued
+-- or judged, or an exit that cannot be placed is recorded in walltrack.faults and skipped:
+-- every other position still exits.
 declare
   cfg walltrack.config;
-  candidate record;
+  ticks walltrack.price_tick[] := walltrack.price_ticks(prices);
+  mints text[] := array(select t.mint from unnest(ticks) as t);
+  due walltrack.exit_due;
+  dues walltrack.exit_due[];
   placed bigint;
   orders jsonb := '[]'::jsonb;
   live bigint[] := '{}'::bigint[];
   revalued integer;
+  error_state text;
+  error_message text;
+  error_hint text;
 begin
   select c.* into strict cfg from walltrack.config as c;
   update walltrack.tokens as t
-  set price_sol = (p.value ->> 'price_sol')::numeric, price_at = now(), price_stale = false
-  from jsonb_array_elements(prices) as p
-  where t.mint = p.value ->> 'mint';
+  set price_sol = k.price_sol, price_at = now(), price_stale = false
+  from unnest(ticks) as k
+  where t.mint = k.mint;
   update walltrack.tokens as t set price_stale = true where t.mint = any(missing);
+  revalued := walltrack.mark_to_market_isolated(ticks);
 
-  with ticks as (
-    select
-      p.value ->> 'mint' as mint,
-      (p.value ->> 'price_sol')::numeric as price_sol,
-      coalesce((p.value ->> 'observed_at')::timestamptz, now()) as observed_at
-    from jsonb_array_elements(prices) as p
-  )
-
-  update walltrack.positions as p
-  set last_price_sol = t.price_sol, last_price_at = t.observed_at
-  from ticks as t
-  where
-    p.token_mint = t.mint and p.status in ('open', 'closing')
-    and t.price_sol > 0 and (p.last_price_at is null or t.observed_at >= p.last_price_at);
-  get diagnostics revalued = row_count;
-
-  -- Each candidate's exit call is made once, in the query (a lateral call), and only the
-  -- positions that call for an exit come back to the loop.
-  for candidate in
-    select
-      p.id, p.mode, p.token_mint, p.token_decimals, p.last_price_sol, p.qty_sold, c.reason,
-      c.take_profit_level, c.quantity
-    from walltrack.positions as p
-    cross join lateral walltrack.exit_call_for(p, cfg.position_dust_sol) as c
-    where
-      p.status = 'open'
-      and p.token_mint in (select m.value ->> 'mint' from jsonb_array_elements(prices) as m)
-      and not exists (
-        select from walltrack.orders as o
-        where o.position_id = p.id and o.side = 'sell' and o.status in ('pending', 'submitted')
-      )
-      and c.reason is not null
-    order by p.id
-  loop
-    if candidate.reason = 'take_profit' then
-      update walltrack.positions as p
-      set take_profits_fired = p.take_profits_fired || candidate.take_profit_level
-      where p.id = candidate.id;
-    end if;
-    continue when coalesce(candidate.quantity, 0) <= 0;
-    placed := walltrack.place_order(
-      position_id => candidate.id, signal_id => null, side => 'sell',
-      reason => candidate.reason, mode => candidate.mode, token_mint => candidate.token_mint,
-      amount_in => candidate.quantity,
-      idempotency_key => format('exit:%s:%s:%s', candidate.id, candidate.reason,
-        coalesce(candidate.take_profit_level::text, candidate.qty_sold::text)),
-      cfg => cfg, token_decimals => candidate.token_decimals,
-      reference_price_sol => candidate.last_price_sol,
-      take_profit_level => candidate.take_profit_level
-    );
-    orders := orders || jsonb_build_object(
-      'position_id', candidate.id, 'order_id', placed, 'reason', candidate.reason,
-      'take_profit_level', candidate.take_profit_level, 'quantity', candidate.quantity
-    );
-    if candidate.mode = 'live' then
-      live := live || placed;
-    end if;
+  begin
+    dues := walltrack.exits_due(mints, cfg.position_dust_sol, false);
+  exception when others then
+    dues := walltrack.exits_due(mints, cfg.position_dust_sol, true);
+  end;
+  foreach due in array dues loop
+    begin
+      if (due.call).reason = 'take_profit' then
+        update walltrack.positions as p
+        set take_profits_fired = p.take_profits_fired || (due.call).take_profit_level
+        where p.id = (due.pos).id;
+      end if;
+      continue when coalesce((due.call).quantity, 0) <= 0;
+      placed := walltrack.place_order(
+        position_id => (due.pos).id, signal_id => null, side => 'sell',
+        reason => (due.call).reason, mode => (due.pos).mode, token_mint => (due.pos).token_mint,
+        amount_in => (due.call).quantity,
+        idempotency_key => format('exit:%s:%s:%s', (due.pos).id, (due.call).reason,
+          coalesce((due.call).take_profit_level::text, (due.pos).qty_sold::text)),
+        cfg => cfg, token_decimals => (due.pos).token_decimals,
+        reference_price_sol => (due.pos).last_price_sol,
+        take_profit_level => (due.call).take_profit_level
+      );
+      orders := orders || jsonb_build_object(
+        'position_id', (due.pos).id, 'order_id', placed, 'reason', (due.call).reason,
+        'take_profit_level', (due.call).take_profit_level, 'quantity', (due.call).quantity
+      );
+      if (due.pos).mode = 'live' then
+        live := live || placed;
+      end if;
+    exception when others then
+      get stacked diagnostics error_state = returned_sqlstate, error_message = message_text,
+        error_hint = pg_exception_hint;
+      perform walltrack.record_fault('apply_prices', format('position %s', (due.pos).id),
+        error_state, format('its %s exit could not be placed: %s', (due.call).reason,
+          error_message), nullif(error_hint, ''), to_jsonb(due.call));
+    end;
   end loop;
   return jsonb_build_object('revalued', revalued, 'orders', orders, 'live_orders', to_jsonb(live));
 end;
 $$;
 comment on function walltrack.apply_prices(jsonb, text[]) is
 'Applies a batch of prices (ignoring ticks older than the last), re-values positions and '
-'places the exits their strategies call for. Returns the orders and the live ones to execute.';
+'places the exits their strategies call for, isolating a bad tick, position or exit as a '
+'fault. Returns the orders and the live ones to execute.';
 grant execute on function walltrack.apply_prices(jsonb, text[]) to service_role;
 
 create function walltrack.live_position_mints()

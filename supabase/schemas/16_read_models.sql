@@ -29,6 +29,7 @@ as $$
       select count(*) from walltrack.positions as p where p.status in ('open', 'closing')
     ),
     'circuit_breaker_events', (select count(*) from walltrack.circuit_breaker_events),
+    'faults', (select count(*) from walltrack.faults),
     'trading_enabled', (select c.trading_enabled from walltrack.config as c),
     'live_trading_enabled', (select c.live_trading_enabled from walltrack.config as c)
   );

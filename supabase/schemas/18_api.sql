@@ -74,6 +74,21 @@ comment on function api.store_token_facts(jsonb) is
 'the token-lookup function and the webhook''s read-through.';
 grant execute on function api.store_token_facts(jsonb) to service_role;
 
+create function api.record_fault(
+  source text, subject text, sqlstate text, message text, hint text, input jsonb
+)
+returns void
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.record_fault(source, subject, sqlstate, message, hint, input);
+$$;
+comment on function api.record_fault(text, text, text, text, text, jsonb) is
+'RPC of walltrack.record_fault, for '
+'a function whose batch skipped an item the database refused (the confirm loop).';
+grant execute on function api.record_fault(text, text, text, text, text, jsonb) to service_role;
+
 create function api.load_token_facts(tokens jsonb)
 returns integer
 language sql

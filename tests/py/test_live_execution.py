@@ -422,3 +422,38 @@ def test_a_missing_or_bad_trading_key_is_refused_without_showing_it(
         assert secret not in caplog.text and secret not in response.get_data(as_text=True)
     assert book.order(order_id)["status"] == "pending"  # nothing was claimed or sent
     assert book.order(order_id)["attempts"] == 0
+
+
+def test_an_order_whose_fill_the_database_refuses_is_a_fault_and_the_others_confirm(
+    book: Book,
+) -> None:
+    """The database refusing one order's fill (injected: a trigger refusing that order's
+    confirmation) is recorded as a fault; the orders after it are still confirmed."""
+    refused_id, next_id = book.leader_buys(), book.leader_buys()
+    call("execute_orders", {"order_ids": [refused_id]})
+    book.sim.advance(book.sim.state()["now"] + 2)  # a new blockhash: another transaction
+    call("execute_orders", {"order_ids": [next_id]})
+    book.db.execute(
+        "create function tests.refuse_fill() returns trigger language plpgsql as $$"
+        " begin raise exception using message = 'injected refusal', errcode = 'check_violation';"
+        " end $$"
+    )
+    book.db.execute(
+        "create trigger zz_test_refuse_fill before update on walltrack.orders for each row"
+        f" when (new.id = {refused_id} and new.status = 'confirmed')"
+        " execute function tests.refuse_fill()"
+    )
+    try:
+        outcomes = call("confirm_orders")["outcomes"]
+    finally:
+        book.db.execute("drop trigger zz_test_refuse_fill on walltrack.orders")
+        book.db.execute("drop function tests.refuse_fill()")
+    assert (outcomes[str(refused_id)], outcomes[str(next_id)]) == ("fault", "confirmed")
+    fault = book.db.execute(
+        "select source, sqlstate, message, input -> 'params' ->> 'order_id'"
+        " from walltrack.faults where subject = %s",
+        (f"order {refused_id}",),
+    ).fetchone()
+    assert fault == ("confirm_orders", "23514", "injected refusal", str(refused_id))
+    # Its cause gone, the next run confirms it.
+    assert call("confirm_orders")["outcomes"][str(refused_id)] == "confirmed"

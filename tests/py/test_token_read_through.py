@@ -5,6 +5,7 @@ decision is taken on them."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,36 @@ def test_all_sources_down_fail_closed_and_lose_nothing(
         ["authorities_unknown", "market_unknown", "rugcheck_unknown"],
         ["rugcheck", "dexscreener", "das"],
     )
+
+
+def test_a_duplicate_during_the_lookup_waits_for_it_and_the_decision_is_the_same(
+    apis: FakeTokenApis, wallets: list[str], db: Db
+) -> None:
+    """Helius re-delivers while the first delivery is still looking the new token up: the
+    duplicate waits for that lookup instead of deciding token_not_checked. One lookup, one
+    signal, decided as a single delivery of such a token is."""
+    apis.faults["rugcheck"] = Fault(delay=0.4)
+    [single] = reasons(deliver(buy(wallets[0], new_mint())))
+    assert single != "token_not_checked"
+    apis.calls.clear()
+    mint = new_mint()
+    tx = buy(wallets[0], mint)
+    answers: list[dict[str, Any]] = []
+    first = threading.Thread(target=lambda: answers.append(deliver(tx)))
+    first.start()
+    claimed = (
+        "select count(*) from walltrack.tokens where mint = %s and lookup_claimed_until > now()"
+    )
+    while db.execute(claimed, (mint,)).fetchone() != (1,):
+        pass  # until the first delivery has claimed the lookup
+    answers.append(deliver(tx))
+    first.join()
+    assert sorted(answer["new_signals"] for answer in answers) == [0, 1]
+    assert len(apis.calls_to("rugcheck")) == 1
+    decided = db.execute(
+        "select decision_reason from walltrack.signals where signature = %s", (tx["signature"],)
+    ).fetchall()
+    assert decided == [(single,)]
 
 
 def lookup(body: bytes, headers: dict[str, str] = OPERATOR) -> tuple[int, dict[str, Any]]:

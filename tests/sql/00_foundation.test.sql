@@ -5,9 +5,9 @@ select tables_are(
   'walltrack',
   array[
     'config', 'exit_strategies', 'wallets', 'tokens', 'signals', 'orders', 'positions',
-    'circuit_breaker_events'
+    'circuit_breaker_events', 'faults'
   ],
-  'walltrack holds the eight tables of the design'
+  'walltrack holds the eight tables of the design and the faults its batches skipped'
 );
 select materialized_views_are(
   'walltrack', array['performance'], 'performance is a real materialized view'

@@ -1,7 +1,7 @@
 -- Token verdicts from facts and thresholds, the freshness of each kind of fact, and the
 -- read-through RPCs (tokens_to_fetch, store_token_facts).
 begin;
-select plan(33);
+select plan(39);
 
 create function pg_temp.judge(mint text) returns text language sql as $$
   -- verdict:reason,reason
@@ -162,6 +162,14 @@ select is(
   api.tokens_to_fetch((select swaps from delivery)), '{}'::jsonb,
   'a burst: while the lookup is in flight, the same token is not looked up again'
 );
+select is(
+  api.ingest_swaps(
+    jsonb_build_array(jsonb_build_object('signature', 'SigInFlight', 'swaps', (select swaps from delivery))),
+    true
+  ),
+  '{"tokens_in_flight": ["MintNewRT1111111111111111111111111111111111"]}'::jsonb,
+  'a delivery (a duplicate) buying a token whose lookup is in flight is not stored or decided yet'
+);
 
 select api.store_token_facts(jsonb_build_array(jsonb_build_object(
   'mint', 'MintNewRT1111111111111111111111111111111111',
@@ -240,6 +248,48 @@ select results_eq(
 select throws_ok(
   $$ select api.load_token_facts('[{"mint": "not a mint", "risks": [], "failed_sources": []}]') $$,
   '23514', null, 'a recorded token that is not a mint is refused'
+);
+
+-- A batch of facts holding one token that cannot be stored: the others are stored, the bad
+-- one keeps its old facts and is a fault.
+select lives_ok(
+  $$ select api.store_token_facts(jsonb_build_array(
+       jsonb_build_object('mint', 'MintGood1111111111111111111111111111111111',
+         'dexscreener', jsonb_build_object('liquidity_usd', '90000', 'market_cap_usd', '500000',
+           'price_sol', '0.000002')),
+       jsonb_build_object('mint', 'MintNaN11111111111111111111111111111111111',
+         'dexscreener', jsonb_build_object('liquidity_usd', 'NaN', 'market_cap_usd', '500000')),
+       jsonb_build_object('mint', 'MintDec11111111111111111111111111111111111',
+         'das', jsonb_build_object('decimals', 99)),
+       jsonb_build_object('mint', 'MintText1111111111111111111111111111111111',
+         'dexscreener', jsonb_build_object('liquidity_usd', 'plenty'))
+     )) $$,
+  'a batch of token facts holding nonsense still stores'
+);
+select is(
+  (select liquidity_usd from walltrack.tokens where mint = 'MintGood1111111111111111111111111111111111'),
+  90000::numeric, 'the good token''s facts are stored'
+);
+select is(
+  (select count(*)::integer from walltrack.tokens where mint in (
+    'MintNaN11111111111111111111111111111111111', 'MintDec11111111111111111111111111111111111',
+    'MintText1111111111111111111111111111111111')),
+  0, 'the tokens whose facts could not be stored are left as they were (here: unknown)'
+);
+select results_eq(
+  $$ select subject, sqlstate from walltrack.faults where source = 'store_token_facts'
+     order by subject $$,
+  $$ values ('token MintDec11111111111111111111111111111111111', '23514'),
+            ('token MintNaN11111111111111111111111111111111111', '23514'),
+            ('token MintText1111111111111111111111111111111111', '22P02') $$,
+  'each is a fault naming the token and the error'
+);
+select throws_ok(
+  $$ update walltrack.tokens set price_sol = 'Infinity'
+     where mint = 'MintGood1111111111111111111111111111111111' $$,
+  '23514',
+  'tokens numbers must be finite: NaN and Infinity are not amounts (got price_sol = Infinity)',
+  'a token''s numbers are finite'
 );
 
 select * from finish();

@@ -2,7 +2,7 @@
 -- here have no slippage and no fee, so every position is 100 tokens (6 decimals) bought
 -- for 0.1 SOL at 0.001 SOL each.
 begin;
-select plan(32);
+select plan(43);
 
 update walltrack.config set sim_slippage_bps = 0, sim_fee_lamports = 0,
   max_positions_per_token = 100, max_open_positions = 1000;
@@ -221,6 +221,105 @@ select is(pg_temp.sells('MintBA11111111111111111111111111111111111111'), 'stop_l
   'the position whose override was refused still stops out');
 select is(pg_temp.sells('MintBB11111111111111111111111111111111111111'), 'stop_loss:100000000',
   'and so does every other position');
+
+-- Isolation: one bad tick, one position that cannot be valued, one whose rules cannot be
+-- evaluated and one whose exit cannot be placed; every other position in the batch still
+-- stops out, and each failure is a row in walltrack.faults. The failures are injected the
+-- way a row-level fault would arise (a trigger refusing one row, a rule check switched off
+-- for one edit), inside this test's transaction.
+select pg_temp.open('MintJA11111111111111111111111111111111111111', 'balanced');
+select pg_temp.open('MintJB11111111111111111111111111111111111111', 'balanced');
+select pg_temp.open('MintJC11111111111111111111111111111111111111', 'balanced');
+select pg_temp.open('MintJD11111111111111111111111111111111111111', 'balanced');
+select pg_temp.open('MintJE11111111111111111111111111111111111111', 'balanced');
+
+create function pg_temp.refuse_row() returns trigger language plpgsql as $$
+begin
+  raise exception 'injected fault for row %', new.id;
+end;
+$$;
+create trigger zz_test_refuse_revalue before update of last_price_sol on walltrack.positions
+for each row when (new.token_mint = 'MintJB11111111111111111111111111111111111111')
+execute function pg_temp.refuse_row();
+create trigger zz_test_refuse_exit before insert on walltrack.orders
+for each row when (new.input_mint = 'MintJD11111111111111111111111111111111111111')
+execute function pg_temp.refuse_row();
+alter table walltrack.positions disable trigger positions_before_update_override_valid;
+update walltrack.positions set exit_strategy_override = '{"stop_loss_pct": "soon"}'
+where token_mint = 'MintJC11111111111111111111111111111111111111';
+alter table walltrack.positions enable trigger positions_before_update_override_valid;
+
+select lives_ok(
+  $$ select api.apply_prices(
+       jsonb_build_array(
+         jsonb_build_object('mint', 'MintJA11111111111111111111111111111111111111',
+           'price_sol', 'NaN', 'observed_at', now() + interval '1 second'),
+         jsonb_build_object('mint', 'MintJZ11111111111111111111111111111111111111',
+           'price_sol', 0.001, 'observed_at', now() + interval '1 day'),
+         '"not a tick"'::jsonb
+       )
+       || (select jsonb_agg(jsonb_build_object('mint', m, 'price_sol', 0.0007,
+             'observed_at', now() + interval '1 second'))
+           from unnest(array[
+             'MintJA11111111111111111111111111111111111111',
+             'MintJB11111111111111111111111111111111111111',
+             'MintJC11111111111111111111111111111111111111',
+             'MintJD11111111111111111111111111111111111111',
+             'MintJE11111111111111111111111111111111111111']) as m)
+     ) $$,
+  'a batch holding a bad tick, a bad position, bad rules and a failing exit still applies'
+);
+select is(pg_temp.sells('MintJA11111111111111111111111111111111111111'), 'stop_loss:100000000',
+  'the good tick of a token whose other tick was NaN stops it out');
+select is(pg_temp.sells('MintJE11111111111111111111111111111111111111'), 'stop_loss:100000000',
+  'a healthy position next to every fault stops out');
+select is(pg_temp.sells('MintJC11111111111111111111111111111111111111'), 'stop_loss:100000000',
+  'a position whose override cannot be evaluated still stops out on its template''s rules');
+select is(pg_temp.sells('MintJB11111111111111111111111111111111111111'), '',
+  'the position that refused its price is left as it was');
+select is(pg_temp.sells('MintJD11111111111111111111111111111111111111'), '',
+  'the position whose exit could not be placed has no order');
+select bag_eq(
+  $$ select subject, occurrences from walltrack.faults where source = 'apply_prices' $$,
+  $$ values
+       ('price of MintJA11111111111111111111111111111111111111', 1),
+       ('price of MintJZ11111111111111111111111111111111111111', 1),
+       ('price of element 3', 1),
+       ('position ' || (select id from walltrack.positions
+         where token_mint = 'MintJB11111111111111111111111111111111111111'), 1),
+       ('position ' || (select id from walltrack.positions
+         where token_mint = 'MintJC11111111111111111111111111111111111111'), 1),
+       ('position ' || (select id from walltrack.positions
+         where token_mint = 'MintJD11111111111111111111111111111111111111'), 1) $$,
+  'each failure is one row in walltrack.faults, naming what failed'
+);
+select is(
+  (select message from walltrack.faults
+   where subject = 'price of MintJZ11111111111111111111111111111111111111'),
+  format('the price of MintJZ11111111111111111111111111111111111111 is dated %s, ahead of the '
+    || 'database clock', now() + interval '1 day'),
+  'a tick from the future is refused: it would hide every later tick of its token'
+);
+select matches(
+  (select message from walltrack.faults where input ? 'reason'),
+  '^its stop_loss exit could not be placed: injected fault for row',
+  'a failed exit says which exit and why'
+);
+select api.apply_prices(jsonb_build_array(jsonb_build_object(
+  'mint', 'MintJB11111111111111111111111111111111111111', 'price_sol', 0.0006,
+  'observed_at', now() + interval '2 seconds')));
+select is(
+  (select occurrences from walltrack.faults where subject = 'position ' || (
+    select id from walltrack.positions
+    where token_mint = 'MintJB11111111111111111111111111111111111111')),
+  2, 'a fault that recurs is counted on its row, not repeated'
+);
+drop trigger zz_test_refuse_revalue on walltrack.positions;
+select api.apply_prices(jsonb_build_array(jsonb_build_object(
+  'mint', 'MintJB11111111111111111111111111111111111111', 'price_sol', 0.0006,
+  'observed_at', now() + interval '3 seconds')));
+select is(pg_temp.sells('MintJB11111111111111111111111111111111111111'), 'stop_loss:100000000',
+  'once its cause is gone, the isolated position exits on the next tick');
 
 select * from finish();
 rollback;
