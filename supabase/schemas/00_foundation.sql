@@ -154,6 +154,62 @@ comment on function walltrack.trigger_refuse_change() is
 'the first trigger argument is the hint shown to the operator.';
 
 -- ---------------------------------------------------------------------------------------
+-- Engine writes: what only WallTrack's own functions write
+
+create function walltrack.begin_engine_write()
+returns text
+language plpgsql
+set search_path = ''
+as $$
+-- Fills, prices, exits, positions, orders and automatic breaker events are written by
+-- WallTrack's functions only: their guard triggers let a write through while this
+-- transaction-local flag is on. The owning function turns it on around its writes and
+-- gives back what was there (end_engine_write), so a Studio edit later in the same
+-- transaction is refused again. Returns the previous value.
+declare
+  previous text := coalesce(current_setting('walltrack.engine_write', true), '');
+begin
+  perform set_config('walltrack.engine_write', 'on', true);
+  return previous;
+end;
+$$;
+comment on function walltrack.begin_engine_write() is
+'Marks the writes that follow, in this transaction, as WallTrack''s own (see the '
+'<table>_before_*_engine_* triggers); returns the previous mark for end_engine_write.';
+grant execute on function walltrack.begin_engine_write() to service_role;
+
+create function walltrack.end_engine_write(previous text)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+  perform set_config('walltrack.engine_write', previous, true);
+end;
+$$;
+comment on function walltrack.end_engine_write(text) is
+'Restores the engine-write mark begin_engine_write returned.';
+grant execute on function walltrack.end_engine_write(text) to service_role;
+
+create function walltrack.trigger_refuse_direct_write()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+-- A guard trigger's WHEN clause found a direct write of what WallTrack's functions own.
+-- Arguments: the message (a %s in it takes the row's id) and the hint.
+begin
+  raise exception using
+    message = format(tg_argv[0], new.id),
+    hint = tg_argv[1],
+    errcode = 'check_violation';
+end;
+$$;
+comment on function walltrack.trigger_refuse_direct_write() is
+'Refuses a direct write of rows or columns only WallTrack''s functions write; the trigger '
+'arguments are the message (%s = the row id) and the hint.';
+
+-- ---------------------------------------------------------------------------------------
 -- Faults: what a batch could not process, where the operator sees it
 
 create table walltrack.faults (

@@ -65,12 +65,31 @@ comment on function walltrack.trigger_stamp_event_time() is
 
 -- Triggers on circuit_breaker_events, in the order Postgres fires them (by name):
 --   insert    circuit_breaker_events_before_insert_stamp_time  created_at := the database's clock
+--             circuit_breaker_events_before_insert_system_only automatic events: the check's only
 --   update    circuit_breaker_events_before_change_refuse      refused: append-only
 --   delete    circuit_breaker_events_before_change_refuse      refused: append-only
 --   truncate  circuit_breaker_events_before_truncate_refuse    refused
 create trigger circuit_breaker_events_before_insert_stamp_time
 before insert on walltrack.circuit_breaker_events
 for each row execute function walltrack.trigger_stamp_event_time();
+
+-- Trips and cooldown resets are the breaker check's (walltrack.check_circuit_breaker, with
+-- the engine-write mark on, or after a close, inside the fill trigger); an operator's
+-- event is manual and names them (circuit_breaker_events_manual_names_operator).
+create trigger circuit_breaker_events_before_insert_system_only
+before insert on walltrack.circuit_breaker_events
+for each row
+when (
+  new.trigger <> 'manual'
+  and pg_trigger_depth() = 0
+  and current_setting('walltrack.engine_write', true) is distinct from 'on'
+)
+execute function walltrack.trigger_refuse_direct_write(
+  'automatic breaker events (trips and cooldown resets) are recorded by the breaker check, '
+  'not by hand',
+  'Reset the breaker with api.reset_circuit_breaker(operator, note); to stop buys by hand, '
+  'insert an activated event with trigger manual, your name as actor and a note.'
+);
 
 create trigger circuit_breaker_events_before_change_refuse
 before update or delete on walltrack.circuit_breaker_events

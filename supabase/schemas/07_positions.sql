@@ -355,16 +355,19 @@ comment on function walltrack.trigger_position_keep_equity() is
 
 -- Triggers on positions, in the order Postgres fires them (one timing at a time, by name):
 --   insert  positions_before_insert_breaker            no new position while the breaker is active
+--           positions_before_insert_engine_only        opened by a copy, never by hand
 --           positions_before_insert_guard_money        a position starts with no money in it
 --           positions_before_insert_snapshot_strategy  snapshot the exit strategy (ADR-002)
 --           positions_before_write_money               derive entry price, peak, unrealized PnL
+--           positions_before_write_override_valid      exit_strategy_override is valid
 --   update  positions_before_close_stamp_equity        a close stamps its equity curve point
+--           positions_before_update_engine_state       status, last price, fired levels: engine
 --           positions_before_update_guard_money        money columns change only by fills
 --           positions_before_update_keep_equity        equity stamps change only by closes
 --           positions_before_update_keep_identity      wallet, token, decimals, mode, opening fixed
 --           positions_before_update_keep_strategy      the snapshot never changes
---           positions_before_update_override_valid     exit_strategy_override is valid
 --           positions_before_write_money               derive entry price, peak, unrealized PnL
+--           positions_before_write_override_valid      exit_strategy_override is valid
 --           positions_after_close_check_breaker        a close checks the breaker: created in
 --                                                      09_circuit_breaker.sql, after the rule
 --   delete  positions_before_delete_refuse             positions are closed, never deleted
@@ -372,6 +375,38 @@ comment on function walltrack.trigger_position_keep_equity() is
 create trigger positions_before_insert_breaker
 before insert on walltrack.positions
 for each row execute function walltrack.trigger_refuse_buys_while_breaker_active();
+
+-- What WallTrack's functions own is guarded in WHEN clauses (no function call unless a
+-- direct edit is refused): they write with the engine-write mark on (begin_engine_write);
+-- the fill triggers write from inside a trigger (depth above 0).
+create trigger positions_before_insert_engine_only
+before insert on walltrack.positions
+for each row
+when (
+  pg_trigger_depth() = 0
+  and current_setting('walltrack.engine_write', true) is distinct from 'on'
+)
+execute function walltrack.trigger_refuse_direct_write(
+  'positions are opened by WallTrack when it copies a leader''s buy: a position cannot be '
+  'inserted by hand',
+  'Watch the leader (walltrack.wallets): its next buy opens a position.'
+);
+
+create trigger positions_before_update_engine_state
+before update on walltrack.positions
+for each row
+when (
+  pg_trigger_depth() = 0
+  and (new.status, new.last_price_sol, new.last_price_at, new.take_profits_fired)
+  is distinct from (old.status, old.last_price_sol, old.last_price_at, old.take_profits_fired)
+  and current_setting('walltrack.engine_write', true) is distinct from 'on'
+)
+execute function walltrack.trigger_refuse_direct_write(
+  'position %s: its status, last price and fired take-profit levels are kept by the exit '
+  'engine and the order fills, not edited',
+  'To get out of it, give it an exit rule in exit_strategy_override: '
+  '{"time_exit_minutes": 1, "time_exit_max_pnl_pct": null} sells it at the next tick.'
+);
 
 create trigger positions_before_insert_guard_money
 before insert on walltrack.positions
@@ -442,10 +477,12 @@ create trigger positions_before_update_keep_strategy
 before update of exit_strategy_id, exit_strategy_snapshot on walltrack.positions
 for each row execute function walltrack.trigger_position_keep_strategy();
 
--- Fires only when a statement names the override: price ticks never pay for it.
-create trigger positions_before_update_override_valid
-before update of exit_strategy_override on walltrack.positions
-for each row execute function walltrack.trigger_position_override_valid();
+-- On update, fires only when a statement names the override: price ticks never pay for it.
+create trigger positions_before_write_override_valid
+before insert or update of exit_strategy_override on walltrack.positions
+for each row
+when (new.exit_strategy_override is distinct from '{}'::jsonb)
+execute function walltrack.trigger_position_override_valid();
 
 create trigger positions_before_write_money
 before insert or update on walltrack.positions

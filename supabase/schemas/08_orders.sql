@@ -282,10 +282,35 @@ $$;
 comment on function walltrack.trigger_order_fail_entry() is
 'Marks a position failed when its entry order fails or is cancelled before any fill.';
 
+create function walltrack.trigger_order_matches_position()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+-- An order trades its position's token in its position's mode: a live order on a paper
+-- position would sell tokens never bought, another token would move the wrong money.
+declare
+  pos walltrack.positions;
+begin
+  select p.* into pos from walltrack.positions as p where p.id = new.position_id;
+  perform walltrack.ensure(
+    -- Which side of the swap it is on is the orders_direction_matches_side constraint's.
+    pos.mode = new.mode and pos.token_mint in (new.input_mint, new.output_mint),
+    format('order for position %s must trade its token %s in %s mode, got %s -> %s in %s mode',
+      new.position_id, pos.token_mint, pos.mode, new.input_mint, new.output_mint, new.mode));
+  return new;
+end;
+$$;
+comment on function walltrack.trigger_order_matches_position() is
+'Refuses an order whose token or mode is not its position''s.';
+
 -- Triggers on orders, in the order Postgres fires them (one timing at a time, by name):
---   insert  orders_before_insert_breaker         no buy order while the breaker is active
+--   insert  orders_before_insert_breaker           no buy order while the breaker is active
+--           orders_before_insert_engine_only       placed by WallTrack, never by hand
+--           orders_before_insert_matches_position  its token and mode are its position's
 --           orders_after_write_apply_fill        a confirmed order moves its position's money
---   update  orders_before_update_set_updated_at  stamp updated_at
+--   update  orders_before_update_fill_engine_only  a fill comes from the chain, never by hand
+--           orders_before_update_set_updated_at  stamp updated_at
 --           orders_before_update_transition      status moves forward only; intent is fixed;
 --                                                a confirmed fill never changes
 --           orders_after_update_fail_entry       an entry that ends unfilled fails its position
@@ -296,6 +321,39 @@ create trigger orders_before_insert_breaker
 before insert on walltrack.orders
 for each row when (new.side = 'buy')
 execute function walltrack.trigger_refuse_buys_while_breaker_active();
+
+-- What WallTrack's functions own is guarded in WHEN clauses (see positions): orders are
+-- placed by the copy, the exit engine and write-offs; fills are recorded from the chain.
+create trigger orders_before_insert_engine_only
+before insert on walltrack.orders
+for each row
+when (
+  pg_trigger_depth() = 0
+  and current_setting('walltrack.engine_write', true) is distinct from 'on'
+)
+execute function walltrack.trigger_refuse_direct_write(
+  'orders are placed by WallTrack (copies, exits, write-offs): an order cannot be inserted '
+  'by hand',
+  'To get out of a position, give it an exit rule in exit_strategy_override; to stop an '
+  'order, set its status to cancelled.'
+);
+
+create trigger orders_before_insert_matches_position
+before insert on walltrack.orders
+for each row execute function walltrack.trigger_order_matches_position();
+
+create trigger orders_before_update_fill_engine_only
+before update on walltrack.orders
+for each row
+when (
+  new.status = 'confirmed' and old.status <> 'confirmed'
+  and pg_trigger_depth() = 0
+  and current_setting('walltrack.engine_write', true) is distinct from 'on'
+)
+execute function walltrack.trigger_refuse_direct_write(
+  'order %s: a fill is recorded from the chain by confirm-orders, never typed in',
+  'If the swap landed, confirm-orders records it; to give up on the order, cancel it.'
+);
 
 create trigger orders_before_update_set_updated_at
 before update on walltrack.orders
@@ -344,6 +402,7 @@ declare
   end;
   placed walltrack.orders;
   order_id bigint;
+  engine text := walltrack.begin_engine_write();
 begin
   placed.position_id := position_id;
   placed.signal_id := signal_id;
@@ -392,6 +451,7 @@ begin
     placed.confirmed_at
   )
   returning id into order_id;
+  perform walltrack.end_engine_write(engine);
   return order_id;
 end;
 $$;

@@ -94,6 +94,7 @@ declare
   latest walltrack.circuit_breaker_events;
   metrics jsonb;
   crossed record;
+  engine text := walltrack.begin_engine_write();
 begin
   -- One check at a time: two closes at once must not record two activations.
   perform pg_advisory_xact_lock(hashtext('walltrack.check_circuit_breaker'));
@@ -106,6 +107,7 @@ begin
       values ('deactivated', 'cooldown', walltrack.breaker_metrics(),
         format('automatic reset after the %s minute cooldown', cfg.breaker_cooldown_minutes));
     end if;
+    perform walltrack.end_engine_write(engine);
     return walltrack.breaker_state();
   end if;
 
@@ -131,6 +133,7 @@ begin
       event_type, trigger, threshold, observed, metrics
     ) values ('activated', crossed.trigger, crossed.threshold, crossed.observed, metrics);
   end if;
+  perform walltrack.end_engine_write(engine);
   return walltrack.breaker_state();
 end;
 $$;

@@ -150,6 +150,7 @@ declare
   new_position_id bigint;
   new_order_id bigint;
   cost_sol numeric;
+  engine text;
 begin
   refusal := case
     when wallet.status <> 'active' then 'wallet_not_active'
@@ -177,9 +178,11 @@ begin
     return walltrack.skip(refusal);
   end if;
 
+  engine := walltrack.begin_engine_write();
   insert into walltrack.positions (wallet_id, token_mint, token_decimals, mode, opened_from_signal_id)
   values (wallet.id, signal.token_mint, signal.token_decimals, wallet.mode, signal.id)
   returning id into new_position_id;
+  perform walltrack.end_engine_write(engine);
   new_order_id := walltrack.place_order(
     position_id => new_position_id, signal_id => signal.id, side => 'buy',
     reason => 'copy_entry', mode => wallet.mode, token_mint => signal.token_mint,

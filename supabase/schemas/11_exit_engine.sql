@@ -358,6 +358,7 @@ declare
   error_state text;
   error_message text;
   error_hint text;
+  engine text := walltrack.begin_engine_write();
 begin
   select c.* into strict cfg from walltrack.config as c;
   update walltrack.tokens as t
@@ -405,6 +406,7 @@ begin
           error_message), nullif(error_hint, ''), to_jsonb(due.call));
     end;
   end loop;
+  perform walltrack.end_engine_write(engine);
   return jsonb_build_object('revalued', revalued, 'orders', orders, 'live_orders', to_jsonb(live));
 end;
 $$;

@@ -243,6 +243,7 @@ declare
   decimals smallint;
   sol constant text := 'So11111111111111111111111111111111111111112';
   priority bigint;
+  engine text;
 begin
   select o.* into submitted from walltrack.orders as o where o.id = order_id for update;
   perform walltrack.ensure(submitted.id is not null, format('order %s does not exist', order_id));
@@ -261,6 +262,7 @@ begin
     else submitted.input_mint end;
   -- The fee the chain reports includes the priority fee the swap was built with.
   priority := least(coalesce(submitted.priority_fee_lamports, 0), fee_lamports);
+  engine := walltrack.begin_engine_write();
   update walltrack.orders as o
   set
     status = 'confirmed',
@@ -284,6 +286,7 @@ begin
     )),
     updated_at = now()
   where o.id = order_id;
+  perform walltrack.end_engine_write(engine);
   return jsonb_build_object('order_id', order_id, 'status', 'confirmed', 'already', false);
 end;
 $$;
@@ -301,12 +304,14 @@ as $$
 -- so the loss is realized and the position closes.
 declare
   held numeric;
+  engine text;
 begin
   select p.qty_bought - p.qty_sold into held from walltrack.positions as p
   where p.id = failed.position_id and p.status in ('open', 'closing');
   if coalesce(held, 0) <= 0 then
     return;
   end if;
+  engine := walltrack.begin_engine_write();
   insert into walltrack.orders (
     position_id, side, reason, mode, input_mint, output_mint, amount_in, slippage_bps,
     idempotency_key, max_attempts, status, attempts, filled_in, filled_out, fill_price_sol,
@@ -316,6 +321,7 @@ begin
     held, 0, format('write-off:%s', failed.id), 1, 'confirmed', 1, held, 0, 0, now(),
     format('order %s (%s) failed for good: %s', failed.id, failed.reason, failed.last_error)
   );
+  perform walltrack.end_engine_write(engine);
 end;
 $$;
 comment on function walltrack.write_off(walltrack.orders) is

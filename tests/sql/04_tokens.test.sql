@@ -211,9 +211,11 @@ select is(
   'and claimed while the refresh runs'
 );
 select tests.safe_token('MintKept11111111111111111111111111111111111');
-insert into walltrack.positions (wallet_id, token_mint, token_decimals, mode)
-select id, 'MintKept11111111111111111111111111111111111', 6, 'simulation'
-from walltrack.wallets where label = 'whale-alpha';
+select tests.as_engine($$
+  insert into walltrack.positions (wallet_id, token_mint, token_decimals, mode)
+  select id, 'MintKept11111111111111111111111111111111111', 6, 'simulation'
+  from walltrack.wallets where label = 'whale-alpha'
+$$);
 update walltrack.tokens set market_fetched_at = now() - interval '10 minutes'
 where mint = 'MintKept11111111111111111111111111111111111';
 select is(

@@ -1,8 +1,27 @@
 begin;
-select plan(10);
+select plan(12);
 
-insert into walltrack.circuit_breaker_events (event_type, trigger, threshold, observed)
-values ('activated', 'daily_loss', 2, 2.5);
+select throws_ok(
+  $$ insert into walltrack.circuit_breaker_events (event_type, trigger, threshold, observed)
+     values ('deactivated', 'cooldown', 2, 2.5) $$,
+  '23514',
+  'automatic breaker events (trips and cooldown resets) are recorded by the breaker check, '
+  || 'not by hand',
+  'a cooldown reset typed in by hand is refused: only a manual reset, naming its operator'
+);
+select throws_ok(
+  $$ insert into walltrack.circuit_breaker_events (event_type, trigger, threshold, observed)
+     values ('activated', 'daily_loss', 2, 2.5) $$,
+  '23514',
+  'automatic breaker events (trips and cooldown resets) are recorded by the breaker check, '
+  || 'not by hand',
+  'and so is an automatic trip'
+);
+-- As the breaker check records them:
+select tests.as_engine($$
+  insert into walltrack.circuit_breaker_events (event_type, trigger, threshold, observed)
+  values ('activated', 'daily_loss', 2, 2.5)
+$$);
 
 select throws_ok(
   $$ update walltrack.circuit_breaker_events set observed = 1 $$, '23001',
@@ -24,8 +43,9 @@ select throws_ok(
 );
 
 select throws_ok(
-  $$ insert into walltrack.circuit_breaker_events (event_type, trigger, threshold, observed)
-     values ('activated', 'daily_loss', 'NaN', 2.5) $$,
+  $$ select tests.as_engine('insert into walltrack.circuit_breaker_events
+       (event_type, trigger, threshold, observed) values (''activated'', ''daily_loss'',
+       ''NaN'', 2.5)') $$,
   '23514',
   'circuit_breaker_events numbers must be finite: NaN and Infinity are not amounts '
   || '(got threshold = NaN)',
@@ -53,8 +73,10 @@ select ok(
    where actor = 'mallory'),
   'a given created_at is replaced by the database''s clock'
 );
-insert into walltrack.circuit_breaker_events (event_type, trigger, threshold, observed)
-values ('activated', 'drawdown', 30, 31);
+select tests.as_engine($$
+  insert into walltrack.circuit_breaker_events (event_type, trigger, threshold, observed)
+  values ('activated', 'drawdown', 30, 31)
+$$);
 select is(
   walltrack.breaker_state() ->> 'trigger', 'drawdown',
   'the activation after the forged reset is the state'

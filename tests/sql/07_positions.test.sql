@@ -1,5 +1,5 @@
 begin;
-select plan(14);
+select plan(19);
 
 create temporary table fixture as
 select
@@ -56,19 +56,56 @@ select throws_ok(
 
 -- Numbers are finite: NaN sorts above every number.
 select throws_ok(
-  $$ update walltrack.positions set last_price_sol = 'NaN'
-     where id = (select scalper_position_id from fixture) $$,
+  $$ select tests.as_engine($q$ update walltrack.positions set last_price_sol = 'NaN'
+     where id = (select scalper_position_id from fixture) $q$) $$,
   '23514',
   'positions numbers must be finite: NaN and Infinity are not amounts (got last_price_sol = NaN)',
   'a NaN price is refused'
 );
 select throws_ok(
-  $$ update walltrack.positions set last_price_sol = 'Infinity'
-     where id = (select scalper_position_id from fixture) $$,
+  $$ select tests.as_engine($q$ update walltrack.positions set last_price_sol = 'Infinity'
+     where id = (select scalper_position_id from fixture) $q$) $$,
   '23514',
   'positions numbers must be finite: NaN and Infinity are not amounts '
   || '(got last_price_sol = Infinity)',
   'an infinite price is refused'
+);
+
+-- Engine state: status, last price and fired levels are the engine's and the fills'.
+select throws_ok(
+  $$ update walltrack.positions set status = 'closed'
+     where id = (select scalper_position_id from fixture) $$,
+  '23514',
+  format('position %s: its status, last price and fired take-profit levels are kept by the '
+    || 'exit engine and the order fills, not edited', (select scalper_position_id from fixture)),
+  'a position closed by hand is refused: it would leave the engine and its stop loss'
+);
+select throws_ok(
+  $$ update walltrack.positions set last_price_at = now() + interval '100 years'
+     where id = (select scalper_position_id from fixture) $$,
+  '23514', null, 'a last price dated in the future is refused: it would hide every later tick'
+);
+select throws_ok(
+  $$ update walltrack.positions set take_profits_fired = '{1,2,3}'
+     where id = (select scalper_position_id from fixture) $$,
+  '23514', null, 'fired take-profit levels cannot be edited: the ladder would never sell'
+);
+select throws_ok(
+  $$ insert into walltrack.positions (wallet_id, token_mint, token_decimals, mode)
+     select w.id, 'TestMint1111111111111111111111111111111111', 6, 'live'
+     from walltrack.wallets as w limit 1 $$,
+  '23514',
+  'positions are opened by WallTrack when it copies a leader''s buy: a position cannot be '
+  || 'inserted by hand',
+  'a position inserted by hand is refused'
+);
+select throws_ok(
+  $$ select tests.as_engine($q$ insert into walltrack.positions (wallet_id, token_mint,
+       token_decimals, mode, exit_strategy_override)
+     select w.id, 'TestMint1111111111111111111111111111111111', 6, 'simulation',
+       '{"time_exit_minutes": 0.5}' from walltrack.wallets as w limit 1 $q$) $$,
+  '23514', 'time_exit_minutes must be a whole number of minutes within 1..2147483647, got 0.5',
+  'an override is checked at insert too'
 );
 
 -- Identity: what a position was opened as never changes.

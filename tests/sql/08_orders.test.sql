@@ -1,5 +1,5 @@
 begin;
-select plan(16);
+select plan(20);
 
 create temporary table fixture as
 select tests.new_position(tests.new_wallet()) as position_id;
@@ -32,8 +32,8 @@ select throws_ok(
   'a terminal order cannot come back'
 );
 select throws_ok(
-  $$ update walltrack.orders set status = 'confirmed', filled_in = 0, filled_out = 0,
-       confirmed_at = now() where id = (select submitted_id from o) $$,
+  $$ select tests.as_engine($q$ update walltrack.orders set status = 'confirmed', filled_in = 0,
+       filled_out = 0, confirmed_at = now() where id = (select submitted_id from o) $q$) $$,
   '23514', 'a confirmed order needs filled_in > 0, filled_out >= 0 and confirmed_at',
   'a confirmation without fill facts is refused'
 );
@@ -50,11 +50,12 @@ select throws_ok(
   'attempts never exceed the maximum'
 );
 select throws_ok(
-  $$ insert into walltrack.orders (position_id, side, reason, mode, input_mint, output_mint,
+  $$ select tests.as_engine($q$ insert into walltrack.orders (position_id, side, reason, mode,
+       input_mint, output_mint,
        amount_in, slippage_bps, idempotency_key, max_attempts)
      select position_id, 'sell', 'take_profit', 'simulation',
        'TestMint1111111111111111111111111111111111',
-       'So11111111111111111111111111111111111111112', 10, 100, 'k4', 3 from fixture $$,
+       'So11111111111111111111111111111111111111112', 10, 100, 'k4', 3 from fixture $q$) $$,
   '23514', 'take_profit_level is set exactly when the reason is take_profit',
   'a take-profit order names its level'
 );
@@ -65,11 +66,12 @@ select throws_ok(
 
 -- Direction: the side says which way SOL goes.
 select throws_ok(
-  $$ insert into walltrack.orders (position_id, side, reason, mode, input_mint, output_mint,
+  $$ select tests.as_engine($q$ insert into walltrack.orders (position_id, side, reason, mode,
+       input_mint, output_mint,
        amount_in, slippage_bps, idempotency_key, max_attempts)
      select position_id, 'sell', 'manual', 'simulation',
        'So11111111111111111111111111111111111111112',
-       'TestMint1111111111111111111111111111111111', 10, 100, 'k5', 3 from fixture $$,
+       'TestMint1111111111111111111111111111111111', 10, 100, 'k5', 3 from fixture $q$) $$,
   '23514',
   'a sell order swaps the token for SOL: got input_mint '
   || 'So11111111111111111111111111111111111111112, output_mint '
@@ -77,11 +79,12 @@ select throws_ok(
   'a buy disguised as a sell (SOL in) is refused: it would pass an active breaker'
 );
 select throws_ok(
-  $$ insert into walltrack.orders (position_id, side, reason, mode, input_mint, output_mint,
+  $$ select tests.as_engine($q$ insert into walltrack.orders (position_id, side, reason, mode,
+       input_mint, output_mint,
        amount_in, slippage_bps, idempotency_key, max_attempts)
      select position_id, 'buy', 'copy_entry', 'simulation',
        'TestMint1111111111111111111111111111111111',
-       'So11111111111111111111111111111111111111112', 10, 100, 'k6', 3 from fixture $$,
+       'So11111111111111111111111111111111111111112', 10, 100, 'k6', 3 from fixture $q$) $$,
   '23514',
   'a buy order swaps SOL for the token: got input_mint '
   || 'TestMint1111111111111111111111111111111111, output_mint '
@@ -96,9 +99,59 @@ select throws_ok(
 );
 
 -- A confirmed fill is a fact: it already moved the position's money.
-update walltrack.orders set status = 'confirmed', filled_in = 100000000, filled_out = 100000000,
-  fill_price_sol = 0.001, confirmed_at = now()
-where id = (select submitted_id from o);
+select throws_ok(
+  $$ update walltrack.orders set status = 'confirmed', filled_in = 100000000,
+       filled_out = 100000000, fill_price_sol = 0.001, confirmed_at = now()
+     where id = (select submitted_id from o) $$,
+  '23514',
+  format('order %s: a fill is recorded from the chain by confirm-orders, never typed in',
+    (select submitted_id from o)),
+  'a fill typed in by hand is refused: fills come from the chain'
+);
+select throws_ok(
+  $$ insert into walltrack.orders (position_id, side, reason, mode, input_mint, output_mint,
+       amount_in, slippage_bps, idempotency_key, max_attempts, status, attempts, filled_in,
+       filled_out, fill_price_sol, confirmed_at)
+     select position_id, 'sell', 'manual', 'simulation',
+       'TestMint1111111111111111111111111111111111',
+       'So11111111111111111111111111111111111111112', 10, 100, 'fake', 3, 'confirmed', 1, 10,
+       999000000000, 1, now() from fixture $$,
+  '23514',
+  'orders are placed by WallTrack (copies, exits, write-offs): an order cannot be inserted '
+  || 'by hand',
+  'a fabricated confirmed sell is refused: it would move the position''s money'
+);
+select throws_ok(
+  $$ select tests.as_engine($q$ insert into walltrack.orders (position_id, side, reason, mode,
+       input_mint, output_mint, amount_in, slippage_bps, idempotency_key, max_attempts)
+     select position_id, 'sell', 'manual', 'live',
+       'TestMint1111111111111111111111111111111111',
+       'So11111111111111111111111111111111111111112', 10, 100, 'k7', 3 from fixture $q$) $$,
+  '23514',
+  format('order for position %s must trade its token TestMint1111111111111111111111111111111111 '
+    || 'in simulation mode, got TestMint1111111111111111111111111111111111 -> '
+    || 'So11111111111111111111111111111111111111112 in live mode', (select position_id from fixture)),
+  'an order in another mode than its position''s is refused: a live sell of paper tokens'
+);
+select throws_ok(
+  $$ select tests.as_engine($q$ insert into walltrack.orders (position_id, side, reason, mode,
+       input_mint, output_mint, amount_in, slippage_bps, idempotency_key, max_attempts)
+     select position_id, 'sell', 'manual', 'simulation',
+       'AnotherMint1111111111111111111111111111111',
+       'So11111111111111111111111111111111111111112', 10, 100, 'k8', 3 from fixture $q$) $$,
+  '23514',
+  format('order for position %s must trade its token TestMint1111111111111111111111111111111111 '
+    || 'in simulation mode, got AnotherMint1111111111111111111111111111111 -> '
+    || 'So11111111111111111111111111111111111111112 in simulation mode',
+    (select position_id from fixture)),
+  'an order for another token than its position''s is refused'
+);
+-- As confirm-orders records it:
+select tests.as_engine($$
+  update walltrack.orders set status = 'confirmed', filled_in = 100000000, filled_out = 100000000,
+    fill_price_sol = 0.001, confirmed_at = now()
+  where id = (select submitted_id from o)
+$$);
 select throws_ok(
   $$ update walltrack.orders set filled_out = 1 where id = (select submitted_id from o) $$,
   '23514',

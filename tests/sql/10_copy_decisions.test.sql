@@ -100,8 +100,10 @@ select is(
   'trading_disabled', 'nothing is bought while trading is disabled'
 );
 update walltrack.config set trading_enabled = true;
-insert into walltrack.circuit_breaker_events (event_type, trigger, threshold, observed)
-values ('activated', 'daily_loss', 2, 2.4);
+select tests.as_engine($$
+  insert into walltrack.circuit_breaker_events (event_type, trigger, threshold, observed)
+  values ('activated', 'daily_loss', 2, 2.4)
+$$);
 select is(
   pg_temp.buy('breaker', (select scalper from w), 'MintSafe11111111111111111111111111111111111'),
   'breaker_active', 'nothing is bought while the breaker is active'
@@ -227,10 +229,12 @@ select is(
   (select jsonb_build_array(result #> '{decisions,0,order_id}') from live_entry),
   'a live copy returns its pending order for execution'
 );
-update walltrack.orders
-set status = 'confirmed', attempts = 1, filled_in = amount_in, filled_out = 190000000,
-  fill_price_sol = 0.000526315789473684, network_fee_lamports = 5000, confirmed_at = now()
-where id = (select (result #>> '{decisions,0,order_id}')::bigint from live_entry);
+select tests.as_engine($$
+  update walltrack.orders
+  set status = 'confirmed', attempts = 1, filled_in = amount_in, filled_out = 190000000,
+    fill_price_sol = 0.000526315789473684, network_fee_lamports = 5000, confirmed_at = now()
+  where id = (select (result #>> '{decisions,0,order_id}')::bigint from live_entry)
+$$);
 select is(
   pg_temp.decide(tests.swap_tx(
     'liveexit1', (select scalper from w), 'sell', 'MintLiveExit111111111111111111111111111111',

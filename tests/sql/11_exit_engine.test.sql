@@ -185,9 +185,11 @@ select ok(
 update walltrack.config set live_trading_enabled = true;
 update walltrack.wallets set mode = 'live' where label = 'whale-alpha';
 select pg_temp.open('MintLV11111111111111111111111111111111111111', 'balanced');
-update walltrack.orders set status = 'confirmed', attempts = 1, filled_in = amount_in,
-  filled_out = 100000000, fill_price_sol = 0.001, confirmed_at = now()
-where output_mint = 'MintLV11111111111111111111111111111111111111';
+select tests.as_engine($$
+  update walltrack.orders set status = 'confirmed', attempts = 1, filled_in = amount_in,
+    filled_out = 100000000, fill_price_sol = 0.001, confirmed_at = now()
+  where output_mint = 'MintLV11111111111111111111111111111111111111'
+$$);
 create temporary table live_tick as
 select pg_temp.tick('MintLV11111111111111111111111111111111111111', 0.0007, 1) as result;
 select is(
@@ -244,10 +246,10 @@ execute function pg_temp.refuse_row();
 create trigger zz_test_refuse_exit before insert on walltrack.orders
 for each row when (new.input_mint = 'MintJD11111111111111111111111111111111111111')
 execute function pg_temp.refuse_row();
-alter table walltrack.positions disable trigger positions_before_update_override_valid;
+alter table walltrack.positions disable trigger positions_before_write_override_valid;
 update walltrack.positions set exit_strategy_override = '{"stop_loss_pct": "soon"}'
 where token_mint = 'MintJC11111111111111111111111111111111111111';
-alter table walltrack.positions enable trigger positions_before_update_override_valid;
+alter table walltrack.positions enable trigger positions_before_write_override_valid;
 
 select lives_ok(
   $$ select api.apply_prices(

@@ -45,34 +45,64 @@ as $$
   returning id;
 $$;
 
-create or replace function tests.new_position(wallet_id bigint)
-returns bigint
-language sql
+create or replace function tests.as_engine(statement text)
+returns void
+language plpgsql
 set search_path = ''
 as $$
-  -- An opening position in a known test token for the given wallet.
+-- Runs a fixture statement the way WallTrack's own functions write (the engine-write mark
+-- on), for a test that stages a position, an order, a fill or a breaker trip directly.
+declare
+  previous text := walltrack.begin_engine_write();
+begin
+  execute statement;
+  perform walltrack.end_engine_write(previous);
+end;
+$$;
+
+create or replace function tests.new_position(wallet_id bigint)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+-- An opening position in a known test token for the given wallet.
+declare
+  previous text := walltrack.begin_engine_write();
+  position_id bigint;
+begin
   insert into walltrack.tokens (mint, symbol, decimals)
   values ('TestMint1111111111111111111111111111111111', 'TEST', 6)
   on conflict (mint) do nothing;
   insert into walltrack.positions (wallet_id, token_mint, token_decimals, mode)
-  values (wallet_id, 'TestMint1111111111111111111111111111111111', 6, 'simulation')
-  returning id;
+  values (new_position.wallet_id, 'TestMint1111111111111111111111111111111111', 6, 'simulation')
+  returning id into position_id;
+  perform walltrack.end_engine_write(previous);
+  return position_id;
+end;
 $$;
 
 create or replace function tests.new_order(position_id bigint, idempotency_key text)
 returns bigint
-language sql
+language plpgsql
 set search_path = ''
 as $$
-  -- A pending simulated copy-entry order spending 0.1 SOL on the test token.
+-- A pending simulated copy-entry order spending 0.1 SOL on the test token.
+declare
+  previous text := walltrack.begin_engine_write();
+  order_id bigint;
+begin
   insert into walltrack.orders (
     position_id, side, reason, mode, input_mint, output_mint, amount_in, slippage_bps,
     idempotency_key, max_attempts
   ) values (
-    position_id, 'buy', 'copy_entry', 'simulation', 'So11111111111111111111111111111111111111112',
-    'TestMint1111111111111111111111111111111111', 100000000, 100, idempotency_key, 3
+    new_order.position_id, 'buy', 'copy_entry', 'simulation',
+    'So11111111111111111111111111111111111111112', 'TestMint1111111111111111111111111111111111',
+    100000000, 100, new_order.idempotency_key, 3
   )
-  returning id;
+  returning id into order_id;
+  perform walltrack.end_engine_write(previous);
+  return order_id;
+end;
 $$;
 
 create or replace function tests.signature(seed text)
