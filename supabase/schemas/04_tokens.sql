@@ -81,6 +81,23 @@ create table walltrack.tokens (
   constraint tokens_risks_array check (walltrack.ensure(
     jsonb_typeof(risks) = 'array', 'tokens.risks must be a JSON array'
   )),
+  -- A fact or a claim dated ahead would never go stale: the token would keep old facts, or
+  -- never be looked up again. Ten minutes allow for clocks and the lookup claim.
+  constraint tokens_times_not_ahead check (
+    coalesce(greatest(
+      fetched_at, rugcheck_fetched_at, market_fetched_at, authorities_checked_at,
+      lookup_claimed_until, price_at, verdict_at
+    ) <= now() + interval '10 minutes', true)
+    or walltrack.ensure(
+      coalesce(greatest(
+        fetched_at, rugcheck_fetched_at, market_fetched_at, authorities_checked_at,
+        lookup_claimed_until, price_at, verdict_at
+      ) <= now() + interval '10 minutes', true),
+      'token facts are dated by the lookups that fetch them: fetched_at, rugcheck_fetched_at, '
+      || 'market_fetched_at, authorities_checked_at, lookup_claimed_until, price_at and '
+      || 'verdict_at cannot be ahead of the database clock',
+      'Clear the date to have the token looked up again.')
+  ),
   -- NaN sorts above every number and Infinity passes `>= 0`: greatest and least see both
   -- (and skip nulls) without a function call on a price tick.
   constraint tokens_numbers_finite check (

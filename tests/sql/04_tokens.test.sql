@@ -1,7 +1,7 @@
 -- Token verdicts from facts and thresholds, the freshness of each kind of fact, and the
 -- read-through RPCs (tokens_to_fetch, store_token_facts).
 begin;
-select plan(39);
+select plan(41);
 
 create function pg_temp.judge(mint text) returns text language sql as $$
   -- verdict:reason,reason
@@ -292,6 +292,21 @@ select throws_ok(
   '23514',
   'tokens numbers must be finite: NaN and Infinity are not amounts (got price_sol = Infinity)',
   'a token''s numbers are finite'
+);
+
+select throws_ok(
+  $$ update walltrack.tokens set lookup_claimed_until = now() + interval '1 year'
+     where mint = 'MintGood1111111111111111111111111111111111' $$,
+  '23514',
+  'token facts are dated by the lookups that fetch them: fetched_at, rugcheck_fetched_at, '
+  || 'market_fetched_at, authorities_checked_at, lookup_claimed_until, price_at and '
+  || 'verdict_at cannot be ahead of the database clock',
+  'a lookup claim far ahead is refused: every delivery buying the token would wait on it'
+);
+select throws_ok(
+  $$ update walltrack.tokens set rugcheck_fetched_at = 'infinity'
+     where mint = 'MintGood1111111111111111111111111111111111' $$,
+  '23514', null, 'and so are facts dated ahead: they would never go stale'
 );
 
 select * from finish();
