@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -40,7 +41,9 @@ def open_positions(db: psycopg.Connection[Any]) -> list[str]:
 
 
 def ticks(mints: list[str], number: int) -> str:
-    """Prices drifting a little up and down; every 100th token jumps 60% (take profit)."""
+    """Prices drifting a little up and down; every 100th token jumps 60% (take profit).
+    Dated now (a tick dated ahead of the database clock is refused as a fault)."""
+    observed_at = datetime.now(UTC).isoformat()
     prices = []
     for index, mint in enumerate(mints):
         move = "1.6" if index % 100 == number else ("1.01" if number % 2 else "0.99")
@@ -48,7 +51,7 @@ def ticks(mints: list[str], number: int) -> str:
             {
                 "mint": mint,
                 "price_sol": f"{0.0005 * float(move):.9f}",
-                "observed_at": f"2030-01-01T00:00:{number:02d}Z",
+                "observed_at": observed_at,
             }
         )
     return json.dumps(prices)

@@ -106,6 +106,15 @@ create table walltrack.config (
     priority_fee_lamports >= 0 and coalesce(jito_tip_lamports, 0) >= 0 and sim_fee_lamports >= 0,
     'config fees and tips (lamports) must not be negative'
   )),
+  -- A simulated fill pays this fee; past 0.01 SOL no real swap pays it, and an absurd fee
+  -- would turn every paper exit into a loss larger than the position.
+  constraint config_sim_fee_realistic check (walltrack.ensure(
+    sim_fee_lamports <= 10000000,
+    format(
+      'config.sim_fee_lamports must be at most 10000000 (0.01 SOL), got %s',
+      sim_fee_lamports
+    )
+  )),
   constraint config_retry_range check (walltrack.ensure(
     order_max_attempts between 1 and 20 and retry_backoff_seconds between 0 and 3600,
     'config.order_max_attempts must be within 1..20 and retry_backoff_seconds within 0..3600'

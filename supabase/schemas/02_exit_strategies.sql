@@ -153,8 +153,8 @@ returns trigger
 language plpgsql
 set search_path = ''
 as $$
--- One default at a time, said in words; a template is archived, never deleted, once
--- anything refers to it (open positions keep their snapshot either way).
+-- One name per template and one default at a time, said in words; a template is archived,
+-- never deleted, once anything refers to it (open positions keep their snapshot either way).
 declare
   other_default text;
 begin
@@ -164,6 +164,12 @@ begin
       hint = 'Set archived = true instead: positions and wallets may still refer to it.',
       errcode = 'restrict_violation';
   end if;
+  perform walltrack.ensure(
+    not exists (
+      select from walltrack.exit_strategies as s where s.name = new.name and s.id <> new.id
+    ),
+    format('an exit strategy named "%s" exists already', new.name),
+    'Give this one another name, or edit the existing template.');
   if new.is_default then
     select s.name into other_default
     from walltrack.exit_strategies as s
@@ -177,11 +183,11 @@ begin
 end;
 $$;
 comment on function walltrack.trigger_exit_strategy_guard() is
-'Refuses a second default template and deletions (archive instead).';
+'Refuses a duplicate name, a second default template and deletions (archive instead).';
 
 -- Triggers on exit_strategies, in the order Postgres fires them (one timing at a time, by name):
---   insert  exit_strategies_before_change_guard          one default at a time
---   update  exit_strategies_before_change_guard          one default at a time
+--   insert  exit_strategies_before_change_guard          one name each, one default at a time
+--   update  exit_strategies_before_change_guard          one name each, one default at a time
 --           exit_strategies_before_update_set_updated_at stamp updated_at
 --   delete  exit_strategies_before_change_guard          refused: archive instead
 create trigger exit_strategies_before_change_guard

@@ -71,8 +71,8 @@ returns trigger
 language plpgsql
 set search_path = ''
 as $$
--- Friendly words for the two edits operators get wrong most: a duplicate address and
--- an archived exit strategy.
+-- Friendly words for the edits operators get wrong most: a duplicate address, and an exit
+-- strategy that is archived or does not exist.
 begin
   perform walltrack.ensure(
     not exists (
@@ -81,6 +81,12 @@ begin
     format('wallet %s is already on the watchlist', new.address),
     'Edit the existing row (status, label) instead of adding it again.');
   if new.exit_strategy_id is distinct from old.exit_strategy_id then
+    perform walltrack.ensure(
+      new.exit_strategy_id is null or exists (
+        select from walltrack.exit_strategies as s where s.id = new.exit_strategy_id
+      ),
+      format('exit strategy %s does not exist', new.exit_strategy_id),
+      'Pick an id from walltrack.exit_strategies, or leave it empty for the default.');
     perform walltrack.ensure(
       not exists (
         select from walltrack.exit_strategies as s
@@ -92,12 +98,12 @@ begin
 end;
 $$;
 comment on function walltrack.trigger_wallet_guard() is
-'Refuses a duplicate address and an archived exit strategy with a clear message.';
+'Refuses a duplicate address and a missing or archived exit strategy with a clear message.';
 
 -- Triggers on wallets, in the order Postgres fires them (one timing at a time, by name):
---   insert  wallets_before_write_guard            no duplicate address, no archived strategy
+--   insert  wallets_before_write_guard            no duplicate address, a live strategy
 --   update  wallets_before_update_set_updated_at  stamp updated_at
---           wallets_before_write_guard            no duplicate address, no archived strategy
+--           wallets_before_write_guard            no duplicate address, a live strategy
 --   delete  wallets_before_delete_refuse          refused: retire instead
 create trigger wallets_before_write_guard
 before insert or update on walltrack.wallets

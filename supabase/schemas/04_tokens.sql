@@ -96,7 +96,8 @@ create table walltrack.tokens (
       'token facts are dated by the lookups that fetch them: fetched_at, rugcheck_fetched_at, '
       || 'market_fetched_at, authorities_checked_at, lookup_claimed_until, price_at and '
       || 'verdict_at cannot be ahead of the database clock',
-      'Clear the date to have the token looked up again.')
+      'Clear the date to have the token looked up again.'
+    )
   ),
   -- NaN sorts above every number and Infinity passes `>= 0`: greatest and least see both
   -- (and skip nulls) without a function call on a price tick.
@@ -410,9 +411,11 @@ declare
   cfg walltrack.config;
   bought text[] := walltrack.tokens_bought(swaps);
   wanted jsonb;
+  engine text := walltrack.begin_engine_write();
 begin
   select c.* into strict cfg from walltrack.config as c;
   insert into walltrack.tokens (mint) select unnest(bought) on conflict do nothing;
+  perform walltrack.end_engine_write(engine);
 
   with due as (
     select t.mint, walltrack.token_sources_due(t, cfg) as sources
@@ -474,6 +477,7 @@ as $$
 -- as they were, and is named in failed_sources), then re-judges those tokens. Returns them.
 declare
   mints text[];
+  engine text := walltrack.begin_engine_write();
 begin
   insert into walltrack.tokens as t (mint, fetched_at, failed_sources)
   select
@@ -482,6 +486,7 @@ begin
   from jsonb_array_elements(facts) as f
   on conflict (mint) do update
   set fetched_at = now(), failed_sources = excluded.failed_sources, lookup_claimed_until = null;
+  perform walltrack.end_engine_write(engine);
   select array_agg(f.value ->> 'mint') into mints from jsonb_array_elements(facts) as f;
 
   update walltrack.tokens as t
@@ -607,6 +612,7 @@ as $$
 -- every verdict is judged again from them, as if the lookups had just been made.
 declare
   mints text[];
+  engine text := walltrack.begin_engine_write();
 begin
   insert into walltrack.tokens (
     mint, symbol, name, decimals, supply, mint_authority, freeze_authority,
@@ -651,6 +657,7 @@ begin
     rugcheck_fetched_at = excluded.rugcheck_fetched_at,
     market_fetched_at = excluded.market_fetched_at,
     failed_sources = excluded.failed_sources;
+  perform walltrack.end_engine_write(engine);
   mints := array(select e.value ->> 'mint' from jsonb_array_elements(tokens) as e);
   update walltrack.tokens as t set
     fetched_at = case when t.fetched_at is not null then now() end,
@@ -668,9 +675,51 @@ comment on function walltrack.load_token_facts(jsonb) is
 'returns how many tokens it loaded.';
 grant execute on function walltrack.load_token_facts(jsonb) to service_role;
 
+create function walltrack.trigger_token_identity()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+-- A token row is the cache of one mint: a second row for it or another mint in it would mix
+-- up its facts. (Deleting one a position holds: positions_keep_held_tokens, 07_positions.sql.)
+begin
+  if tg_op = 'INSERT' then
+    perform walltrack.ensure(
+      not exists (select from walltrack.tokens as t where t.mint = new.mint),
+      format('token %s is cached already', new.mint), 'Edit its row instead.');
+  else
+    perform walltrack.ensure(new.mint = old.mint,
+      format('a token row caches one mint: %s cannot become %s', old.mint, new.mint),
+      'Add the other mint as a row of its own.');
+  end if;
+  return new;
+end;
+$$;
+comment on function walltrack.trigger_token_identity() is
+'Refuses a second row for a mint and a change of a row''s mint.';
+
 -- Triggers on tokens, in the order Postgres fires them (one timing at a time, by name):
---   update  tokens_before_update_set_updated_at  stamp updated_at
+--   insert  tokens_before_insert_identity        one row per mint (WallTrack's upserts pass)
+--   update  tokens_before_update_identity        the mint never changes
+--           tokens_before_update_set_updated_at  stamp updated_at
 --           tokens_after_update_rejudge          a manual list change re-judges the token
+--   delete  tokens_before_delete_keep_held       kept while a position holds it: created in
+--                                                07_positions.sql, after positions
+
+-- WallTrack's own inserts upsert (on conflict), which this check would refuse before the
+-- conflict is seen: they write with the engine-write mark (see 07_positions.sql).
+create trigger tokens_before_insert_identity
+before insert on walltrack.tokens
+for each row
+when (
+  pg_trigger_depth() = 0
+  and current_setting('walltrack.engine_write', true) is distinct from 'on'
+)
+execute function walltrack.trigger_token_identity();
+
+create trigger tokens_before_update_identity
+before update of mint on walltrack.tokens
+for each row execute function walltrack.trigger_token_identity();
 
 create trigger tokens_before_update_set_updated_at
 before update on walltrack.tokens

@@ -104,9 +104,40 @@ comment on function walltrack.trigger_signal_append_only() is
 'Refuses edits of a signal''s event columns and a second write of its decision columns.';
 
 -- Triggers on signals, in the order Postgres fires them (one timing at a time, by name):
+--   insert    signals_before_insert_engine_only  recorded from deliveries, never by hand
 --   update    signals_before_update_append_only  the event never changes; the decision once
+--             signals_before_update_decision_engine_only  decided by WallTrack, never by hand
 --   delete    signals_before_delete_refuse       refused: the audit log is permanent
 --   truncate  signals_before_truncate_refuse     refused
+-- A swap typed in would move the leader's holding (and so its mirror sells' fractions); a
+-- decision typed in would count a copy that never happened in the scoreboard. Both are
+-- written by walltrack.ingest_swaps only, with the engine-write mark (see 07_positions.sql).
+create trigger signals_before_insert_engine_only
+before insert on walltrack.signals
+for each row
+when (
+  pg_trigger_depth() = 0
+  and current_setting('walltrack.engine_write', true) is distinct from 'on'
+)
+execute function walltrack.trigger_refuse_direct_write(
+  'signals are recorded from Helius deliveries: a leader swap cannot be inserted by hand',
+  'Send the transaction through the helius-webhook function (or a backfill).'
+);
+
+create trigger signals_before_update_decision_engine_only
+before update on walltrack.signals
+for each row
+when (
+  (new.decision, new.decision_reason, new.position_id, new.order_id)
+  is distinct from (old.decision, old.decision_reason, old.position_id, old.order_id)
+  and pg_trigger_depth() = 0
+  and current_setting('walltrack.engine_write', true) is distinct from 'on'
+)
+execute function walltrack.trigger_refuse_direct_write(
+  'signal %s: its decision is WallTrack''s, written when the signal is recorded',
+  'Decisions are never typed in: a copy that did not happen would count in the scoreboard.'
+);
+
 create trigger signals_before_update_append_only
 before update on walltrack.signals
 for each row execute function walltrack.trigger_signal_append_only();

@@ -125,6 +125,27 @@ where status in ('open', 'closing');
 alter table walltrack.signals
 add constraint signals_position_fk foreign key (position_id) references walltrack.positions (id);
 
+create function walltrack.trigger_token_keep_held()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+-- The foreign key would refuse it too, in Postgres's words; this says what to do instead.
+begin
+  perform walltrack.ensure(
+    not exists (select from walltrack.positions as p where p.token_mint = old.mint),
+    format('token %s is held by a position: its row is kept', old.mint),
+    'To stop buying it, set manual_list = blacklist.');
+  return old;
+end;
+$$;
+comment on function walltrack.trigger_token_keep_held() is
+'Refuses deleting the token row of a mint a position holds.';
+
+create trigger tokens_before_delete_keep_held
+before delete on walltrack.tokens
+for each row execute function walltrack.trigger_token_keep_held();
+
 create function walltrack.position_open_cost_sol(pos walltrack.positions)
 returns numeric
 language plpgsql

@@ -308,13 +308,14 @@ comment on function walltrack.trigger_order_matches_position() is
 --   insert  orders_before_insert_breaker           no buy order while the breaker is active
 --           orders_before_insert_engine_only       placed by WallTrack, never by hand
 --           orders_before_insert_matches_position  its token and mode are its position's
---           orders_after_write_apply_fill        a confirmed order moves its position's money
+--           orders_after_insert_apply_fill       a confirmed order moves its position's money
 --   update  orders_before_update_fill_engine_only  a fill comes from the chain, never by hand
 --           orders_before_update_set_updated_at  stamp updated_at
 --           orders_before_update_transition      status moves forward only; intent is fixed;
 --                                                a confirmed fill never changes
+--           orders_after_update_apply_fill       an order confirmed now moves its position's
+--                                                money, once (not on a later no-op update)
 --           orders_after_update_fail_entry       an entry that ends unfilled fails its position
---           orders_after_write_apply_fill        a confirmed order moves its position's money
 --   delete  orders_before_delete_refuse          orders are cancelled, never deleted
 
 create trigger orders_before_insert_breaker
@@ -369,10 +370,18 @@ for each row
 when (new.side = 'buy' and new.status in ('failed', 'cancelled'))
 execute function walltrack.trigger_order_fail_entry();
 
-create trigger orders_after_write_apply_fill
-after insert or update of status on walltrack.orders
+create trigger orders_after_insert_apply_fill
+after insert on walltrack.orders
 for each row
 when (new.status = 'confirmed')
+execute function walltrack.trigger_order_apply_fill();
+
+-- Only the transition applies the fill: `set status = 'confirmed'` on an order that already
+-- is would otherwise apply it a second time.
+create trigger orders_after_update_apply_fill
+after update of status on walltrack.orders
+for each row
+when (new.status = 'confirmed' and old.status <> 'confirmed')
 execute function walltrack.trigger_order_apply_fill();
 
 create trigger orders_before_delete_refuse

@@ -326,6 +326,7 @@ declare
   decided_ids bigint[] := '{}'::bigint[];
   live_orders bigint[];
   swap_count integer;
+  engine text;
 begin
   if jsonb_typeof(transactions) is distinct from 'array' then
     raise exception using
@@ -335,6 +336,8 @@ begin
   -- Decisions read and change shared limits (open positions, exposure): one batch at a
   -- time decides, so concurrent deliveries cannot both take the last slot.
   perform pg_advisory_xact_lock(hashtext('walltrack.ingest_swaps'));
+  -- Signals and their decisions are written here only (signals_before_*_engine_only).
+  engine := walltrack.begin_engine_write();
 
   with tx as (
     select
@@ -422,6 +425,7 @@ begin
     signal_id, decision, reason, position_id, order_id, positions_delta, exposure_delta_sol
   )
   where s.id = d.signal_id;
+  perform walltrack.end_engine_write(engine);
 
   select coalesce(array_agg(o.id order by o.id), '{}') into live_orders
   from walltrack.orders as o

@@ -15,10 +15,13 @@ as $$
 declare
   cfg walltrack.config;
   wanted jsonb;
+  engine text;
 begin
   select c.* into strict cfg from walltrack.config as c;
   if mints is not null then
+    engine := walltrack.begin_engine_write();
     insert into walltrack.tokens (mint) select unnest(mints) on conflict do nothing;
+    perform walltrack.end_engine_write(engine);
   end if;
 
   with candidates as (

@@ -1,5 +1,5 @@
 begin;
-select plan(16);
+select plan(17);
 
 select is((select count(*) from walltrack.config), 1::bigint, 'config is seeded with its one row');
 select throws_ok(
@@ -82,6 +82,12 @@ select throws_ok(
   'config numbers must be finite: NaN and Infinity are not amounts '
   || '(got min_liquidity_usd = -Infinity)',
   'a -Infinity token filter is refused'
+);
+
+select throws_ok(
+  $$ update walltrack.config set sim_fee_lamports = 9223372036854775807 $$,
+  '23514', 'config.sim_fee_lamports must be at most 10000000 (0.01 SOL), got 9223372036854775807',
+  'a simulated fee no swap pays is refused'
 );
 
 select * from finish();

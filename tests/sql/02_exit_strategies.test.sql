@@ -53,7 +53,7 @@ select throws_ok(
 );
 select throws_ok(
   $$ insert into walltrack.exit_strategies (name) values ('balanced') $$,
-  '23505', null, 'template names are unique'
+  '23514', 'an exit strategy named "balanced" exists already', 'template names are unique'
 );
 select lives_ok(
   $$ insert into walltrack.exit_strategies (name, take_profit_levels, stop_loss_pct, moonbag_pct)
@@ -126,6 +126,7 @@ select ok(
   walltrack.check_exit_rules('{"time_exit_minutes": 1440, "time_exit_max_pnl_pct": 10}'),
   'a whole number of minutes and a PnL bar in range are accepted'
 );
+
 
 select * from finish();
 rollback;

@@ -1,5 +1,5 @@
 begin;
-select plan(12);
+select plan(13);
 
 select throws_ok(
   $$ insert into walltrack.wallets (address) values ('0xDEADBEEF') $$, '23514',
@@ -65,6 +65,13 @@ select throws_ok(
   'wallets numbers must be finite: NaN and Infinity are not amounts '
   || '(got baseline_pnl_sol = -Infinity)',
   'an infinite baseline is refused'
+);
+
+select throws_ok(
+  $$ update walltrack.wallets set exit_strategy_id = -1
+     where id = (select min(id) from walltrack.wallets) $$,
+  '23514', 'exit strategy -1 does not exist',
+  'a wallet pointed at an exit strategy that does not exist is refused in words'
 );
 
 select * from finish();

@@ -1,7 +1,7 @@
 -- Token verdicts from facts and thresholds, the freshness of each kind of fact, and the
 -- read-through RPCs (tokens_to_fetch, store_token_facts).
 begin;
-select plan(41);
+select plan(44);
 
 create function pg_temp.judge(mint text) returns text language sql as $$
   -- verdict:reason,reason
@@ -307,6 +307,24 @@ select throws_ok(
   $$ update walltrack.tokens set rugcheck_fetched_at = 'infinity'
      where mint = 'MintGood1111111111111111111111111111111111' $$,
   '23514', null, 'and so are facts dated ahead: they would never go stale'
+);
+
+select throws_ok(
+  $$ insert into walltrack.tokens (mint) values ('MintGood1111111111111111111111111111111111') $$,
+  '23514', 'token MintGood1111111111111111111111111111111111 is cached already',
+  'a second row for a cached mint is refused in words'
+);
+select throws_ok(
+  $$ update walltrack.tokens set mint = 'MintNext1111111111111111111111111111111111'
+     where mint = 'MintGood1111111111111111111111111111111111' $$,
+  '23514', 'a token row caches one mint: MintGood1111111111111111111111111111111111 cannot '
+  || 'become MintNext1111111111111111111111111111111111',
+  'a token row never changes mint'
+);
+select throws_ok(
+  $$ delete from walltrack.tokens where mint = 'MintKept11111111111111111111111111111111111' $$,
+  '23514', 'token MintKept11111111111111111111111111111111111 is held by a position: its row is kept',
+  'the row of a token a position holds is kept'
 );
 
 select * from finish();

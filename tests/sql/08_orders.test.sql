@@ -1,5 +1,5 @@
 begin;
-select plan(20);
+select plan(21);
 
 create temporary table fixture as
 select tests.new_position(tests.new_wallet()) as position_id;
@@ -152,6 +152,16 @@ select tests.as_engine($$
     fill_price_sol = 0.001, confirmed_at = now()
   where id = (select submitted_id from o)
 $$);
+create temporary table bought as
+select p.qty_bought, p.cost_basis_sol from walltrack.positions as p
+where p.id = (select position_id from fixture);
+update walltrack.orders set status = 'confirmed' where id = (select submitted_id from o);
+select results_eq(
+  $$ select p.qty_bought, p.cost_basis_sol from walltrack.positions as p
+     where p.id = (select position_id from fixture) $$,
+  $$ select * from bought $$,
+  'saving a confirmed order unchanged (status = confirmed again) does not apply its fill twice'
+);
 select throws_ok(
   $$ update walltrack.orders set filled_out = 1 where id = (select submitted_id from o) $$,
   '23514',

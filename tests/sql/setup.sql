@@ -147,22 +147,28 @@ $$;
 
 create or replace function tests.safe_token(mint text, decimals integer default 6)
 returns void
-language sql
+language plpgsql
 set search_path = ''
 as $$
-  -- A token whose facts were just fetched and pass every default filter: authorities
-  -- revoked, deep and old pool, low RugCheck risk.
+-- A token whose facts were just fetched and pass every default filter: authorities
+-- revoked, deep and old pool, low RugCheck risk. Written as the lookups write (an upsert,
+-- with the engine-write mark).
+declare
+  previous text := walltrack.begin_engine_write();
+begin
   insert into walltrack.tokens (
     mint, symbol, decimals, authorities_checked_at, rugcheck_score_normalised,
     top10_holders_pct, rugged, rugcheck_fetched_at, liquidity_usd, market_cap_usd,
     pair_created_at, market_fetched_at, fetched_at
   )
   values (
-    mint, 'SAFE', decimals, now(), 10, 20, false, now(), 250000, 2000000,
+    safe_token.mint, 'SAFE', safe_token.decimals, now(), 10, 20, false, now(), 250000, 2000000,
     now() - interval '3 days', now(), now()
   )
-  on conflict (mint) do update
+  on conflict on constraint tokens_pkey do update
   set authorities_checked_at = now(), rugcheck_fetched_at = now(), market_fetched_at = now(),
     fetched_at = now();
-  select walltrack.rejudge_tokens(array[mint]);
+  perform walltrack.end_engine_write(previous);
+  perform walltrack.rejudge_tokens(array[safe_token.mint]);
+end;
 $$;
