@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+
+from psycopg.conninfo import conninfo_to_dict
 
 from bench import execution, ingest, scoreboard, ticks, webhook
 from bench.stack import BENCH_ENV, bench_stack, env_file_values, function_port
@@ -13,20 +16,30 @@ def row(what: str, figure: str, baseline: str, ratio: str, target: str) -> None:
     print(f"| {what} | {figure} | {baseline} | {ratio} | {target} |")
 
 
+def psql_env(database_url: str) -> dict[str, str]:
+    """libpq's PG* variables for a URL: psql gets the password without showing it on its
+    command line, where every local user could read it."""
+    names = {
+        "host": "PGHOST",
+        "port": "PGPORT",
+        "dbname": "PGDATABASE",
+        "user": "PGUSER",
+        "password": "PGPASSWORD",
+    }
+    info = conninfo_to_dict(database_url)
+    return {names[key]: str(value) for key, value in info.items() if key in names}
+
+
 def main() -> None:
     with bench_stack() as stack:
-        subprocess.run(
-            ["psql", stack.database_url, "-q", "-f", "tests/sql/setup.sql"],
-            cwd=REPO_ROOT,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        subprocess.run(
-            ["psql", stack.database_url, "-q", "-f", "tests/sql/breaker_off.sql"],
-            cwd=REPO_ROOT,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        for sql in ("tests/sql/setup.sql", "tests/sql/breaker_off.sql"):
+            subprocess.run(
+                ["psql", "-q", "-f", sql],
+                cwd=REPO_ROOT,
+                env=os.environ | psql_env(stack.database_url),
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
         ingested = ingest.run(stack.database_url)
         executed = execution.run(stack)
         served = webhook.run(

@@ -112,10 +112,14 @@ def memory_mb(pids: list[int], proportional: bool = False) -> float:
 
 
 def stack_pids(stack_dir: Path) -> dict[str, int]:
-    run = stack_dir / "run"
-    pids = {path.stem: int(path.read_text().split()[0]) for path in run.glob("*.pid")}
-    pids["postgres"] = int((stack_dir / "pgdata/postmaster.pid").read_text().split()[0])
-    return pids
+    """supervisord, whose descendants are the whole stack, and the webhook function."""
+
+    def pid(*program: str) -> int:
+        conf = str(stack_dir / "supervisord.conf")
+        ctl = [str(REPO_ROOT / ".venv/bin/supervisorctl"), "-c", conf, "pid", *program]
+        return int(subprocess.run(ctl, capture_output=True, text=True, check=True).stdout)
+
+    return {"supervisord": pid(), "fn-helius-webhook": pid("functions:fn-helius-webhook")}
 
 
 def run(database_url: str, webhook_url: str, secret: str, stack_dir: Path) -> dict[str, Any]:

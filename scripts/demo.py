@@ -374,7 +374,8 @@ def summary(db: Db) -> None:
 def show_access(stack_env: StackEnv, report: Path) -> None:
     print(f"\nHTML report: {report}")
     print("\nEverything above is in the database; look for yourself:")
-    print(f'  psql "{stack_env.database_url}"')
+    # The URL holds the database password: read from the env file, not shown.
+    print(f"  psql \"$(sed -n 's/^DATABASE_URL=//p' {env_file_path()})\"")
     print(LOOK_FOR_YOURSELF)
     print(
         f"""  gateway   {stack_env.supabase_url}  (/rest/v1/, /functions/v1/<name>)

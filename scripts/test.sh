@@ -11,6 +11,8 @@ export PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=postgres PGDATABASE=postgres
 scripts/stack.sh reset
 trap 'scripts/stack.sh down' EXIT
 scripts/stack.sh up
+PGPASSWORD=$(cat "$STACK_DIR/db_password") # TCP logins want it (psql, pg_prove)
+export PGPASSWORD
 
 echo "== schema check (throwaway clusters of its own, not this stack)"
 make --no-print-directory check-schema
