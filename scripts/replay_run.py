@@ -190,18 +190,32 @@ def update_config(connection: Connection, values: Mapping[str, object]) -> None:
 
 
 def upsert_strategy_rules(connection: Connection, log: SignalsLog) -> None:
-    # Neither default nor archived yet: the wallets must be able to point at any of them.
+    """Each of the log's templates by name: the existing one takes its rules, a missing one
+    is added. Neither default nor archived yet: the wallets must be able to point at any.
+    (Two statements, not an upsert: a second template of a name is refused before a
+    conflict clause could see it, with a message for the operator.)"""
     updates = sql.SQL(", ").join(
-        sql.SQL("{0} = excluded.{0}").format(sql.Identifier(name)) for name in STRATEGY_RULES
+        sql.SQL("{0} = r.{0}").format(sql.Identifier(name))
+        for name in STRATEGY_RULES
+        if name != "name"
+    )
+    records = [Jsonb(log.exit_strategies)]
+    connection.execute(
+        sql.SQL(
+            "update walltrack.exit_strategies as s set {}, is_default = false, archived = false"
+            " from jsonb_populate_recordset(null::walltrack.exit_strategies, %s) as r"
+            " where s.name = r.name"
+        ).format(updates),
+        records,
     )
     connection.execute(
         sql.SQL(
             "insert into walltrack.exit_strategies ({}, is_default, archived)"
             " select {}, false, false"
             " from jsonb_populate_recordset(null::walltrack.exit_strategies, %s) as r"
-            " on conflict (name) do update set {}, is_default = false, archived = false"
-        ).format(columns(STRATEGY_RULES), columns(STRATEGY_RULES, "r"), updates),
-        [Jsonb(log.exit_strategies)],
+            " where not exists (select from walltrack.exit_strategies as s where s.name = r.name)"
+        ).format(columns(STRATEGY_RULES), columns(STRATEGY_RULES, "r")),
+        records,
     )
 
 
