@@ -172,11 +172,26 @@ start_supervisor() {
   die "supervisord does not answer on $RUN/supervisord.sock ($LOGS/supervisord.log)"
 }
 
+# listening PORT: something listens on 127.0.0.1:PORT (from /proc, without connecting).
+listening() {
+  grep -qE "^ *[0-9]+: [0-9A-F]+:$(printf '%04X' "$1") [0-9A-F]+:[0-9A-F]+ 0A " \
+    /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
 # wait_http PROGRAM URL LOGFILE: until URL gives any HTTP answer but 503 (PostgREST says 503
 # until its schema cache is loaded); fails fast once supervisord gave up on the program.
+# No connection is tried before the port listens: our ports lie in Linux's ephemeral range,
+# and a connection to a port nobody listens on can get that very port as its own (a TCP
+# self-connect), which then keeps the program from binding it.
 wait_http() {
-  local code
+  local code=000 port
+  [[ $2 =~ :([0-9]+)/ ]] && port=${BASH_REMATCH[1]}
   for _ in $(seq 200); do
+    if ! listening "$port"; then
+      [[ $(ctl status "$1") != *FATAL* ]] || break
+      sleep 0.1
+      continue
+    fi
     code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "$2" || true)
     if [ "$code" != 000 ] && [ "$code" != 503 ]; then return 0; fi
     [[ $(ctl status "$1") != *FATAL* ]] || break
