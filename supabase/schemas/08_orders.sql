@@ -293,11 +293,13 @@ declare
   pos walltrack.positions;
 begin
   select p.* into pos from walltrack.positions as p where p.id = new.position_id;
-  perform walltrack.ensure(
-    -- Which side of the swap it is on is the orders_direction_matches_side constraint's.
-    pos.mode = new.mode and pos.token_mint in (new.input_mint, new.output_mint),
-    format('order for position %s must trade its token %s in %s mode, got %s -> %s in %s mode',
-      new.position_id, pos.token_mint, pos.mode, new.input_mint, new.output_mint, new.mode));
+  -- Which side of the swap it is on is the orders_direction_matches_side constraint's. The
+  -- message is built only for an order that fails.
+  if not (pos.mode = new.mode and pos.token_mint in (new.input_mint, new.output_mint)) then
+    perform walltrack.ensure(false,
+      format('order for position %s must trade its token %s in %s mode, got %s -> %s in %s mode',
+        new.position_id, pos.token_mint, pos.mode, new.input_mint, new.output_mint, new.mode));
+  end if;
   return new;
 end;
 $$;

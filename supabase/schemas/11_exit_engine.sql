@@ -129,21 +129,27 @@ set search_path = ''
 as $$
 -- One element of a price batch, checked: a price that is not a positive number, or a time
 -- more than five minutes ahead (which would hide every later tick of the token), is refused.
+-- Each rule is tested plainly first: its message is built only for a tick that fails.
 declare
   tick walltrack.price_tick;
 begin
-  perform walltrack.ensure(
-    jsonb_typeof(item) = 'object' and coalesce(jsonb_typeof(item -> 'mint') = 'string', false),
-    format('a price tick is an object with a mint, got %s', left(item::text, 200)));
+  if not (jsonb_typeof(item) = 'object' and coalesce(jsonb_typeof(item -> 'mint') = 'string', false))
+  then
+    perform walltrack.ensure(false,
+      format('a price tick is an object with a mint, got %s', left(item::text, 200)));
+  end if;
   tick := row(item ->> 'mint', (item ->> 'price_sol')::numeric,
     coalesce((item ->> 'observed_at')::timestamptz, now()));
-  perform walltrack.ensure(
-    coalesce(tick.price_sol > 0 and walltrack.is_finite(tick.price_sol), false),
-    format('the price of %s must be a positive number, got %s', tick.mint, item -> 'price_sol'));
-  perform walltrack.ensure(
-    tick.observed_at <= now() + interval '5 minutes' and tick.observed_at > '-infinity',
-    format('the price of %s is dated %s, ahead of the database clock', tick.mint,
-      tick.observed_at));
+  if not coalesce(tick.price_sol > 0 and tick.price_sol < 'Infinity'::numeric, false) then
+    perform walltrack.ensure(false,
+      format('the price of %s must be a positive number, got %s', tick.mint, item -> 'price_sol'));
+  end if;
+  if not (tick.observed_at <= now() + interval '5 minutes' and tick.observed_at > '-infinity')
+  then
+    perform walltrack.ensure(false,
+      format('the price of %s is dated %s, ahead of the database clock', tick.mint,
+        tick.observed_at));
+  end if;
   return tick;
 end;
 $$;
@@ -306,26 +312,35 @@ language plpgsql
 set search_path = ''
 as $$
 -- The open positions in these tokens that call for an exit and have none in flight. Each
--- exit call is made once, in the query (a lateral call).
+-- exit call is made once, in the query (a lateral call). Two queries that differ only in
+-- the function called, not a CASE in one: the tick's fast path keeps the plain lateral call.
 begin
+  if isolated then
+    return array(
+      select row(p, c)::walltrack.exit_due
+      from walltrack.positions as p
+      cross join lateral walltrack.exit_call_isolated(p, dust_sol) as c
+      where
+        p.status = 'open' and p.token_mint = any(mints)
+        and not exists (
+          select from walltrack.orders as o
+          where o.position_id = p.id and o.side = 'sell' and o.status in ('pending', 'submitted')
+        )
+        and c.reason is not null
+      order by p.id
+    );
+  end if;
   return array(
-    select row(p, c.call)::walltrack.exit_due
+    select row(p, c)::walltrack.exit_due
     from walltrack.positions as p
-    -- offset 0 keeps the call in its subquery: made once per position, not once per use.
-    cross join lateral (
-      select case
-        when isolated then walltrack.exit_call_isolated(p, dust_sol)
-        else walltrack.exit_call_for(p, dust_sol)
-      end as call
-      offset 0
-    ) as c
+    cross join lateral walltrack.exit_call_for(p, dust_sol) as c
     where
       p.status = 'open' and p.token_mint = any(mints)
       and not exists (
         select from walltrack.orders as o
         where o.position_id = p.id and o.side = 'sell' and o.status in ('pending', 'submitted')
       )
-      and (c.call).reason is not null
+      and c.reason is not null
     order by p.id
   );
 end;
