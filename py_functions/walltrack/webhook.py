@@ -45,8 +45,7 @@ def ingest(transactions: list[dict[str, Any]]) -> dict[str, Any]:
     leader buying the same new token), wait for that lookup, at most its budget: deciding
     before would refuse the buy as token_not_checked for good. Past that, 503: Helius
     delivers again, and by then the facts are stored (or the claim has lapsed)."""
-    budget = token_sources.TokenSourceSettings.from_env().budget_seconds
-    give_up_at = time.monotonic() + budget + 0.5
+    give_up_at: float | None = None  # set once a lookup in flight is seen: off the cache-hit path
     while True:
         result = database.rpc_object(
             "ingest_swaps", {"transactions": transactions, "fetch_tokens": True}
@@ -56,7 +55,10 @@ def ingest(transactions: list[dict[str, Any]]) -> dict[str, Any]:
             return database.rpc_object("ingest_swaps", {"transactions": transactions})
         if "tokens_in_flight" not in result:
             return result
-        if time.monotonic() >= give_up_at:
+        if give_up_at is None:
+            budget = token_sources.TokenSourceSettings.from_env().budget_seconds
+            give_up_at = time.monotonic() + budget + 0.5
+        elif time.monotonic() >= give_up_at:
             raise StorageUnavailable(
                 f"tokens {result['tokens_in_flight']} are still being looked up by another"
                 " request: not stored, retry"

@@ -156,8 +156,8 @@ def test_a_duplicate_during_the_lookup_waits_for_it_and_the_decision_is_the_same
     claimed = (
         "select count(*) from walltrack.tokens where mint = %s and lookup_claimed_until > now()"
     )
-    while db.execute(claimed, (mint,)).fetchone() != (1,):
-        pass  # until the first delivery has claimed the lookup
+    while first.is_alive() and db.execute(claimed, (mint,)).fetchone() != (1,):
+        pass  # until the first delivery has claimed the lookup (or ended: then asserts fail)
     answers.append(deliver(tx))
     first.join()
     assert sorted(answer["new_signals"] for answer in answers) == [0, 1]
