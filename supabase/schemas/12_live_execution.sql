@@ -35,15 +35,19 @@ as $$
 -- The failures after which the same order may be tried again as a new attempt; any other
 -- class is final.
 begin
+  -- node_behind: the node refused before forwarding; simulation_failed: Jupiter or the
+  -- preflight saw the swap fail against the state of that moment; program_error: a program
+  -- of the route failed in a way we do not know to be final (the state moves on).
   return error_class in (
-    'timeout', 'rate_limited', 'upstream_error', 'blockhash_expired', 'slippage_exceeded'
+    'timeout', 'rate_limited', 'upstream_error', 'blockhash_expired', 'slippage_exceeded',
+    'node_behind', 'simulation_failed', 'program_error'
   );
 end;
 $$;
 comment on function walltrack.retryable_failure(text) is
 'True for failure classes worth a new attempt: timeout, rate_limited, upstream_error, '
-'blockhash_expired, slippage_exceeded. Others (insufficient_funds, no_route, rejected, '
-'not_tradable...) are final.';
+'blockhash_expired, slippage_exceeded, node_behind, simulation_failed, program_error. Others '
+'(insufficient_funds, no_route, rejected, not_tradable...) are final.';
 
 create function walltrack.with_attempt_facts(attempt_log jsonb, facts jsonb)
 returns jsonb
@@ -143,6 +147,33 @@ end;
 $$;
 comment on function walltrack.leased_order(bigint, text) is
 'The pending order locked for update, or an error if the worker lost its lease.';
+
+create function walltrack.release_order(order_id bigint, worker text)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+-- A claimed order given back untouched, before anything was signed: its attempt is undone,
+-- so trouble on our side (Jupiter refusing our API key) never uses up an order's attempts.
+declare
+  leased walltrack.orders := walltrack.leased_order(order_id, worker);
+begin
+  update walltrack.orders as o
+  set
+    attempts = o.attempts - 1,
+    attempt_log = o.attempt_log - (-1),
+    lease_owner = null,
+    lease_until = null,
+    updated_at = now()
+  where o.id = order_id;
+  return jsonb_build_object(
+    'order_id', order_id, 'status', leased.status, 'attempts', leased.attempts - 1
+  );
+end;
+$$;
+comment on function walltrack.release_order(bigint, text) is
+'Gives a claimed, unsigned order back (attempt undone, lease freed): the run stopped for a '
+'reason that is not the order''s.';
 
 create function walltrack.record_signed(
   order_id bigint, worker text, tx_signature text, last_valid_block_height bigint,
@@ -424,6 +455,7 @@ comment on function walltrack.expire_unlanded(jsonb, bigint) is
 grant execute on function walltrack.retryable_failure(text) to service_role;
 grant execute on function walltrack.with_attempt_facts(jsonb, jsonb) to service_role;
 grant execute on function walltrack.leased_order(bigint, text) to service_role;
+grant execute on function walltrack.release_order(bigint, text) to service_role;
 grant execute on function walltrack.write_off(walltrack.orders) to service_role;
 grant execute on function walltrack.claim_orders(text, bigint[], integer, integer) to service_role;
 grant execute on function walltrack.record_signed(

@@ -225,6 +225,18 @@ comment on function api.claim_orders(text, bigint[], integer, integer) is
 'RPC of walltrack.claim_orders, for the execute-orders function.';
 grant execute on function api.claim_orders(text, bigint[], integer, integer) to service_role;
 
+create function api.release_order(order_id bigint, worker text)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.release_order(order_id, worker);
+$$;
+comment on function api.release_order(bigint, text) is
+'RPC of walltrack.release_order, for the execute-orders function.';
+grant execute on function api.release_order(bigint, text) to service_role;
+
 create function api.record_signed(
   order_id bigint, worker text, tx_signature text, last_valid_block_height bigint,
   quoted_out numeric, min_out numeric, priority_fee_lamports bigint, tip_lamports bigint

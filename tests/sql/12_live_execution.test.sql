@@ -1,7 +1,7 @@
 -- Live execution's command log: leases, the signed transaction recorded before sending,
 -- fills from the chain's view, retries as new attempts, final failures and write-offs.
 begin;
-select plan(35);
+select plan(41);
 
 update walltrack.config set live_trading_enabled = true, default_slippage_bps = 300,
   max_slippage_bps = 500, order_max_attempts = 3, retry_backoff_seconds = 2,
@@ -148,6 +148,39 @@ select is(
 select throws_like(
   format($$ select api.record_failure(%s, null, 'timeout', '') $$, (select order_id from final)),
   '%is failed with signature none%', 'a finished order takes no more failures'
+);
+
+-- Jupiter refuses our API key: the run gives back what it claimed, attempts untouched.
+create temporary table released as select pg_temp.copy('Given') as order_id;
+select pg_temp.claimed('worker-a');
+select throws_like(
+  format($$ select api.release_order(%s, 'worker-b') $$, (select order_id from released)),
+  '%is not leased to worker-b any more%', 'only the worker holding the lease gives it back'
+);
+select is(
+  api.release_order((select order_id from released), 'worker-a') ->> 'attempts', '0',
+  'given back, its attempt is undone'
+);
+select results_eq(
+  format($$ select status::text, lease_owner, jsonb_array_length(attempt_log)
+     from walltrack.orders where id = %s $$, (select order_id from released)),
+  $$ values ('pending', null::text, 0) $$,
+  'pending, leased to nobody, with no attempt in its log'
+);
+select is(pg_temp.claimed('worker-b'), array[(select order_id from released)],
+  'the next run claims it at once');
+select pg_temp.sign((select order_id from released), 'worker-b', 'Given');
+select throws_like(
+  format($$ select api.release_order(%s, 'worker-b') $$, (select order_id from released)),
+  '%status submitted%', 'a signed order is never given back: only its signature settles it'
+);
+select is(
+  array(select c from unnest(array[
+    'node_behind', 'simulation_failed', 'program_error', 'insufficient_funds', 'rejected'
+  ]) as c where walltrack.retryable_failure(c)),
+  array['node_behind', 'simulation_failed', 'program_error'],
+  'a node behind, a failed simulation, an unknown program error are retried; '
+  || 'insufficient funds and a rejection are final'
 );
 
 -- Crash after the send: the lease expired, but the order is reconciled by its signature.
