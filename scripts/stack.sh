@@ -390,6 +390,7 @@ offline_env() {
     return 0
   fi
   echo "HELIUS_API_KEY=simulator"
+  echo "JUPITER_API_KEY=simulator"
   echo "WALLTRACK_KEYPAIR=$(simulator_key)"
   echo "HELIUS_WEBHOOK_URL=http://127.0.0.1:$GATEWAY_PORT/functions/v1/helius-webhook"
   .venv/bin/python -c 'import sys; from simulator import env_for

@@ -9,6 +9,7 @@ depth at each moment (see `market`).
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -18,9 +19,17 @@ from solders.message import Message, MessageV0
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
+from simulator.encoding import TOKEN_PROGRAM, token_account
 from simulator.market import Pool, atomic, pool_at
-from simulator.route import JUPITER_PROGRAM, RouteCall, find_route
-from simulator.scenario import Scenario, Token
+from simulator.route import (
+    JUPITER_PROGRAM,
+    WSOL,
+    AccountCalls,
+    RouteCall,
+    account_calls,
+    find_route,
+)
+from simulator.scenario import WSOL_MINT, Scenario, Token
 
 COMPUTE_BUDGET = Pubkey.from_string("ComputeBudget111111111111111111111111111111")
 SET_UNIT_LIMIT, SET_UNIT_PRICE = 2, 3
@@ -47,6 +56,7 @@ class TokenBalance:
     owner: str
     amount: int
     decimals: int
+    program: str
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,7 @@ class Landed:
     slot: int
     block_time: int
     transaction: VersionedTransaction
+    keys: list[str]  # its accounts, those loaded from lookup tables included
     fee: int
     err: Any  # the TransactionError as JSON, None when the transaction succeeded
     pre_balances: list[int]
@@ -77,6 +88,8 @@ class Moves:
     lamports: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, int] = field(default_factory=dict)
     failure: tuple[int, int] | None = None  # (instruction index, custom error code)
+    opened: frozenset[str] = frozenset()  # token accounts opened (their rent paid)
+    closed: frozenset[str] = frozenset()  # token accounts closed (their lamports refunded)
 
 
 def compute_budget(message: Message | MessageV0) -> tuple[int, int]:
@@ -116,11 +129,16 @@ class Chain:
         self.landed: dict[str, Landed] = {}
         self.dropped: set[str] = set()  # accepted without preflight, never to land
         self.issued: dict[str, int] = {}  # blockhash -> slot it belongs to
+        self.lookup_tables: dict[Pubkey, list[Pubkey]] = {}  # address lookup tables
+        self.wsol_given: set[Pubkey] = set()  # payers given their empty wSOL account
 
     # --- clock -------------------------------------------------------------------------
 
-    def slot_at(self, now: Decimal) -> int:
-        return self.settings.genesis_slot + int(now * 1000 // self.settings.slot_ms)
+    def slot_at(self, now: Decimal, commitment: str = "processed") -> int:
+        slot = self.settings.genesis_slot + int(now * 1000 // self.settings.slot_ms)
+        if commitment == "finalized":
+            return max(self.settings.genesis_slot, slot - self.settings.finalized_after_slots)
+        return slot
 
     def height_of(self, slot: int) -> int:
         return self.settings.genesis_block_height + slot - self.settings.genesis_slot
@@ -145,6 +163,11 @@ class Chain:
             return False  # never handed out: as unknown to the cluster as a random hash
         return self.height_at(now) <= self.height_of(slot) + self.settings.blockhash_valid_blocks
 
+    def is_blockhash_known(self, blockhash: str, now: Decimal, commitment: str) -> bool:
+        """Whether the bank at this commitment has seen the blockhash yet."""
+        slot = self.issued.get(blockhash)
+        return slot is not None and slot <= self.slot_at(now, commitment)
+
     # --- balances ----------------------------------------------------------------------
 
     def balance(self, address: str) -> int:
@@ -156,11 +179,15 @@ class Chain:
 
     # --- transactions ------------------------------------------------------------------
 
-    def status(self, signature: str, now: Decimal) -> dict[str, Any] | None:
+    def status(self, signature: str, now: Decimal, search_history: bool) -> dict[str, Any] | None:
+        """A node answers from its status cache of the last slots, and from its ledger only
+        when asked to search the history: an older transaction is unknown without it."""
         landed = self.landed.get(signature)
         if landed is None:
             return None
         depth = self.slot_at(now) - landed.slot
+        if depth > self.settings.status_cache_slots and not search_history:
+            return None
         finalized = depth >= self.settings.finalized_after_slots
         return {
             "slot": landed.slot,
@@ -170,33 +197,68 @@ class Chain:
             "confirmationStatus": "finalized" if finalized else "confirmed",
         }
 
+    def account_keys(self, message: Message | MessageV0) -> list[Pubkey]:
+        """The message's accounts: its own, then those it loads from lookup tables (all
+        writable ones first, then the read-only ones), as the runtime orders them."""
+        keys = list(message.account_keys)
+        if isinstance(message, MessageV0):
+            lookups = message.address_table_lookups
+            tables = [self.lookup_tables[lookup.account_key] for lookup in lookups]
+            for field_name in ("writable_indexes", "readonly_indexes"):
+                keys += [
+                    table[index]
+                    for table, lookup in zip(tables, lookups, strict=True)
+                    for index in bytes(getattr(lookup, field_name))
+                ]
+        return keys
+
+    def knows_tables(self, message: Message | MessageV0) -> bool:
+        if not isinstance(message, MessageV0):
+            return True
+        return all(
+            lookup.account_key in self.lookup_tables for lookup in message.address_table_lookups
+        )
+
+    def wsol_account_of(self, user: Pubkey) -> Pubkey | None:
+        """The user's wSOL account if it has one (see `payers_hold_empty_wsol_account`)."""
+        account = token_account(user, WSOL)
+        if self.settings.payers_hold_empty_wsol_account and user not in self.wsol_given:
+            self.wsol_given.add(user)
+            self.tokens[str(account)] = 0
+            self.lamports[str(account)] = TOKEN_ACCOUNT_RENT
+        return account if str(account) in self.tokens else None
+
     def land(
         self, transaction: VersionedTransaction, now: Decimal, epoch: int, slippage_fault: bool
     ) -> Landed:
         """Executes a verified transaction in the current slot; a failed swap still pays."""
         message = transaction.message
-        keys = [str(key) for key in message.account_keys]
-        call = find_route(message)
+        pubkeys = self.account_keys(message)
+        keys = [str(key) for key in pubkeys]
+        call = find_route(message, pubkeys)
         token = self.scenario.token(str(call.route.token_mint)) if call else None
         pool = pool_at(token, now) if token else None
-        opening = self.opening_lamports(message, call, pool)
+        signers = message.header.num_required_signatures
+        opening = self.opening_lamports(keys, signers, call, pool)
         fee = self.fee_of(transaction)
+        accounts = account_calls(message, pubkeys)
         moves = Moves()
         if call:
-            moves = self.swap_moves(keys, call, pool, opening, fee, slippage_fault)
+            moves = self.swap_moves(keys, call, pool, opening, fee, slippage_fault, accounts)
         closing = [
             amount + moves.lamports.get(key, 0) - (fee if index == 0 else 0)
             for index, (key, amount) in enumerate(zip(keys, opening, strict=True))
         ]
-        pre_tokens = self.token_balances(keys, call, token, pool, {})
-        post_tokens = self.token_balances(keys, call, token, pool, moves.tokens)
-        self.keep_balances(keys, closing, call, post_tokens)
+        pre_tokens = self.token_balances(keys, call, token, pool, Moves(), accounts)
+        post_tokens = self.token_balances(keys, call, token, pool, moves, accounts)
+        self.keep_balances(keys, closing, call, post_tokens, moves.closed)
         signature = str(transaction.signatures[0])
         landed = Landed(
             signature=signature,
             slot=self.slot_at(now),
             block_time=epoch + int(now),
             transaction=transaction,
+            keys=keys,
             fee=fee,
             err=failure_json(moves.failure),
             pre_balances=opening,
@@ -210,17 +272,20 @@ class Chain:
         return landed
 
     def opening_lamports(
-        self, message: Message | MessageV0, call: RouteCall | None, pool: Pool | None
+        self, keys: list[str], signers: int, call: RouteCall | None, pool: Pool | None
     ) -> list[int]:
-        def opening(index: int, key: Pubkey) -> int:
-            if call and key == call.pool:
+        def opening(index: int, key: str) -> int:
+            if call and key == str(call.pool):
                 return pool.sol_reserve if pool else 0
-            if str(key) in self.lamports or message.is_signer(index):
-                return self.balance(str(key))
-            is_token_account = call is not None and key in (call.user_tokens, call.pool_tokens)
-            return TOKEN_ACCOUNT_RENT if is_token_account else PROGRAM_RENT
+            if key in self.tokens or (call and key == str(call.pool_tokens)):
+                return self.lamports.get(key, TOKEN_ACCOUNT_RENT)  # rent and wrapped SOL
+            if key in self.lamports or index < signers:
+                return self.balance(key)
+            if call and key == str(call.user_tokens):
+                return 0  # not opened yet
+            return PROGRAM_RENT
 
-        return [opening(index, key) for index, key in enumerate(message.account_keys)]
+        return [opening(index, key) for index, key in enumerate(keys)]
 
     def swap_moves(
         self,
@@ -230,24 +295,42 @@ class Chain:
         opening: list[int],
         fee: int,
         slippage_fault: bool,
+        accounts: AccountCalls,
     ) -> Moves:
+        """What the whole transaction moves when its route succeeds: the accounts it opens
+        (their rent), the swap, and the accounts it closes (their lamports refunded)."""
         route = call.route
         user, user_tokens = str(route.user), str(call.user_tokens)
+        lamports: Counter[str] = Counter()
+        opened = [str(a) for a in accounts.opened if str(a) not in self.tokens]
+        for account in opened:
+            lamports[str(accounts.opened[Pubkey.from_string(account)])] -= TOKEN_ACCOUNT_RENT
+            lamports[account] += TOKEN_ACCOUNT_RENT
         if route.buying:
             user_index = keys.index(user)
-            held = opening[user_index] - (fee if user_index == 0 else 0)
+            held = opening[user_index] + lamports[user] - (fee if user_index == 0 else 0)
         else:
             held = self.tokens.get(user_tokens, 0)
         if held < route.in_amount:
             return Moves(failure=(call.index, INSUFFICIENT_FUNDS))
+        if route.buying and user_tokens not in self.tokens and user_tokens not in opened:
+            return Moves(failure=(call.index, INSUFFICIENT_FUNDS))  # no account to receive
         out = pool.amount_out(route.in_amount, route.buying) if pool else 0
         if slippage_fault or out == 0 or out < route.min_out:
             return Moves(failure=(call.index, SLIPPAGE_EXCEEDED))
         sol, tokens = (route.in_amount, out) if route.buying else (out, route.in_amount)
         sign = 1 if route.buying else -1  # the user gains tokens when buying
+        lamports[user] -= sign * sol
+        lamports[str(call.pool)] += sign * sol
+        for closed, destination in accounts.closed.items():
+            refund = opening[keys.index(str(closed))] + lamports[str(closed)]
+            lamports[str(closed)] -= refund
+            lamports[str(destination)] += refund
         return Moves(
-            lamports={user: -sign * sol, str(call.pool): sign * sol},
+            lamports=dict(lamports),
             tokens={user_tokens: sign * tokens, str(call.pool_tokens): -sign * tokens},
+            opened=frozenset(opened),
+            closed=frozenset(str(closed) for closed in accounts.closed),
         )
 
     def token_balances(
@@ -256,25 +339,33 @@ class Chain:
         call: RouteCall | None,
         token: Token | None,
         pool: Pool | None,
-        changes: dict[str, int],
+        moves: Moves,
+        accounts: AccountCalls,
     ) -> list[TokenBalance]:
+        """The token accounts of the swap that exist at that point (before: `moves` empty;
+        after: those opened included, those closed left out), as the node lists them."""
         if call is None or token is None:
             return []
-        user_tokens, pool_tokens = str(call.user_tokens), str(call.pool_tokens)
+        user = str(call.route.user)
         holders = {
-            user_tokens: (str(call.route.user), self.tokens.get(user_tokens, 0)),
-            pool_tokens: (str(call.pool), pool.token_reserve if pool else 0),
+            str(call.user_tokens): (user, token.mint, token.program_id),
+            str(call.pool_tokens): (str(call.pool), token.mint, token.program_id),
         }
-        return [
-            TokenBalance(
-                keys.index(account),
-                token.mint,
-                owner,
-                amount + changes.get(account, 0),
-                token.decimals,
+        for closed in accounts.closed:
+            holders.setdefault(str(closed), (user, WSOL_MINT, str(TOKEN_PROGRAM)))
+        decimals = {token.mint: token.decimals, WSOL_MINT: 9}
+        balances = []
+        for account, (owner, mint, program) in holders.items():
+            held = pool.token_reserve if pool and owner == str(call.pool) else None
+            exists = account in self.tokens or held is not None or account in moves.opened
+            if not exists or account in moves.closed:
+                continue
+            before = held if held is not None else self.tokens.get(account, 0)
+            amount = before + moves.tokens.get(account, 0)
+            balances.append(
+                TokenBalance(keys.index(account), mint, owner, amount, decimals[mint], program)
             )
-            for account, (owner, amount) in holders.items()
-        ]
+        return sorted(balances, key=lambda balance: balance.account_index)
 
     def keep_balances(
         self,
@@ -282,6 +373,7 @@ class Chain:
         closing: list[int],
         call: RouteCall | None,
         post_tokens: list[TokenBalance],
+        closed: frozenset[str],
     ) -> None:
         """Remembers what the copier owns; pools are re-derived from the market each time."""
         pool_accounts = {str(call.pool), str(call.pool_tokens)} if call else set()
@@ -291,6 +383,8 @@ class Chain:
         for balance in post_tokens:
             if keys[balance.account_index] not in pool_accounts:
                 self.tokens[keys[balance.account_index]] = balance.amount
+        for account in closed:
+            self.tokens.pop(account, None)
 
 
 def failure_json(failure: tuple[int, int] | None) -> Any:

@@ -1,6 +1,7 @@
 """Helius deliveries: each leader swap of the timeline, as an enhanced transaction in a JSON
-array, POSTed to every registered webhook that watches its wallet, with the webhook's
-authHeader verbatim in Authorization.
+array, POSTed to every registered webhook that watches its wallet and subscribes to the type
+Helius gives it (by its venue: SWAP, TRANSFER or UNKNOWN), with the webhook's authHeader
+verbatim in Authorization.
 
 As Helius documents: a delivery is retried on a connection failure, a timeout, a 5xx or a 4xx
 other than 403, up to `max_retries` times with a growing pause; a `duplicate` fault sends the
@@ -20,8 +21,8 @@ import httpx
 from solders.pubkey import Pubkey
 
 from simulator.encoding import derived_signature, token_account
-from simulator.helius import watches
-from simulator.helius_tx import swap_transaction
+from simulator.helius import subscribes, watches
+from simulator.helius_tx import VENUES, swap_transaction
 from simulator.market import leader_amounts
 from simulator.route import pool_address
 from simulator.scenario import Delivery, LeaderSwap
@@ -36,6 +37,7 @@ def leader_transaction(world: World, index: int, swap: LeaderSwap) -> dict[str, 
     if token is None:  # the scenario's validation rules it out
         raise LookupError(f"swap of unknown mint {swap.mint}")
     tokens, lamports = leader_amounts(swap, token)
+    tx_type, source = VENUES[swap.venue] if swap.venue else ("SWAP", swap.source)
     sign = 1 if swap.side == "buy" else -1  # a buy gains tokens and gives SOL
     seed = world.scenario.seed
     pool = pool_address(seed, swap.mint)
@@ -50,7 +52,8 @@ def leader_transaction(world: World, index: int, swap: LeaderSwap) -> dict[str, 
         fee=world.scenario.chain.lamports_per_signature,
         timestamp=world.unix_time(swap.t),
         slot=world.state.chain.slot_at(swap.t),
-        source=swap.source,
+        source=source,
+        tx_type=tx_type,
         pool=str(pool),
         token_accounts=(
             str(token_account(Pubkey.from_string(swap.wallet), mint)),
@@ -77,7 +80,9 @@ def deliver_due(
             state.next_swap += 1
             state.now = max(state.now, swap.t)
             transaction = leader_transaction(world, index, swap)
-            hooks = [dict(hook) for hook in state.webhooks.values() if watches(hook, swap.wallet)]
+            tx_type = transaction["type"]
+            watching = [hook for hook in state.webhooks.values() if watches(hook, swap.wallet)]
+            hooks = [dict(hook) for hook in watching if subscribes(hook, tx_type)]
             duplicate = world.decide_locked("webhook", None, "delivery").duplicate
         about = {
             "t": swap.t,
@@ -85,9 +90,10 @@ def deliver_due(
             "wallet": swap.wallet,
             "side": swap.side,
             "mint": swap.mint,
+            "type": tx_type,
         }
         body = json.dumps([transaction]).encode()
-        new = [about | {"skipped": "no webhook watches this wallet"}] if not hooks else []
+        new = [about | {"skipped": skip_reason(bool(watching), tx_type)}] if not hooks else []
         for hook in hooks:
             for copy in range(1, 3 if duplicate else 2):
                 outcome = post(client, hook, body, world.scenario.delivery, stopping)
@@ -97,6 +103,13 @@ def deliver_due(
         for report in new:
             logger.info("delivery %s", summary(report))
         reports.extend(new)
+
+
+def skip_reason(wallet_watched: bool, tx_type: str) -> str:
+    if not wallet_watched:
+        return "no webhook watches this wallet"
+    # A swap on a venue Helius does not parse, under a subscription to SWAP alone.
+    return f"no webhook watching this wallet subscribes to {tx_type}"
 
 
 def summary(report: dict[str, Any]) -> str:

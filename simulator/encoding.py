@@ -18,6 +18,8 @@ from solders.signature import Signature
 BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 TOKEN_PROGRAM = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
 ATA_PROGRAM = Pubkey.from_string("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL")
+TOKEN_2022_PROGRAM = Pubkey.from_string("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")
+SYSTEM_PROGRAM = Pubkey.from_string("11111111111111111111111111111111")
 
 
 def to_json(value: Any) -> bytes:
@@ -74,7 +76,7 @@ def derived_signature(seed: int, *labels: str) -> Signature:
     return Signature(hashlib.sha512(":".join([str(seed), *labels]).encode()).digest())
 
 
-def token_account(owner: Pubkey, mint: Pubkey) -> Pubkey:
+def token_account(owner: Pubkey, mint: Pubkey, program: Pubkey = TOKEN_PROGRAM) -> Pubkey:
     """The owner's associated token account for mint, as the ATA program derives it."""
-    seeds = [bytes(owner), bytes(TOKEN_PROGRAM), bytes(mint)]
+    seeds = [bytes(owner), bytes(program), bytes(mint)]
     return Pubkey.find_program_address(seeds, ATA_PROGRAM)[0]

@@ -96,11 +96,17 @@ def problem(error: Exception) -> str:
 
 
 def watches(webhook: dict[str, Any], wallet: str) -> bool:
-    """Whether Helius would deliver a successful SWAP of `wallet` to this webhook."""
+    """Whether this webhook takes the successful enhanced transactions of `wallet` (of the
+    types it subscribes to)."""
     return (
         webhook["active"]
         and webhook["webhookType"] in ENHANCED
         and wallet in webhook["accountAddresses"]
-        and bool({"SWAP", "ANY"} & set(webhook["transactionTypes"]))
         and webhook["txnStatus"] in ("all", "success")
     )
+
+
+def subscribes(webhook: dict[str, Any], tx_type: str) -> bool:
+    """Whether this webhook takes a transaction Helius typed `tx_type`: a swap on a venue
+    Helius does not parse (TRANSFER, UNKNOWN) never reaches a webhook of SWAP alone."""
+    return bool({tx_type, "ANY"} & set(webhook["transactionTypes"]))

@@ -1,5 +1,6 @@
-"""Helius enhanced transactions (type SWAP), shaped as Helius delivers them to a webhook,
-and the normalised form the webhook hands on to api.ingest_swaps.
+"""Helius enhanced transactions of swaps, shaped as Helius delivers them to a webhook (typed
+SWAP, or TRANSFER / UNKNOWN on the venues its parser does not know), and the normalised form
+the webhook hands on to api.ingest_swaps.
 
 The one builder behind the simulator's deliveries and the transactions the tests and the
 benchmarks make by hand, so all of them share one implementation; it lives here, outside
@@ -16,6 +17,19 @@ SOL_MINT = "So11111111111111111111111111111111111111112"
 POOL = "5Q544fKrFoe6tsEbD7S8EmxGTJYAKtTVhAW5Q5pge4j1"
 DEFAULT_SLOT = 300_000_000
 DEFAULT_TIMESTAMP = 1_764_300_000
+
+# How Helius types a swap and names its source, by the venue it happens on. Its parser knows
+# the older venues (SWAP); swaps on newer ones arrive as TRANSFER or UNKNOWN from an UNKNOWN
+# source, though their balance changes are a swap all the same (tests/py/fixtures/helius/).
+VENUES: dict[str, tuple[str, str]] = {
+    "raydium": ("SWAP", "RAYDIUM"),
+    "jupiter": ("SWAP", "JUPITER"),
+    "orca": ("SWAP", "ORCA"),
+    "pump_fun": ("SWAP", "PUMP_FUN"),
+    "pump_amm": ("SWAP", "PUMP_AMM"),
+    "meteora_dbc": ("TRANSFER", "UNKNOWN"),
+    "meteora_damm_v2": ("UNKNOWN", "UNKNOWN"),
+}
 
 
 def base58(length: int) -> str:
@@ -45,11 +59,13 @@ def swap_transaction(
     source: str = "RAYDIUM",
     pool: str = POOL,
     token_accounts: tuple[str, str] | None = None,
+    tx_type: str = "SWAP",
 ) -> dict[str, Any]:
     """The wallet gains token_delta of mint and lamports_delta SOL (negative = gives), the
     pool the opposite; the wallet pays the fee, as Helius reports it.
 
     `token_accounts` are the wallet's and the pool's token accounts (random when omitted).
+    `tx_type` is the type Helius gives it (see VENUES).
     """
     signature = signature or new_signature()
     wallet_tokens, pool_tokens = token_accounts or (base58(44), base58(44))
@@ -63,8 +79,8 @@ def swap_transaction(
         }
 
     return {
-        "description": f"{wallet} swapped",
-        "type": "SWAP",
+        "description": f"{wallet} swapped" if tx_type == "SWAP" else "",
+        "type": tx_type,
         "source": source,
         "fee": fee,
         "feePayer": wallet,

@@ -12,6 +12,7 @@ from decimal import Decimal, localcontext
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.compute_budget import set_compute_unit_limit, set_compute_unit_price
 from solders.hash import Hash
 from solders.message import MessageV0
@@ -19,12 +20,20 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
-from simulator.chain import MAX_UNITS, MICRO_LAMPORTS, ROUTE_UNITS, priority_fee
-from simulator.encoding import number_text
+from simulator.chain import (
+    INSUFFICIENT_FUNDS,
+    MAX_UNITS,
+    MICRO_LAMPORTS,
+    ROUTE_UNITS,
+    SLIPPAGE_EXCEEDED,
+    TOKEN_ACCOUNT_RENT,
+    priority_fee,
+)
+from simulator.encoding import TOKEN_PROGRAM, derived_pubkey, number_text, token_account
 from simulator.faults import Decision
 from simulator.http import Reply, Request, error_reply, json_reply
 from simulator.market import BPS, is_buy, minimum_out, pool_at, usd
-from simulator.route import Route, pool_address
+from simulator.route import Route, close_token_account, create_token_account, pool_address
 from simulator.scenario import WSOL_MINT, Token
 from simulator.token_apis import iso, liquidity_usd, listed
 from simulator.world import World
@@ -35,9 +44,11 @@ DYNAMIC_UNIT_LIMIT = ROUTE_UNITS + 40_000  # what a simulated route asks with dy
 USDC_MINT = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
 
 
-def refuse_without_key(world: World, request: Request) -> Reply | None:
-    key = world.scenario.api_keys.jupiter
-    if key is not None and request.headers.get("x-api-key") != key:
+def refuse_without_key(world: World, request: Request, keyed: bool = False) -> Reply | None:
+    """The scenario's key when it sets one; the swap API (`keyed`) wants a key in any case:
+    the keyless host is retired."""
+    key, given = world.scenario.api_keys.jupiter, request.headers.get("x-api-key")
+    if (key is not None and given != key) or (keyed and not given):
         return json_reply({"message": "Invalid API key"}, 401)
     return None
 
@@ -111,7 +122,7 @@ class QuoteParams(BaseModel):
 
 def quote(world: World, request: Request, decision: Decision) -> Reply:
     """GET ?inputMint&outputMint&amount&slippageBps → the quote (ExactIn only)."""
-    refused = refuse_without_key(world, request)
+    refused = refuse_without_key(world, request, keyed=True)
     if refused:
         return refused
     try:
@@ -196,14 +207,14 @@ class SwapRequest(BaseModel):
 
 def swap(world: World, request: Request, decision: Decision) -> Reply:
     """POST {quoteResponse, userPublicKey, ...} → {swapTransaction, lastValidBlockHeight}."""
-    refused = refuse_without_key(world, request)
+    refused = refuse_without_key(world, request, keyed=True)
     if refused:
         return refused
     try:
         order = SwapRequest.model_validate(request.json())
         user = Pubkey.from_string(order.userPublicKey)
         with world.lock:
-            return json_reply(build_swap(world, order, user))
+            return json_reply(build_swap(world, order, user, decision))
     except (ValidationError, ValueError) as error:
         return error_reply(
             400, f"Invalid swap request: {type(error).__name__}", errorCode="INVALID_REQUEST"
@@ -227,10 +238,17 @@ def priority_lamports(requested: Any, market_fee: int) -> int:
     return market_fee
 
 
-def build_swap(world: World, order: SwapRequest, user: Pubkey) -> dict[str, Any]:
+def build_swap(
+    world: World, order: SwapRequest, user: Pubkey, decision: Decision
+) -> dict[str, Any]:
+    """Jupiter's swap transaction: compute budget, the output token account opened when
+    buying (idempotent), the route, and the user's wSOL account closed if it has one
+    (unwrapping SOL), the pool's accounts loaded from a lookup table, as real routes are.
+    Jupiter simulates it first and reports a failure in `simulationError`."""
     quoted = order.quoteResponse
-    tradable_token(world, quoted.inputMint, quoted.outputMint)
+    token = tradable_token(world, quoted.inputMint, quoted.outputMint)
     state, seed = world.state, world.scenario.seed
+    program = Pubkey.from_string(token.program_id)
     route = Route(
         user,
         Pubkey.from_string(quoted.inputMint),
@@ -238,6 +256,7 @@ def build_swap(world: World, order: SwapRequest, user: Pubkey) -> dict[str, Any]
         quoted.inAmount,
         quoted.outAmount,
         quoted.slippageBps,
+        program,
     )
     wanted = priority_lamports(
         order.prioritizationFeeLamports, world.scenario.chain.priority_fee_lamports
@@ -245,13 +264,18 @@ def build_swap(world: World, order: SwapRequest, user: Pubkey) -> dict[str, Any]
     unit_limit = DYNAMIC_UNIT_LIMIT if order.dynamicComputeUnitLimit else MAX_UNITS
     unit_price = wanted * MICRO_LAMPORTS // unit_limit  # a whole price per unit
     fee = priority_fee(unit_limit, unit_price)  # what the transaction will pay
-    blockhash, last_valid = state.chain.latest_blockhash(state.now)
-    instructions = [
-        set_compute_unit_limit(unit_limit),
-        set_compute_unit_price(unit_price),
-        route.instruction(seed),
-    ]
-    message = MessageV0.try_compile(user, instructions, [], Hash.from_string(blockhash))
+    chain = state.chain
+    blockhash, last_valid = chain.latest_blockhash(state.now)
+    instructions = [set_compute_unit_limit(unit_limit), set_compute_unit_price(unit_price)]
+    if route.buying:
+        instructions.append(create_token_account(user, user, route.token_mint, program))
+    instructions.append(route.instruction(seed))
+    wsol_account = chain.wsol_account_of(user)
+    if wsol_account is not None:
+        instructions.append(close_token_account(wsol_account, user, TOKEN_PROGRAM))
+    message = MessageV0.try_compile(
+        user, instructions, [pool_table(world, route)], Hash.from_string(blockhash)
+    )
     unsigned = VersionedTransaction.populate(message, [Signature.default()])
     return {
         "swapTransaction": base64.b64encode(bytes(unsigned)).decode(),
@@ -262,5 +286,46 @@ def build_swap(world: World, order: SwapRequest, user: Pubkey) -> dict[str, Any]
             "computeBudget": {"microLamports": unit_price, "estimatedMicroLamports": unit_price}
         },
         "dynamicSlippageReport": None,
-        "simulationError": None,
+        "simulationError": simulation_error(world, route, fee, decision),
+    }
+
+
+def pool_table(world: World, route: Route) -> AddressLookupTableAccount:
+    """The token pool's lookup table, registered on the chain: its vaults, mints, program."""
+    seed, mint = world.scenario.seed, str(route.token_mint)
+    pool = pool_address(seed, mint)
+    addresses = [
+        pool,
+        token_account(pool, route.token_mint, route.token_program),
+        route.input_mint,
+        route.output_mint,
+        route.token_program,
+    ]
+    table = derived_pubkey(seed, "lookup-table", mint)
+    world.state.chain.lookup_tables[table] = addresses
+    return AddressLookupTableAccount(table, addresses)
+
+
+def simulation_error(
+    world: World, route: Route, fee: int, decision: Decision
+) -> dict[str, str] | None:
+    """What Jupiter's simulation of the swap reports: the user cannot pay (Jupiter's
+    InsufficientFunds) or, injected, the price moved past the bound (slippage)."""
+    chain = world.state.chain
+    if route.buying:
+        held = chain.balance(str(route.user)) - fee - chain.settings.lamports_per_signature
+        if str(route.user_tokens) not in chain.tokens:
+            held -= TOKEN_ACCOUNT_RENT  # the account the route opens
+    else:
+        held = chain.tokens.get(str(route.user_tokens), 0)
+    code = None
+    if held < route.in_amount:
+        code = INSUFFICIENT_FUNDS
+    elif "simulation_error" in decision.chain:
+        code = SLIPPAGE_EXCEEDED
+    if code is None:
+        return None
+    return {
+        "errorCode": "TRANSACTION_ERROR",
+        "error": f"Error processing Instruction 3: custom program error: {code:#x}",
     }

@@ -20,7 +20,7 @@ from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
 from simulator.chain import Landed, TokenBalance
-from simulator.encoding import TOKEN_PROGRAM, b58decode, b58encode, number_text
+from simulator.encoding import b58decode, b58encode, number_text
 from simulator.faults import Decision
 from simulator.http import Reply, Request, json_reply
 from simulator.market import ui_amount
@@ -34,10 +34,12 @@ UNSUPPORTED_VERSION = (
     "Transaction version (0) is not supported by the requesting client. Please try the request "
     'again with the following configuration parameter: "maxSupportedTransactionVersion": 0'
 )
+COMMITMENTS = ("processed", "confirmed", "finalized")
 TRANSACTION_ERRORS = {  # TransactionError variants and how the node prints them
     "BlockhashNotFound": "Blockhash not found",
     "AlreadyProcessed": "This transaction has already been processed",
     "InsufficientFundsForFee": "Insufficient funds for fee",
+    "AddressLookupTableNotFound": ("Transaction loads an address table account that doesn't exist"),
 }
 
 
@@ -169,14 +171,27 @@ def get_latest_blockhash(call: Call) -> Any:
         )
 
 
+def commitment(level: Any) -> str:
+    """A commitment asked for; a node's default is `finalized`. Processed and confirmed are
+    the current slot here (a landed transaction confirms at once)."""
+    if level not in COMMITMENTS:
+        raise invalid_params(f"Invalid params: unknown commitment {level}")
+    return str(level)
+
+
 def get_block_height(call: Call) -> Any:
     with call.world.lock:
-        return call.world.state.chain.height_at(call.world.state.now)
+        chain, now = call.world.state.chain, call.world.state.now
+        return chain.height_of(
+            chain.slot_at(now, commitment(call.config(0).get("commitment", "finalized")))
+        )
 
 
 def get_slot(call: Call) -> Any:
     with call.world.lock:
-        return call.world.state.chain.slot_at(call.world.state.now)
+        return call.world.state.chain.slot_at(
+            call.world.state.now, commitment(call.config(0).get("commitment", "finalized"))
+        )
 
 
 def get_balance(call: Call) -> Any:
@@ -225,12 +240,28 @@ def send_transaction(call: Call) -> Any:
     if not all(transaction.verify_with_results()):
         raise RpcError(-32003, "Transaction signature verification failure")
     skip_preflight = config.get("skipPreflight") is True
+    preflight_commitment = commitment(config.get("preflightCommitment", "finalized"))
+    refuse_as_faulted(call.decision, skip_preflight)
     with call.world.lock:
-        return submit(call.world, transaction, skip_preflight, call.decision)
+        return submit(call.world, transaction, skip_preflight, preflight_commitment, call.decision)
+
+
+def refuse_as_faulted(decision: Decision, skip_preflight: bool) -> None:
+    """The refusals of a real node that carry no transaction error: an unhealthy node (it
+    checks its health before simulating, only with preflight), and providers' bodies
+    without `data` (which make solders panic)."""
+    if "node_behind" in decision.chain and not skip_preflight:
+        raise RpcError(-32005, "Node is behind by 42 slots", {"numSlotsBehind": 42})
+    if "bare_error" in decision.chain:
+        raise RpcError(-32002, "Transaction simulation failed: Blockhash not found")
 
 
 def submit(
-    world: World, transaction: VersionedTransaction, skip_preflight: bool, decision: Decision
+    world: World,
+    transaction: VersionedTransaction,
+    skip_preflight: bool,
+    preflight_commitment: str,
+    decision: Decision,
 ) -> str:
     state = world.state
     chain, now = state.chain, state.now
@@ -241,7 +272,13 @@ def submit(
         raise preflight_failure("AlreadyProcessed")
     blockhash = str(transaction.message.recent_blockhash)
     problem = None
-    if "expired_blockhash" in decision.chain or not chain.is_blockhash_valid(blockhash, now):
+    if not chain.knows_tables(transaction.message):
+        problem = "AddressLookupTableNotFound"
+    elif "expired_blockhash" in decision.chain or not chain.is_blockhash_valid(blockhash, now):
+        problem = "BlockhashNotFound"
+    elif not skip_preflight and not chain.is_blockhash_known(blockhash, now, preflight_commitment):
+        # The preflight simulates on the bank of its commitment: at `finalized` (the
+        # default) a blockhash of the last ~32 slots does not exist yet.
         problem = "BlockhashNotFound"
     elif chain.balance(str(transaction.message.account_keys[0])) < chain.fee_of(transaction):
         problem = "InsufficientFundsForFee"
@@ -260,9 +297,11 @@ def get_signature_statuses(call: Call) -> Any:
         raise invalid_params("Invalid params: expected an array of signatures")
     if len(signatures) > MAX_SIGNATURES:
         raise invalid_params(f"Too many inputs provided; max {MAX_SIGNATURES}")
+    search_history = call.config(1).get("searchTransactionHistory") is True
     with call.world.lock:
         chain, now = call.world.state.chain, call.world.state.now
-        return with_context(call.world, [chain.status(signature, now) for signature in signatures])
+        statuses = [chain.status(signature, now, search_history) for signature in signatures]
+        return with_context(call.world, statuses)
 
 
 def get_transaction(call: Call) -> Any:
@@ -291,7 +330,6 @@ def get_transaction(call: Call) -> Any:
 
 def encode_landed(landed: Landed, encoding: str) -> dict[str, Any]:
     transaction = landed.transaction
-    keys = [str(key) for key in transaction.message.account_keys]
     parsed = encoding == "jsonParsed"
     if encoding == "base64":
         encoded: Any = [base64.b64encode(bytes(transaction)).decode(), "base64"]
@@ -300,7 +338,7 @@ def encode_landed(landed: Landed, encoding: str) -> dict[str, Any]:
     elif encoding in ("json", "jsonParsed"):
         encoded = {
             "signatures": [str(signature) for signature in transaction.signatures],
-            "message": message_json(transaction, keys, parsed),
+            "message": message_json(landed, parsed),
         }
     else:
         raise invalid_params(f"unsupported encoding: {encoding}")
@@ -312,27 +350,41 @@ def encode_landed(landed: Landed, encoding: str) -> dict[str, Any]:
     }
 
 
-def is_writable(header: MessageHeader, index: int, key_count: int) -> bool:
+def loaded_addresses(landed: Landed) -> dict[str, list[str]]:
+    """The accounts a v0 message loaded from lookup tables (after its own), by kind."""
+    message = landed.transaction.message
+    if not isinstance(message, MessageV0):
+        return {"writable": [], "readonly": []}
+    loaded = landed.keys[len(message.account_keys) :]
+    writable = sum(len(bytes(lookup.writable_indexes)) for lookup in message.address_table_lookups)
+    return {"writable": loaded[:writable], "readonly": loaded[writable:]}
+
+
+def is_writable(header: MessageHeader, index: int, static_count: int, writable_loaded: int) -> bool:
     signers = header.num_required_signatures
     if index < signers:
         return index < signers - header.num_readonly_signed_accounts
-    return index < key_count - header.num_readonly_unsigned_accounts
+    if index >= static_count:
+        return index < static_count + writable_loaded
+    return index < static_count - header.num_readonly_unsigned_accounts
 
 
-def message_json(
-    transaction: VersionedTransaction, keys: list[str], parsed: bool
-) -> dict[str, Any]:
-    message = transaction.message
-    header = message.header
+def message_json(landed: Landed, parsed: bool) -> dict[str, Any]:
+    """jsonParsed lists every account (source: transaction or lookupTable); json only the
+    message's own, and the lookups that load the others."""
+    message = landed.transaction.message
+    header, keys = message.header, landed.keys
+    static_count = len(message.account_keys)
     instructions = [instruction_json(ix, keys, parsed) for ix in message.instructions]
     body: dict[str, Any] = {}
     if parsed:
+        writable_loaded = len(loaded_addresses(landed)["writable"])
         body["accountKeys"] = [
             {
                 "pubkey": key,
-                "writable": is_writable(header, index, len(keys)),
+                "writable": is_writable(header, index, static_count, writable_loaded),
                 "signer": index < header.num_required_signatures,
-                "source": "transaction",
+                "source": "transaction" if index < static_count else "lookupTable",
             }
             for index, key in enumerate(keys)
         ]
@@ -342,11 +394,18 @@ def message_json(
             "numReadonlySignedAccounts": header.num_readonly_signed_accounts,
             "numReadonlyUnsignedAccounts": header.num_readonly_unsigned_accounts,
         }
-        body["accountKeys"] = keys
+        body["accountKeys"] = keys[:static_count]
     body["recentBlockhash"] = str(message.recent_blockhash)
     body["instructions"] = instructions
     if isinstance(message, MessageV0):
-        body["addressTableLookups"] = []
+        body["addressTableLookups"] = [
+            {
+                "accountKey": str(lookup.account_key),
+                "writableIndexes": list(bytes(lookup.writable_indexes)),
+                "readonlyIndexes": list(bytes(lookup.readonly_indexes)),
+            }
+            for lookup in message.address_table_lookups
+        ]
     return body
 
 
@@ -373,7 +432,7 @@ def token_balance_json(balance: TokenBalance) -> dict[str, Any]:
         "accountIndex": balance.account_index,
         "mint": balance.mint,
         "owner": balance.owner,
-        "programId": str(TOKEN_PROGRAM),
+        "programId": balance.program,
         "uiTokenAmount": {
             "uiAmount": ui,
             "decimals": balance.decimals,
@@ -398,7 +457,7 @@ def meta_json(landed: Landed, parsed: bool) -> dict[str, Any]:
         "computeUnitsConsumed": landed.units,
     }
     if not parsed and isinstance(landed.transaction.message, MessageV0):
-        meta["loadedAddresses"] = {"writable": [], "readonly": []}
+        meta["loadedAddresses"] = loaded_addresses(landed)
     return meta
 
 

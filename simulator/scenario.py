@@ -26,10 +26,16 @@ from pydantic import (
 from solders.pubkey import Pubkey
 
 WSOL_MINT = "So11111111111111111111111111111111111111112"
+TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"  # noqa: S105 (an address)
+TOKEN_2022_PROGRAM = "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb"  # noqa: S105
 PRICE_STEP = Decimal("1e-18")
 
 Listing = Literal["rugcheck", "dexscreener", "das", "jupiter_price"]
 LISTINGS: tuple[Listing, ...] = get_args(Listing)
+# Where a leader's swap happens decides how Helius types it (simulator/helius_tx.py VENUES).
+Venue = Literal[
+    "raydium", "jupiter", "orca", "pump_fun", "pump_amm", "meteora_dbc", "meteora_damm_v2"
+]
 # "das" and "rpc" share one JSON-RPC endpoint: getAsset calls are "das", the others "rpc".
 Service = Literal[
     "helius",
@@ -42,13 +48,25 @@ Service = Literal[
     "jupiter_price",
     "webhook",
 ]
-FaultKind = Literal["latency", "timeout", "status", "expired_blockhash", "slippage", "duplicate"]
+FaultKind = Literal[
+    "latency",
+    "timeout",
+    "status",
+    "expired_blockhash",
+    "slippage",
+    "node_behind",
+    "bare_error",
+    "simulation_error",
+    "duplicate",
+]
 ANSWER_FAULTS = ("latency", "timeout", "status")
+CHAIN_FAULTS = ("expired_blockhash", "slippage", "node_behind", "bare_error")  # sendTransaction
 # Which fault kinds make sense where: answers can be slowed, hung or failed on every HTTP
 # service; the chain faults act on sendTransaction; duplicates on webhook deliveries.
 KINDS_BY_SERVICE: dict[str, tuple[str, ...]] = {
     **{service: ANSWER_FAULTS for service in get_args(Service)},
-    "rpc": (*ANSWER_FAULTS, "expired_blockhash", "slippage"),
+    "rpc": (*ANSWER_FAULTS, *CHAIN_FAULTS),
+    "jupiter_swap": (*ANSWER_FAULTS, "simulation_error"),
     "webhook": ("duplicate",),
 }
 
@@ -98,6 +116,17 @@ class Risk(Model):
     value: str = ""
 
 
+class OtherPool(Model):
+    """A pool of the token besides its main one, as RugCheck lists it among the token's
+    markets (quotes, prices and DexScreener use the main pool only). A large token has
+    hundreds: `count` such pools, each with this liquidity and lock."""
+
+    market_type: str = "meteoraDlmm"
+    liquidity_sol: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]  # its SOL side
+    lp_locked_pct: Percent = Decimal(0)
+    count: Annotated[int, Field(ge=1, le=10_000)] = 1
+
+
 class Token(Model):
     mint: Address
     symbol: str
@@ -121,6 +150,11 @@ class Token(Model):
     rugged_from_t: Seconds | None = None  # RugCheck reports rugged from this time on
     listed_on: list[Listing] = list(LISTINGS)
     tradable: bool = True  # Jupiter quotes it
+    program: Literal["spl-token", "token-2022"] = "spl-token"  # the program of its accounts
+    other_pools: list[OtherPool] = []  # RugCheck's markets beyond the main pool
+    # How long RugCheck takes to build this token's full report (a large token's takes
+    # seconds); its summary answers at once.
+    rugcheck_report_ms: Annotated[int, Field(ge=0)] = 0
 
     @model_validator(mode="after")
     def _path_in_time_order(self) -> Token:
@@ -128,6 +162,11 @@ class Token(Model):
         if any(later <= earlier for earlier, later in zip(times, times[1:], strict=False)):
             raise ValueError("price_path times must increase strictly")
         return self
+
+    @property
+    def program_id(self) -> str:
+        """The token program owning its accounts."""
+        return TOKEN_2022_PROGRAM if self.program == "token-2022" else TOKEN_PROGRAM
 
     @property
     def display_name(self) -> str:
@@ -160,11 +199,15 @@ class LeaderSwap(Model):
     token_amount: Positive | None = None  # whole tokens
     sol_amount: Positive | None = None  # SOL
     source: str = "RAYDIUM"
+    # When given, the venue sets the Helius type and source (meteora_dbc: TRANSFER, UNKNOWN).
+    venue: Venue | None = None
 
     @model_validator(mode="after")
     def _one_amount_at_least(self) -> LeaderSwap:
         if self.token_amount is None and self.sol_amount is None:
             raise ValueError("give token_amount, sol_amount or both")
+        if self.venue is not None and "source" in self.model_fields_set:
+            raise ValueError("give venue or source, not both")
         return self
 
 
@@ -203,7 +246,7 @@ class Fault(Model):
     @property
     def target_method(self) -> str | None:
         """Chain faults act on sendTransaction only, so only those calls count for them."""
-        chain_fault = self.kind in ("expired_blockhash", "slippage")
+        chain_fault = self.kind in CHAIN_FAULTS
         return "sendTransaction" if chain_fault else self.method
 
 
@@ -213,6 +256,11 @@ class Chain(Model):
     slot_ms: Annotated[int, Field(ge=1)] = 400
     blockhash_valid_blocks: Annotated[int, Field(ge=1)] = 150
     finalized_after_slots: Annotated[int, Field(ge=0)] = 32
+    # getSignatureStatuses without searchTransactionHistory sees only the recent slots
+    status_cache_slots: Annotated[int, Field(ge=1)] = 150
+    # Every payer starts with an empty wSOL account (rent only), which the first Jupiter
+    # swap closes (unwrapping SOL), refunding its rent to the payer in that transaction.
+    payers_hold_empty_wsol_account: bool = False
     lamports_per_signature: Annotated[int, Field(ge=0)] = 5000
     priority_fee_lamports: Annotated[int, Field(ge=0)] = 10_000  # Jupiter's "auto" level
     default_balance_sol: Annotated[Decimal, Field(ge=0)] = Decimal(100)  # any unknown payer

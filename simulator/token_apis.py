@@ -3,6 +3,7 @@ facts at the current scenario time (price, rug, liquidity)."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 from typing import Any
@@ -14,7 +15,7 @@ from simulator.faults import Decision
 from simulator.http import Reply, Request, error_reply, json_reply
 from simulator.market import atomic, cents, ui_amount, usd
 from simulator.route import pool_address
-from simulator.scenario import WSOL_MINT, Listing, Token
+from simulator.scenario import WSOL_MINT, Listing, OtherPool, Token
 from simulator.world import World
 
 DEX_BATCH = 30  # addresses per DexScreener call, as the real API caps it
@@ -33,7 +34,12 @@ def iso(unix_seconds: int) -> str:
 
 def liquidity_usd(world: World, token: Token) -> Decimal:
     """Both sides of the pool, in USD: twice its SOL side."""
-    return cents(usd(2 * token.liquidity_sol, world.scenario.sol_usd))
+    return pool_usd(world, token.liquidity_sol)
+
+
+def pool_usd(world: World, liquidity_sol: Decimal) -> Decimal:
+    """Both sides of a pool whose SOL side is liquidity_sol, in USD."""
+    return cents(usd(2 * liquidity_sol, world.scenario.sol_usd))
 
 
 def market_cap_usd(world: World, token: Token, price: Decimal) -> Decimal:
@@ -57,6 +63,8 @@ def rugcheck(world: World, request: Request, decision: Decision) -> Reply:
     token = listed(world, parts[1], "rugcheck")
     if token is None:
         return error_reply(400, "not found")  # RugCheck's answer for an unknown mint
+    if not summary and token.rugcheck_report_ms:
+        time.sleep(token.rugcheck_report_ms / 1000)  # building it, outside the world's lock
     with world.lock:
         report = rugcheck_report(world, token)
     if summary:
@@ -89,8 +97,8 @@ def rugcheck_report(world: World, token: Token) -> dict[str, Any]:
     creator = str(derived_pubkey(seed, "creator", token.mint))
     supply = atomic(token.supply, token.decimals)
     risks = authority_risks(token) + [risk.model_dump() for risk in token.risks]
-    pool = str(pool_address(seed, token.mint))
-    liquidity = liquidity_usd(world, token)
+    pools = token_pools(seed, token)
+    markets = [rugcheck_market(world, token, address, pool) for address, pool in pools]
     holders = enumerate(token.top_holders_pct)
     return {
         "mint": token.mint,
@@ -122,28 +130,114 @@ def rugcheck_report(world: World, token: Token) -> dict[str, Any]:
         "fileMeta": None,
         "lockerOwners": {},
         "lockers": {},
-        "markets": [
-            {
-                "pubkey": pool,
-                "marketType": token.dex_id,
-                "mintA": token.mint,
-                "mintB": WSOL_MINT,
-                "lp": {
-                    "lpLockedPct": token.lp_locked_pct,
-                    "lpLockedUSD": cents(liquidity * token.lp_locked_pct / 100),
-                    "quoteUSD": cents(liquidity / 2),
-                    "baseUSD": cents(liquidity / 2),
-                },
-            }
-        ],
-        "totalMarketLiquidity": liquidity,
-        "totalLPProviders": 1,
+        "markets": markets,
+        "totalMarketLiquidity": sum(pool_usd(world, pool.liquidity_sol) for _, pool in pools),
+        "totalLPProviders": len(markets),
         "totalHolders": 1000 + len(token.top_holders_pct),
         "price": price_usd(world, token),
         "rugged": token.is_rugged_at(now),
         "transferFee": {"pct": 0, "maxAmount": 0, "authority": NO_AUTHORITY},
         "graphInsidersDetected": 0,
         "detectedAt": iso(world.unix_time(token.pair_created_t)),
+    }
+
+
+def token_pools(seed: int, token: Token) -> list[tuple[str, OtherPool]]:
+    """Every pool RugCheck lists for the token, with its address: the main one (the pool
+    quotes and DexScreener use) first, then each other pool `count` times over."""
+    main = OtherPool(
+        market_type=token.dex_id,
+        liquidity_sol=token.liquidity_sol,
+        lp_locked_pct=token.lp_locked_pct,
+    )
+    others = [pool for pool in token.other_pools for _ in range(pool.count)]
+    return [(str(pool_address(seed, token.mint)), main)] + [
+        (str(derived_pubkey(seed, "pool", token.mint, str(index))), pool)
+        for index, pool in enumerate(others)
+    ]
+
+
+def rugcheck_market(world: World, token: Token, pubkey: str, pool: OtherPool) -> dict[str, Any]:
+    """One entry of the report's `markets`, with every field a real report carries: the mints,
+    the vaults as token accounts, and `lp` (amounts, USD sides and lock)."""
+    seed, sol_usd = world.scenario.seed, world.scenario.sol_usd
+    price = token.price_at(world.state.now)
+    liquidity = pool_usd(world, pool.liquidity_sol)
+    base = Decimal(0)
+    if price > 0:
+        with localcontext(prec=60):
+            base = (pool.liquidity_sol / price).quantize(Decimal("1e-6"))
+    lp_mint = str(derived_pubkey(seed, "lp-mint", pubkey))
+    lp_total = atomic(pool.liquidity_sol, 9)
+    lp_locked = atomic(lp_total * pool.lp_locked_pct / 100, 0)
+    vaults = {side: str(derived_pubkey(seed, "vault", pubkey, side)) for side in "AB"}
+    return {
+        "pubkey": pubkey,
+        "marketType": pool.market_type,
+        "mintA": token.mint,
+        "mintB": WSOL_MINT,
+        "mintLP": lp_mint,
+        "liquidityA": vaults["A"],
+        "liquidityB": vaults["B"],
+        "mintAAccount": mint_account(
+            token.mint_authority,
+            atomic(token.supply, token.decimals),
+            token.decimals,
+            token.freeze_authority,
+        ),
+        "mintBAccount": mint_account(None, 0, 9, None),
+        "mintLPAccount": mint_account(None, lp_total, 9, None),
+        "liquidityAAccount": vault_account(token.mint, pubkey, atomic(base, token.decimals)),
+        "liquidityBAccount": vault_account(WSOL_MINT, pubkey, atomic(pool.liquidity_sol, 9)),
+        "lp": {
+            "baseMint": token.mint,
+            "quoteMint": WSOL_MINT,
+            "lpMint": lp_mint,
+            "quotePrice": sol_usd,
+            "basePrice": usd(price, sol_usd),
+            "base": base,
+            "quote": pool.liquidity_sol,
+            "reserveSupply": lp_total,
+            "currentSupply": 0,
+            "quoteUSD": cents(liquidity / 2),
+            "baseUSD": cents(liquidity / 2),
+            "pctReserve": 0,
+            "pctSupply": 0,
+            "holders": None,
+            "totalTokensUnlocked": 0,
+            "tokenSupply": 0,
+            "lpLocked": lp_locked,
+            "lpUnlocked": lp_total - lp_locked,
+            "lpLockedPct": pool.lp_locked_pct,
+            "lpLockedUSD": cents(liquidity * pool.lp_locked_pct / 100),
+            "lpMaxSupply": 0,
+            "lpCurrentSupply": 0,
+            "lpTotalSupply": lp_total,
+        },
+    }
+
+
+def mint_account(
+    mint_authority: str | None, supply: int, decimals: int, freeze_authority: str | None
+) -> dict[str, Any]:
+    return {
+        "mintAuthority": mint_authority,
+        "supply": supply,
+        "decimals": decimals,
+        "isInitialized": supply > 0,
+        "freezeAuthority": freeze_authority,
+    }
+
+
+def vault_account(mint: str, pool: str, amount: int) -> dict[str, Any]:
+    return {
+        "mint": mint,
+        "owner": pool,
+        "amount": amount,
+        "delegate": None,
+        "state": 1,
+        "delegatedAmount": 0,
+        "closeAuthority": None,
     }
 
 

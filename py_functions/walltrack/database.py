@@ -57,3 +57,25 @@ def describe(failure: Exception) -> str:
 
 def rpc_object(function: str, params: dict[str, Any]) -> dict[str, Any]:
     return cast(dict[str, Any], rpc(function, params))
+
+
+def record_fault(
+    source: str,
+    subject: str,
+    message: str,
+    input_: Any = None,
+    refused: Refused | None = None,
+) -> None:
+    """Tells the operator (walltrack.faults, seen in Studio) what a run could not do for one
+    subject; the run goes on with the others."""
+    rpc(
+        "record_fault",
+        {
+            "source": source,
+            "subject": subject,
+            "sqlstate": refused.sqlstate if refused else None,
+            "message": refused.message if refused else message,
+            "hint": refused.hint if refused else None,
+            "input": input_,
+        },
+    )

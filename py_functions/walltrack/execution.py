@@ -4,13 +4,16 @@ For each order SQL hands over under a lease (api.claim_orders): ask Jupiter for 
 within the order's slippage bound, get the swap transaction, sign it with the trading
 keypair, record the signature BEFORE sending (api.record_signed), then send. Every outcome
 goes back to SQL, which decides retry or failure (api.record_failure). When the send's fate
-is unknown (a timeout, a 5xx), nothing is recorded: the confirmer reconciles the order from
-its signature, so a transaction is never sent twice.
+is unknown (a timeout, a 5xx, a refusal that does not prove the node kept it), nothing is
+recorded: the confirmer reconciles the order from its signature, so a transaction is never
+sent twice.
+
+Jupiter refusing our API key is not a failure of the order: the run stops, the orders it
+claimed go back untouched (api.release_order) and the operator is told (walltrack.faults).
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
@@ -20,29 +23,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from solana.exceptions import SolanaRpcException
-from solana.rpc.async_api import AsyncClient
-from solana.rpc.core import RPCException
-from solana.rpc.models import TxOpts
 from solders.keypair import Keypair
-from solders.rpc.errors import SendTransactionPreflightFailureMessage
 from solders.transaction import VersionedTransaction
-from solders.transaction_status import (
-    InstructionErrorCustom,
-    TransactionErrorFieldless,
-    TransactionErrorInstructionError,
-)
 
 from walltrack import database
-from walltrack.errors import NotConfigured, StorageUnavailable
+from walltrack.errors import NotConfigured, StorageUnavailable, WalltrackError
+from walltrack.failures import Failure, send_refusal, simulation_failure
 from walltrack.settings import optional, required
+from walltrack.solana_rpc import RpcRateLimited, RpcRefused, RpcUnavailable, SolanaRpc
 
 logger = logging.getLogger("walltrack.execution")
 
-# Jupiter's program errors, as the chain reports them (InstructionError Custom codes).
-JUPITER_ERRORS = {6001: "slippage_exceeded", 6024: "insufficient_funds"}
 CLAIM_BATCH = 10  # orders leased at a time: a lease must outlive its batch's execution
 ROUTE_ERRORS = {"TOKEN_NOT_TRADABLE": "not_tradable", "COULD_NOT_FIND_ANY_ROUTE": "no_route"}
+KEY_REFUSED = (401, 403)
+JUPITER_SWAP_API = "https://api.jup.ag/swap/v1"
 
 
 def load_keypair(secret: str) -> Keypair:
@@ -57,24 +52,39 @@ def load_keypair(secret: str) -> Keypair:
 
 
 @dataclass(frozen=True)
-class ExecutionSettings:
-    quote_url: str
-    swap_url: str
+class ChainSettings:
+    """The node to read the chain from, where to send, and the trading key."""
+
     rpc_url: str
     send_url: str  # Jito's block engine when JITO_URL is set, else the RPC node
     timeout_seconds: float
     keypair: Keypair = field(repr=False)  # never logged, never stored
 
     @classmethod
-    def from_env(cls) -> ExecutionSettings:
+    def from_env(cls) -> ChainSettings:
         rpc_url = optional("SOLANA_RPC_URL", "https://api.mainnet-beta.solana.com")
         return cls(
-            quote_url=optional("JUPITER_QUOTE_URL", "https://lite-api.jup.ag/swap/v1/quote"),
-            swap_url=optional("JUPITER_SWAP_URL", "https://lite-api.jup.ag/swap/v1/swap"),
             rpc_url=rpc_url,
             send_url=optional("JITO_URL", rpc_url),
             timeout_seconds=float(optional("EXECUTION_TIMEOUT_SECONDS", "5")),
             keypair=load_keypair(required("WALLTRACK_KEYPAIR")),
+        )
+
+
+@dataclass(frozen=True)
+class ExecutionSettings:
+    quote_url: str
+    swap_url: str
+    chain: ChainSettings
+    jupiter_api_key: str = field(repr=False)  # Jupiter's swap API answers 401 without it
+
+    @classmethod
+    def from_env(cls) -> ExecutionSettings:
+        return cls(
+            quote_url=optional("JUPITER_QUOTE_URL", f"{JUPITER_SWAP_API}/quote"),
+            swap_url=optional("JUPITER_SWAP_URL", f"{JUPITER_SWAP_API}/swap"),
+            chain=ChainSettings.from_env(),
+            jupiter_api_key=required("JUPITER_API_KEY"),
         )
 
 
@@ -84,6 +94,15 @@ class AttemptFailed(Exception):
     def __init__(self, error_class: str, detail: str) -> None:
         super().__init__(detail)
         self.error_class, self.detail = error_class, detail
+
+
+class KeyRefused(Exception):
+    """Jupiter refused our API key: no order can be executed until the operator fixes it."""
+
+
+class ExecutionStopped(WalltrackError):
+    status = 503
+    public_message = "live execution stopped: Jupiter refused the API key"
 
 
 def http_failure(
@@ -116,9 +135,16 @@ def jupiter(client: httpx.Client, step: str, request: httpx.Request) -> dict[str
         response = client.send(request)
     except httpx.HTTPError as failure:
         raise http_failure(step, failure, None) from None
+    if response.status_code in KEY_REFUSED:
+        raise KeyRefused(f"{step}: HTTP {response.status_code}")
     if response.status_code != 200:
         raise http_failure(step, None, response)
-    answer: dict[str, Any] = response.json()
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise AttemptFailed("upstream_error", f"{step}: the answer is not a JSON object")
     return answer
 
 
@@ -133,49 +159,39 @@ def signed_swap(
         "slippageBps": str(order["slippage_bps"]),
     }
     quote = jupiter(client, "quote", client.build_request("GET", settings.quote_url, params=params))
+    owner = settings.chain.keypair.pubkey()
     body = {
         "quoteResponse": quote,
-        "userPublicKey": str(settings.keypair.pubkey()),
+        "userPublicKey": str(owner),
         "prioritizationFeeLamports": order["priority_fee_lamports"],
         "dynamicComputeUnitLimit": True,
     }
     swap = jupiter(client, "swap", client.build_request("POST", settings.swap_url, json=body))
+    if swap.get("simulationError"):
+        # Jupiter ran the transaction and it failed: sending it would only pay the fee.
+        failed = simulation_failure(swap["simulationError"])
+        raise AttemptFailed(failed.error_class, failed.detail)
     unsigned = VersionedTransaction.from_bytes(base64.b64decode(swap["swapTransaction"]))
-    if unsigned.message.account_keys[0] != settings.keypair.pubkey():
+    if unsigned.message.account_keys[0] != owner:
         raise AttemptFailed("rejected", "swap: the transaction's payer is not our wallet")
-    return VersionedTransaction(unsigned.message, [settings.keypair]), quote, swap
+    return VersionedTransaction(unsigned.message, [settings.chain.keypair]), quote, swap
 
 
-def chain_failure(error: Any) -> str:
-    """The class of a transaction error the chain (or a preflight) reports."""
-    if isinstance(error, TransactionErrorInstructionError) and isinstance(
-        error.err, InstructionErrorCustom
-    ):
-        return JUPITER_ERRORS.get(error.err.code, "rejected")
-    if error == TransactionErrorFieldless.BlockhashNotFound:
-        return "blockhash_expired"
-    if error == TransactionErrorFieldless.InsufficientFundsForFee:
-        return "insufficient_funds"
-    return "rejected"
-
-
-async def send(sender: AsyncClient, transaction: VersionedTransaction) -> str | None:
-    """Sends; returns the failure class when the node refused it (so it cannot land), or
-    None when it was taken or its fate is unknown (the confirmer will find out)."""
+def send(sender: SolanaRpc, transaction: VersionedTransaction) -> Failure | None:
+    """Sends; returns the failure when the node's answer proves it did not keep the
+    transaction (so it cannot land), or None when it was taken or its fate is unknown (the
+    confirmer will find out)."""
     try:
-        await sender.send_raw_transaction(bytes(transaction), TxOpts(skip_preflight=False))
-    except RPCException as refused:
-        message = refused.args[0]
-        if isinstance(message, SendTransactionPreflightFailureMessage):
-            if message.data.err == TransactionErrorFieldless.AlreadyProcessed:
-                return None
-            return chain_failure(message.data.err)
-        return "rejected"
-    except SolanaRpcException as unknown:
-        cause = unknown.__cause__
-        if isinstance(cause, httpx.HTTPStatusError) and cause.response.status_code == 429:
-            return "rate_limited"
-        logger.warning("send: fate unknown (%s), left to the confirmer", type(cause).__name__)
+        sender.send_transaction(bytes(transaction))
+    except RpcRefused as refused:
+        return send_refusal(refused)
+    except RpcUnavailable as unknown:
+        if not unknown.maybe_sent:
+            error_class = (
+                "rate_limited" if isinstance(unknown, RpcRateLimited) else "upstream_error"
+            )
+            return Failure(error_class, f"send: {unknown.reason}")
+        logger.warning("send: fate unknown (%s), left to the confirmer", unknown.reason)
     return None
 
 
@@ -186,11 +202,11 @@ class Worker:
 
     settings: ExecutionSettings
     jupiter: httpx.Client
-    sender: AsyncClient
+    sender: SolanaRpc
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
 
-async def execute_one(order: dict[str, Any], worker: Worker) -> str:
+def execute_one(order: dict[str, Any], worker: Worker) -> str:
     order_id = order["id"]
     try:
         transaction, quote, swap = signed_swap(worker.jupiter, order, worker.settings)
@@ -211,10 +227,12 @@ async def execute_one(order: dict[str, Any], worker: Worker) -> str:
             "tip_lamports": None,
         },
     )
-    refused = await send(worker.sender, transaction)
+    refused = send(worker.sender, transaction)
     if refused is not None:
-        database.rpc("record_failure", failure(order_id, signature, refused, "send refused"))
-        return refused
+        database.rpc(
+            "record_failure", failure(order_id, signature, refused.error_class, refused.detail)
+        )
+        return refused.error_class
     return "submitted"
 
 
@@ -227,30 +245,70 @@ def failure(order_id: int, signature: str | None, error_class: str, detail: str)
     }
 
 
+def is_native_panic(error: BaseException) -> bool:
+    """pyo3's PanicException (a Rust library's panic) derives from BaseException only."""
+    return type(error).__name__ == "PanicException"
+
+
 def execute(order_ids: list[int] | None = None) -> dict[str, Any]:
     """Claims the due live orders (or the given ones), a batch at a time, and executes
     each; returns what happened to each claimed order."""
-    return asyncio.run(execute_all(order_ids, ExecutionSettings.from_env()))
-
-
-async def execute_all(order_ids: list[int] | None, settings: ExecutionSettings) -> dict[str, Any]:
+    try:
+        settings = ExecutionSettings.from_env()
+    except NotConfigured as missing:
+        database.record_fault("execute_orders", "configuration", missing.detail)
+        raise
     outcomes: dict[str, str] = {}
-    async with AsyncClient(settings.send_url, timeout=settings.timeout_seconds) as sender:
-        with httpx.Client(timeout=settings.timeout_seconds) as jupiter:
-            worker = Worker(settings, jupiter, sender)
-            while claimed := database.rpc(
-                "claim_orders",
-                {"worker": worker.name, "order_ids": order_ids, "max_orders": CLAIM_BATCH},
-            ):
-                for order in claimed:
-                    outcomes[str(order["id"])] = await execute_claimed(order, worker)
+    timeout = settings.chain.timeout_seconds
+    headers = {"x-api-key": settings.jupiter_api_key}
+    with (
+        SolanaRpc(settings.chain.send_url, timeout) as sender,
+        httpx.Client(timeout=timeout, headers=headers) as jupiter_client,
+    ):
+        worker = Worker(settings, jupiter_client, sender)
+        while claimed := database.rpc(
+            "claim_orders",
+            {"worker": worker.name, "order_ids": order_ids, "max_orders": CLAIM_BATCH},
+        ):
+            execute_batch(claimed, worker, outcomes)
     return {"claimed": len(outcomes), "outcomes": outcomes}
 
 
-async def execute_claimed(order: dict[str, Any], worker: Worker) -> str:
+def execute_batch(claimed: list[dict[str, Any]], worker: Worker, outcomes: dict[str, str]) -> None:
+    for index, order in enumerate(claimed):
+        try:
+            outcomes[str(order["id"])] = execute_claimed(order, worker)
+        except KeyRefused as refused:
+            for untouched in claimed[index:]:
+                database.rpc("release_order", {"order_id": untouched["id"], "worker": worker.name})
+            database.record_fault(
+                "execute_orders",
+                "jupiter api key",
+                f"Jupiter refused the API key ({refused}): set a valid JUPITER_API_KEY; "
+                "live orders stay pending until then",
+            )
+            raise ExecutionStopped(str(refused)) from None
+
+
+def execute_claimed(order: dict[str, Any], worker: Worker) -> str:
+    """One order, whatever happens to it: the others of the batch still run."""
     try:
-        return await execute_one(order, worker)
+        return execute_one(order, worker)
     except StorageUnavailable as lost:
         # Lease lost, a duplicate transaction or the database away: nothing was sent.
         logger.warning("order %s: %s", order["id"], lost.detail)
         return "not_recorded"
+    except KeyRefused:
+        raise
+    except BaseException as unexpected:
+        if not (isinstance(unexpected, Exception) or is_native_panic(unexpected)):
+            raise  # KeyboardInterrupt, SystemExit: the process is stopping
+        # Whatever was recorded stands: a signed order is reconciled by the confirmer, a
+        # claimed one is freed when its lease expires.
+        logger.exception("order %s: unexpected failure", order["id"])
+        database.record_fault(
+            "execute_orders",
+            f"order {order['id']}",
+            f"{type(unexpected).__name__}: {unexpected}"[:300],
+        )
+        return "fault"

@@ -1,7 +1,9 @@
 """Helius enhanced-webhook deliveries turned into the swaps of the accounts involved.
 
 An account's swap is read from its OWN balance changes in `accountData`, never from
-`events.swap`, which can be missing, empty, or show only a wSOL top-up.
+`events.swap`, which can be missing, empty, or show only a wSOL top-up, nor from `type`:
+Helius types swaps on venues its parser does not know (Meteora DBC, DAMM v2...) TRANSFER or
+UNKNOWN, and the same types carry plain transfers, stakes and mints, which yield no swap.
 """
 
 from __future__ import annotations
@@ -255,6 +257,10 @@ def _transfer_counterparties(tx: EnhancedTransaction) -> dict[str, str]:
 
 
 def _account_swaps(wallet: str, changes: Counter[str], decimals: Mapping[str, int]) -> list[Swap]:
+    if any(_moves_an_nft(mint, delta, decimals) for mint, delta in changes.items()):
+        # An NFT minted, bought or sold, or a liquidity position opened or closed (DAMM v2 and
+        # CLMM positions are NFTs): the account paid or got SOL for it, yet traded no token.
+        return []
     tokens = [
         (mint, delta) for mint, delta in changes.items() if delta and mint not in QUOTE_DECIMALS
     ]
@@ -275,6 +281,12 @@ def _account_swaps(wallet: str, changes: Counter[str], decimals: Mapping[str, in
                 _swap(wallet, received, received_delta, given, given_delta, decimals),
             ]
     return []
+
+
+def _moves_an_nft(mint: str, delta: int, decimals: Mapping[str, int]) -> bool:
+    """One whole unit of a mint without decimals: an NFT (a fungible token with no decimals
+    moving by exactly one unit is too rare to be worth copying)."""
+    return decimals[mint] == 0 and abs(delta) == 1
 
 
 def _opposite_quote(changes: Counter[str], token_delta: int) -> str | None:

@@ -19,6 +19,20 @@ def optional(name: str, default: str) -> str:
     return os.environ.get(name, "").strip() or default
 
 
+# Helius types a swap SWAP only on the venues its parser knows; swaps on newer ones (Meteora
+# DBC, DAMM v2...) arrive as TRANSFER or UNKNOWN. The webhook finds swaps in the balance
+# changes, whatever the type. ANY would also cost a credit for every NFT, staking, lending or
+# liquidity event of a watched wallet, none of which is ever copied (docs/functions.md).
+DEFAULT_TRANSACTION_TYPES = "SWAP,TRANSFER,UNKNOWN"
+
+
+def transaction_types(listed: str) -> tuple[str, ...]:
+    """`SWAP, transfer,,UNKNOWN` -> ("SWAP", "TRANSFER", "UNKNOWN"): as Helius spells them,
+    each once."""
+    types = (name.strip().upper() for name in listed.split(","))
+    return tuple(dict.fromkeys(name for name in types if name))
+
+
 @dataclass(frozen=True)
 class DatabaseSettings:
     supabase_url: str
@@ -44,5 +58,7 @@ class HeliusSettings:
             api_key=required("HELIUS_API_KEY"),
             webhook_url=required("HELIUS_WEBHOOK_URL"),
             webhook_secret=required("HELIUS_WEBHOOK_SECRET"),
-            transaction_types=tuple(optional("HELIUS_TRANSACTION_TYPES", "SWAP").split(",")),
+            transaction_types=transaction_types(
+                optional("HELIUS_TRANSACTION_TYPES", DEFAULT_TRANSACTION_TYPES)
+            ),
         )

@@ -1,5 +1,6 @@
-"""helius-sync (ADR-001): push the active wallet list to the one global webhook, only when
-SQL says it changed and the interval has passed. Config changes only after Helius accepts.
+"""helius-sync (ADR-001): push the active wallet list and the transaction types to the one
+global webhook, only when SQL says they changed and the interval has passed. Config changes
+only after Helius accepts.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ def push(settings: HeliusSettings, plan: dict[str, Any]) -> str:
 def handle_sync(request: flask.Request) -> tuple[dict[str, Any], int]:
     auth.require_operator(request)
     settings = HeliusSettings.from_env()
-    plan = database.rpc_object("helius_sync_plan", {"webhook_url": settings.webhook_url})
+    plan = database.rpc_object(
+        "helius_sync_plan",
+        {"webhook_url": settings.webhook_url, "transaction_types": settings.transaction_types},
+    )
     if plan["action"] in ("none", "wait"):
         return {"action": plan["action"]}, 200
     webhook_id = push(settings, plan)

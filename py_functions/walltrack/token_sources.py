@@ -18,10 +18,10 @@ from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from walltrack.settings import optional
 
@@ -32,6 +32,10 @@ WSOL_MINT = "So11111111111111111111111111111111111111112"
 MINT = re.compile(r"[1-9A-HJ-NP-Za-km-z]{32,44}")
 DEX_BATCH = 30
 FIRST_BACKOFF = 0.1
+# A large token's full RugCheck report is hundreds of KB; ten times that is no report but a
+# fault, and decoding it would hold the event loop (and the webhook waiting on it).
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
+SHARE_STEP = Decimal("0.000001")  # a weighted lock share is rounded to a millionth of a percent
 
 
 def base_url(name: str, default: str) -> str:
@@ -47,6 +51,9 @@ class TokenSourceSettings:
     budget_seconds: float = 1.5
     concurrency: int = 8
     timeout_seconds: float = 1.0
+    # RugCheck builds a full report on request: a large token's takes seconds to start.
+    # The lookup's budget still cuts it, so the webhook's bound is unchanged.
+    rugcheck_timeout_seconds: float = 5.0
 
     @classmethod
     def from_env(cls) -> TokenSourceSettings:
@@ -58,6 +65,7 @@ class TokenSourceSettings:
             budget_seconds=float(optional("TOKEN_LOOKUP_BUDGET_SECONDS", "1.5")),
             concurrency=max(1, int(optional("TOKEN_LOOKUP_CONCURRENCY", "8"))),
             timeout_seconds=float(optional("TOKEN_SOURCE_TIMEOUT_SECONDS", "1.0")),
+            rugcheck_timeout_seconds=float(optional("RUGCHECK_TIMEOUT_SECONDS", "5.0")),
         )
 
 
@@ -94,8 +102,31 @@ class RcHolder(Loose):
     pct: Decimal | None = None
 
 
+Percent = Annotated[Decimal, Field(ge=0, le=100)]
+Usd = Annotated[Decimal, Field(ge=0)]
+
+
 class RcLp(Loose):
-    lpLockedPct: Decimal | None = None
+    lpLockedPct: Percent | None = None
+    quoteUSD: Usd | None = None
+    baseUSD: Usd | None = None
+
+    @property
+    def pool_usd(self) -> Decimal | None:
+        """Both sides of the pool, as RugCheck adds them up in totalMarketLiquidity."""
+        if self.quoteUSD is None or self.baseUSD is None:
+            return None
+        return self.quoteUSD + self.baseUSD
+
+    @property
+    def locked_usd_weight(self) -> Decimal:
+        """Locked share x pool USD: 100 x the locked USD, 0 when either is unknown."""
+        return (self.lpLockedPct or Decimal(0)) * (self.pool_usd or Decimal(0))
+
+    def shallowness(self) -> tuple[Decimal, Decimal]:
+        """Sorts the deepest pool first (a pool without figures last), the least locked first."""
+        depth = Decimal(-1) if self.pool_usd is None else self.pool_usd
+        return -depth, self.lpLockedPct if self.lpLockedPct is not None else Decimal(100)
 
 
 class RcMarket(Loose):
@@ -121,7 +152,7 @@ class RcReport(Loose):
     risks: list[RcRisk] | None = None
     topHolders: list[RcHolder] | None = None
     markets: list[RcMarket] | None = None
-    lpLockedPct: Decimal | None = None
+    lpLockedPct: Percent | None = None
     rugged: bool = False
     mintAuthority: str | None = None
     freezeAuthority: str | None = None
@@ -188,20 +219,46 @@ def text(value: Decimal | int | None) -> str | None:
     return format(value, "f")
 
 
+def lp_locked_share(report: RcReport) -> Decimal | None:
+    """The share of the token's pool liquidity that is locked, judged on the pools that hold it.
+
+    Each market RugCheck lists with a lock share (`lp.lpLockedPct`) counts with its liquidity,
+    `lp.quoteUSD + lp.baseUSD`:
+
+    - every such market gives its liquidity, and they add up to more than 0: the lock share
+      weighted by liquidity, sum(lpLockedPct x pool USD) / sum(pool USD). That is the locked
+      USD over the pool USD (RugCheck's `lpLockedUSD` is lpLockedPct x pool USD / 100); it is
+      computed from the share so that it stays within 0-100 when a report rounds its amounts;
+    - otherwise (a market without its liquidity, or only empty pools): the share of the
+      deepest pool, pools without figures counting as the shallowest and, among pools equally
+      deep, the least locked one;
+    - no market with a share: the report's own top-level `lpLockedPct` (the summary's field).
+
+    Never the maximum: one tiny locked pool must not make a token whose main pool is unlocked
+    look locked.
+    """
+    pools = [m.lp for m in report.markets or [] if m.lp and m.lp.lpLockedPct is not None]
+    if not pools:
+        return report.lpLockedPct
+    depths = [lp.pool_usd for lp in pools]
+    total = sum((depth for depth in depths if depth is not None), Decimal(0))
+    if None not in depths and total > 0:
+        locked = sum((lp.locked_usd_weight for lp in pools), Decimal(0))
+        return (locked / total).quantize(SHARE_STEP).normalize()
+    return min(pools, key=RcLp.shallowness).lpLockedPct
+
+
 def rugcheck_facts(body: Any, mint: str) -> dict[str, Any]:
     report = RcReport.model_validate(body)
     if report.mint not in (None, mint):
         raise ValueError("report of another mint")
     pcts = sorted((h.pct for h in report.topHolders or [] if h.pct is not None), reverse=True)
-    locked = [
-        m.lp.lpLockedPct for m in report.markets or [] if m.lp and m.lp.lpLockedPct is not None
-    ]
     return {
         "score": report.score,
         "score_normalised": report.score_normalised,
         "risks": [risk.model_dump() for risk in report.risks or []],
         "top10_holders_pct": text(sum(pcts[:10], Decimal(0))) if pcts else None,
-        "lp_locked_pct": text(max(locked) if locked else report.lpLockedPct),
+        "lp_locked_pct": text(lp_locked_share(report)),
         "rugged": report.rugged,
         # Either place naming an authority means it is still active.
         "mint_authority": report.mintAuthority or report.token.mintAuthority,
@@ -284,20 +341,30 @@ def retry_after(response: httpx.Response) -> float | None:
     return seconds if 0 <= seconds < float("inf") else None
 
 
+async def capped_body(response: httpx.Response) -> bytes:
+    """The body, read as it streams in and refused past MAX_ANSWER_BYTES (once decompressed)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise SourceFailed(f"answer larger than {MAX_ANSWER_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def answer(lookup: Lookup, method: str, url: str, **options: Any) -> Any:
     """The decoded JSON of a 2xx answer, retrying 429, 5xx and transport errors in budget."""
     backoff = FIRST_BACKOFF
     while True:
         try:
-            async with lookup.gate:
-                response = await lookup.client.request(method, url, **options)
+            async with lookup.gate, lookup.client.stream(method, url, **options) as response:
+                body = await capped_body(response) if response.is_success else b""
         except httpx.HTTPError as error:
             problem, pause = type(error).__name__, None
         else:
             if response.is_success:
-                return json.loads(
-                    response.content, parse_float=Decimal, parse_constant=reject_constant
-                )
+                return json.loads(body, parse_float=Decimal, parse_constant=reject_constant)
             problem = f"HTTP {response.status_code}"
             if response.status_code != 429 and response.status_code < 500:
                 raise SourceFailed(problem)
@@ -333,8 +400,9 @@ PARSERS = {
 def jobs(lookup: Lookup, asked: dict[str, list[str]]) -> Iterator[Coroutine[Any, Any, None]]:
     settings = lookup.settings
     for mint in (m for m, sources in asked.items() if "rugcheck" in sources):
-        url = f"{settings.rugcheck_base_url}/tokens/{mint}/report"
-        yield collect(lookup, "rugcheck", [mint], "GET", url)
+        url = f"{settings.rugcheck_base_url}/tokens/{mint}/report"  # the summary has no markets
+        timeout = settings.rugcheck_timeout_seconds
+        yield collect(lookup, "rugcheck", [mint], "GET", url, timeout=timeout)
     dex = [m for m, sources in asked.items() if "dexscreener" in sources]
     for batch in (dex[i : i + DEX_BATCH] for i in range(0, len(dex), DEX_BATCH)):
         url = f"{settings.dexscreener_base_url}/tokens/v1/solana/{','.join(batch)}"

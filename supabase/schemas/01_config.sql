@@ -300,7 +300,8 @@ comment on column walltrack.config.helius_webhook_url is
 comment on column walltrack.config.helius_synced_at is
 'When the address list was last pushed to Helius.';
 comment on column walltrack.config.helius_synced_hash is
-'Hash of the active wallet addresses last pushed; a different current hash means a sync is due.';
+'Hash of the subscription last pushed (active addresses and transaction types); a different '
+'current hash means a sync is due.';
 comment on column walltrack.config.updated_at is
 'Last edit of this row.';
 comment on column walltrack.config.position_dust_sol is

@@ -125,14 +125,14 @@ language sql
 stable
 set search_path = ''
 as $$
-  -- ADR-001: the Helius sync compares this with config.helius_synced_hash.
+  -- ADR-001: the Helius sync's subscription hash covers it (see helius_sync_plan).
   select md5(coalesce(string_agg(w.address, ',' order by w.address), ''))
   from walltrack.wallets as w
   where w.status = 'active';
 $$;
 comment on function walltrack.active_wallets_hash() is
-'Hash of the sorted active wallet addresses; differs from config.helius_synced_hash when '
-'the Helius webhook needs a sync (ADR-001).';
+'Hash of the sorted active wallet addresses, part of the Helius subscription hash '
+'(helius_sync_plan, ADR-001).';
 grant execute on function walltrack.active_wallets_hash() to service_role;
 
 alter table walltrack.wallets enable row level security;

@@ -2,17 +2,33 @@
 -- whether the address list must be pushed; the helius-sync function only does the call
 -- and reports success, so a failed call leaves config unchanged and is retried.
 
-create function walltrack.helius_sync_plan(webhook_url text)
+create function walltrack.helius_sync_plan(webhook_url text, transaction_types text[])
 returns jsonb
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  -- action: none (Helius already has this list and URL), wait (changed, but the last push
-  -- is too recent), create (no webhook yet) or edit (push the full list).
+-- action: none (Helius already has this subscription and URL), wait (changed, but the last
+-- push is too recent), create (no webhook yet) or edit (push the full list). The
+-- subscription is the active addresses and the transaction types: a new type (swaps on new
+-- venues arrive typed TRANSFER or UNKNOWN) is pushed like a new wallet.
+declare
+  types text[];
+  plan jsonb;
+begin
+  select array_agg(distinct t order by t) into types
+  from unnest(transaction_types) as t;
+  perform walltrack.ensure(
+    coalesce(cardinality(types), 0) > 0
+    and not exists (select from unnest(types) as t where t !~ '^[A-Z][A-Z0-9_]*$'),
+    format('helius_sync_plan needs Helius transaction types such as SWAP, got %s',
+      coalesce(transaction_types::text, 'null')),
+    'Set HELIUS_TRANSACTION_TYPES to a comma-separated list, e.g. SWAP,TRANSFER,UNKNOWN.'
+  );
   with target as (
     select
-      walltrack.active_wallets_hash() as address_hash,
+      md5(walltrack.active_wallets_hash() || ':' || array_to_string(types, ','))
+        as subscription_hash,
       coalesce((
         select jsonb_agg(w.address order by w.address)
         from walltrack.wallets as w where w.status = 'active'
@@ -21,7 +37,7 @@ as $$
 
   select jsonb_build_object(
     'action', case
-      when c.helius_webhook_id is not null and c.helius_synced_hash = t.address_hash
+      when c.helius_webhook_id is not null and c.helius_synced_hash = t.subscription_hash
         and c.helius_webhook_url = helius_sync_plan.webhook_url then 'none'
       when c.helius_webhook_id is null and jsonb_array_length(t.addresses) = 0 then 'none'
       when c.helius_synced_at > now() - make_interval(mins => c.helius_sync_interval_minutes)
@@ -30,15 +46,17 @@ as $$
       else 'edit'
     end,
     'webhook_id', c.helius_webhook_id,
-    'address_hash', t.address_hash,
+    'address_hash', t.subscription_hash,
     'addresses', t.addresses
-  )
+  ) into plan
   from walltrack.config as c cross join target as t;
+  return plan;
+end;
 $$;
-comment on function walltrack.helius_sync_plan(text) is
-'What the helius-sync function must do now (none, wait, create, edit) and the full list of '
-'active addresses with its hash.';
-grant execute on function walltrack.helius_sync_plan(text) to service_role;
+comment on function walltrack.helius_sync_plan(text, text[]) is
+'What the helius-sync function must do now (none, wait, create, edit), the full list of '
+'active addresses, and the hash of the subscription (addresses and transaction types).';
+grant execute on function walltrack.helius_sync_plan(text, text[]) to service_role;
 
 create function walltrack.helius_sync_done(webhook_id text, webhook_url text, address_hash text)
 returns void

@@ -21,18 +21,18 @@ grant execute on function api.overview() to service_role;
 
 -- Helius sync (ADR-001): the helius-sync function
 
-create function api.helius_sync_plan(webhook_url text)
+create function api.helius_sync_plan(webhook_url text, transaction_types text[])
 returns jsonb
 language sql
 stable
 security invoker
 set search_path = ''
 as $$
-  select walltrack.helius_sync_plan(webhook_url);
+  select walltrack.helius_sync_plan(webhook_url, transaction_types);
 $$;
-comment on function api.helius_sync_plan(text) is
+comment on function api.helius_sync_plan(text, text[]) is
 'RPC of walltrack.helius_sync_plan, for the helius-sync function.';
-grant execute on function api.helius_sync_plan(text) to service_role;
+grant execute on function api.helius_sync_plan(text, text[]) to service_role;
 
 create function api.helius_sync_done(webhook_id text, webhook_url text, address_hash text)
 returns void

@@ -92,6 +92,42 @@ def test_events_swap_is_never_used(name: str) -> None:
     assert parse_one(without_events)["swaps"] == parse_one(tx)["swaps"]
 
 
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("helius_type", ["SWAP", "TRANSFER", "UNKNOWN", "NFT_MINT"])
+def test_the_helius_type_is_never_read(name: str, helius_type: str) -> None:
+    tx = fixture_tx(name)
+    assert parse_one(tx | {"type": helius_type})["swaps"] == parse_one(tx)["swaps"]
+
+
+@pytest.mark.parametrize(
+    ("name", "helius_type", "side", "quote_amount"),
+    [
+        # 0.5 SOL went into the curve; the rent of the token account opened and the fee did not.
+        ("meteora_dbc_buy.json", "TRANSFER", "buy", "500000000"),
+        # The proceeds came out of the pool through a wSOL account closed in the transaction.
+        ("meteora_damm_v2_sell.json", "UNKNOWN", "sell", "1234567891"),
+    ],
+)
+def test_a_swap_helius_does_not_type_swap_is_still_a_swap(
+    name: str, helius_type: str, side: str, quote_amount: str
+) -> None:
+    tx = fixture_tx(name)
+    assert (tx["type"], tx["events"]) == (helius_type, {})
+    [swap] = swaps_of(parse_one(tx), tx["feePayer"])
+    assert (swap["side"], swap["quote_mint"], swap["quote_amount"]) == (side, WSOL, quote_amount)
+
+
+@pytest.mark.parametrize(
+    "name", ["plain_sol_transfer.json", "token_transfer.json", "nft_mint_unknown.json"]
+)
+def test_transfers_and_mints_typed_transfer_or_unknown_are_no_swap(name: str) -> None:
+    tx = fixture_tx(name)
+    assert tx["type"] in ("TRANSFER", "UNKNOWN")
+    payload = parse_one(tx)
+    assert payload["swaps"] == []
+    assert tx["feePayer"] in payload["accounts"]  # stored as any delivery without a swap
+
+
 def test_jupiter_quote_is_the_wallet_sol_outflow_not_the_wsol_top_up() -> None:
     tx = fixture_tx("jupiter_buy.json")
     [swap] = swaps_of(parse_one(tx), tx["feePayer"])
@@ -331,8 +367,9 @@ def test_too_large_bodies_raise() -> None:
 
 WALLET, OTHER = address("wallet"), address("other")
 MEME_A, MEME_B, MEME_C = address("mint-a"), address("mint-b"), address("mint-c")
+NFT, POSITION_NFT = address("nft"), address("damm-v2-position")
 SIGNATURE = fixture_tx("failed.json")["signature"]
-DECIMALS = {WSOL: 9, USDC: 6, USDT: 6, MEME_A: 6, MEME_B: 9, MEME_C: 0}
+DECIMALS = {WSOL: 9, USDC: 6, USDT: 6, MEME_A: 6, MEME_B: 9, MEME_C: 0, NFT: 0, POSITION_NFT: 0}
 
 
 def table_tx(
@@ -407,6 +444,31 @@ def test_wsol_and_native_sol_add_up_and_token_accounts_sum() -> None:
 )
 def test_no_swap_cases(native: dict[str, int], tokens: dict[tuple[str, str], list[int]]) -> None:
     assert wallet_swaps(table_tx(native, tokens)) == []
+
+
+@pytest.mark.parametrize(
+    ("native", "tokens"),
+    [
+        ({WALLET: -1_500_000_000}, {(WALLET, NFT): [1]}),  # an NFT minted or bought
+        ({WALLET: 2_000_000_000}, {(WALLET, NFT): [-1]}),  # an NFT sold
+        ({WALLET: -(10**9)}, {(WALLET, POSITION_NFT): [1]}),  # one-sided liquidity, a position
+        ({WALLET: 10**9}, {(WALLET, POSITION_NFT): [-1]}),  # the position closed, SOL back
+    ],
+)
+def test_an_account_that_moves_an_nft_did_not_swap(
+    native: dict[str, int], tokens: dict[tuple[str, str], list[int]]
+) -> None:
+    assert wallet_swaps(table_tx(native, tokens)) == []
+
+
+def test_a_token_without_decimals_bought_by_more_than_one_unit_is_a_swap() -> None:
+    [swap] = wallet_swaps(table_tx({WALLET: -7_000}, {(WALLET, MEME_C): [11]}))
+    assert (swap.side, swap.token_mint, swap.token_amount, swap.quote_amount) == (
+        "buy",
+        MEME_C,
+        11,
+        7_000,
+    )
 
 
 def test_meme_to_meme_gives_two_mirror_swaps() -> None:
@@ -579,6 +641,8 @@ def test_swaps_agree_with_the_true_movements(table: tuple[dict[str, Any], Any]) 
 
 
 def expected_swap_count(moved: Counter[str]) -> int:
+    if any(DECIMALS[mint] == 0 and abs(moved[mint]) == 1 for mint in TOKENS):
+        return 0  # one unit of a mint without decimals: an NFT, never a swap
     deltas = [moved[mint] for mint in TOKENS if moved[mint]]
     quotes = [moved[quote] for quote in QUOTES]
     if len(deltas) == 1:

@@ -56,7 +56,9 @@ def active_addresses(db: Db) -> list[str]:
 def synced(db: Db) -> tuple[Any, ...]:
     row = db.execute(
         "select helius_webhook_id, helius_synced_hash, helius_webhook_url,"
-        " helius_synced_hash = walltrack.active_wallets_hash() from walltrack.config"
+        " helius_synced_hash = api.helius_sync_plan(helius_webhook_url,"
+        "   array['SWAP', 'TRANSFER', 'UNKNOWN']) ->> 'address_hash'"
+        " from walltrack.config"
     ).fetchone()
     assert row is not None
     return tuple(row)
@@ -81,7 +83,7 @@ def test_first_run_creates_the_global_webhook(helius: FakeHelius, db: Db) -> Non
     assert (call.method, call.path, call.query["api-key"]) == ("POST", "/v0/webhooks", [API_KEY])
     assert call.body == {
         "webhookURL": HOOK_URL,
-        "transactionTypes": ["SWAP"],
+        "transactionTypes": ["SWAP", "TRANSFER", "UNKNOWN"],  # what real swaps arrive as
         "accountAddresses": active_addresses(db),
         "webhookType": "enhanced",
         "authHeader": HOOK_SECRET,
@@ -111,6 +113,21 @@ def test_a_changed_watchlist_is_pushed_once_per_interval(helius: FakeHelius, db:
     assert edit.body["accountAddresses"] == active_addresses(db)
     assert len(helius.calls) == 2
     db.execute("update walltrack.wallets set status = 'retired' where address = %s", (address,))
+
+
+def test_other_transaction_types_are_pushed_like_a_new_wallet(
+    helius: FakeHelius, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deployment still subscribed to SWAP alone gets the wider default once."""
+    monkeypatch.setenv("HELIUS_TRANSACTION_TYPES", "SWAP")
+    run_sync()
+    allow_next_push(db)
+    assert run_sync()[1] == {"action": "none"}
+    monkeypatch.delenv("HELIUS_TRANSACTION_TYPES")
+    status, body = run_sync()
+    assert (status, body["action"]) == (200, "edit")
+    assert helius.calls[-1].body["transactionTypes"] == ["SWAP", "TRANSFER", "UNKNOWN"]
+    assert synced(db)[3] is True
 
 
 def test_a_failed_call_leaves_config_unchanged_and_is_retried(

@@ -5,7 +5,6 @@ ends confirmed or failed with its reason, and the chain never sees two swaps for
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import threading
@@ -16,7 +15,6 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from solana.rpc.async_api import AsyncClient
 from solders.keypair import Keypair
 from solders.transaction import VersionedTransaction
 
@@ -25,16 +23,25 @@ from simulator import Simulator, env_for, run_simulator
 from simulator.helius_tx import base58, normalised_swap
 from tests.support.function_app import OPERATOR, OPERATOR_SECRET, function_app
 from walltrack import database, execution
+from walltrack.failures import Failure
+from walltrack.solana_rpc import SolanaRpc
 
 Db = psycopg.Connection[tuple[Any, ...]]
+JUPITER_KEY = "jupiter-test-key"
 
 
-def scenario(mint: str, faults: list[dict[str, Any]], tradable: bool = True) -> dict[str, Any]:
+def scenario(
+    mint: str, faults: list[dict[str, Any]], tradable: bool = True, **more: Any
+) -> dict[str, Any]:
     """One token at 0.0001 SOL in a deep pool, steady, then down 80 % from t=100."""
+    chain = more.pop("chain", {})
+    token = more.pop("token", {})
     return {
         "name": "live",
         "seed": 3,
         "start_unix": 1764300000,
+        "chain": chain,
+        "api_keys": {"jupiter": JUPITER_KEY},
         "tokens": [
             {
                 "mint": mint,
@@ -48,6 +55,7 @@ def scenario(mint: str, faults: list[dict[str, Any]], tradable: bool = True) -> 
                 ],
                 "liquidity_sol": "5000",
                 "tradable": tradable,
+                **token,
             }
         ],
         "faults": faults,
@@ -136,15 +144,17 @@ def open_book(
     keypair: Keypair,
     faults: list[dict[str, Any]],
     tradable: bool = True,
+    **more: Any,
 ) -> Iterator[Book]:
     mint = str(Keypair().pubkey())
-    with run_simulator(scenario(mint, faults, tradable)) as sim:
+    with run_simulator(scenario(mint, faults, tradable, **more)) as sim:
         for name, value in {
             **env_for(sim.base_url),
             "SUPABASE_URL": stack.supabase_url,
             "SUPABASE_SERVICE_ROLE_KEY": stack.service_role_key,
             "FUNCTIONS_SECRET": OPERATOR_SECRET,
             "WALLTRACK_KEYPAIR": str(keypair),
+            "JUPITER_API_KEY": JUPITER_KEY,
             "EXECUTION_TIMEOUT_SECONDS": "1",
         }.items():
             monkeypatch.setenv(name, value)
@@ -292,7 +302,7 @@ def claim_sign_record(book: Book, order_id: int) -> VersionedTransaction:
     """A worker's steps up to the send, as execute_one takes them."""
     settings = execution.ExecutionSettings.from_env()
     [order] = database.rpc("claim_orders", {"worker": "doomed", "order_ids": [order_id]})
-    with httpx.Client() as client:
+    with httpx.Client(headers={"x-api-key": settings.jupiter_api_key}) as client:
         transaction, quote, swap = execution.signed_swap(client, order, settings)
     database.rpc(
         "record_signed",
@@ -310,9 +320,9 @@ def claim_sign_record(book: Book, order_id: int) -> VersionedTransaction:
     return transaction
 
 
-async def send_once(transaction: VersionedTransaction) -> str | None:
-    async with AsyncClient(execution.ExecutionSettings.from_env().send_url) as sender:
-        return await execution.send(sender, transaction)
+def send_once(transaction: VersionedTransaction) -> Failure | None:
+    with SolanaRpc(execution.ChainSettings.from_env().send_url, 1) as sender:
+        return execution.send(sender, transaction)
 
 
 def worker_dies(book: Book, order_id: int) -> None:
@@ -326,7 +336,7 @@ def worker_dies(book: Book, order_id: int) -> None:
 def test_a_crash_after_sending_is_reconciled_and_nothing_is_sent_again(book: Book) -> None:
     order_id = book.leader_buys()
     transaction = claim_sign_record(book, order_id)
-    assert asyncio.run(send_once(transaction)) is None
+    assert send_once(transaction) is None
     worker_dies(book, order_id)  # before it could record anything more
 
     assert call("execute_orders")["outcomes"].get(str(order_id)) is None  # never re-sent
@@ -342,7 +352,9 @@ def test_a_crash_before_sending_is_retried_once_the_transaction_can_never_land(
     worker_dies(book, order_id)  # it never sent
 
     assert call("confirm_orders")["outcomes"][str(order_id)] == "submitted"  # may still land
-    book.sim.advance(61)  # 152 blocks later its blockhash has expired
+    book.sim.advance(61)  # 152 blocks later: its blockhash expired, not yet final
+    assert call("confirm_orders")["outcomes"][str(order_id)] == "submitted"
+    book.sim.advance(75)  # the finalized height too has passed its last valid height
     assert call("confirm_orders")["outcomes"][str(order_id)] == "pending"
     book.due_now(order_id)
     call("execute_orders", {"order_ids": [order_id]})

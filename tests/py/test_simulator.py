@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
 from solana.rpc.core import RPCException
 from solana.rpc.models import TxOpts
 from solders.keypair import Keypair
@@ -32,12 +33,15 @@ from solders.transaction import VersionedTransaction
 from solders.transaction_status import TransactionErrorFieldless
 
 from simulator import ScenarioError, Simulator, env_for, parse_scenario, run_simulator
+from simulator.chain import TOKEN_ACCOUNT_RENT
 from tests.support.http_fake import Reply, Request, closed_port_url, serve
 from walltrack.helius import parse_delivery
 from walltrack.helius_api import WebhookNotFound, create_webhook, edit_webhook
 from walltrack.prices import PriceSettings, fetch_prices_sol
 from walltrack.settings import HeliusSettings
 from walltrack.token_sources import TokenSourceSettings, fetch_token_facts
+
+JUPITER_KEY = {"x-api-key": "any key"}  # the swap API wants one; a scenario may name it
 
 REPO = Path(__file__).resolve().parents[2]
 SMOKE = REPO / "simulator" / "scenarios" / "smoke.json"
@@ -343,13 +347,15 @@ def quote(
 ) -> Any:
     params = {"inputMint": input_mint, "outputMint": output_mint, "amount": str(amount)}
     url = env_for(sim.base_url)["JUPITER_QUOTE_URL"]
-    return httpx.get(url, params=params | {"slippageBps": str(slippage)}).json()
+    params |= {"slippageBps": str(slippage)}
+    return httpx.get(url, params=params, headers=JUPITER_KEY).json()
 
 
 def signed_swap(sim: Simulator, quoted: Any, wallet: Keypair) -> VersionedTransaction:
     """Jupiter's unsigned transaction, signed as a copier would with solders."""
     order = {"quoteResponse": quoted, "userPublicKey": str(wallet.pubkey())}
-    answer = httpx.post(env_for(sim.base_url)["JUPITER_SWAP_URL"], json=order).json()
+    url = env_for(sim.base_url)["JUPITER_SWAP_URL"]
+    answer = httpx.post(url, json=order, headers=JUPITER_KEY).json()
     unsigned = VersionedTransaction.from_bytes(base64.b64decode(answer["swapTransaction"]))
     assert unsigned.message.account_keys[0] == wallet.pubkey()  # the payer
     return VersionedTransaction(unsigned.message, [wallet])
@@ -359,7 +365,8 @@ async def send(
     sim: Simulator, transaction: VersionedTransaction, skip_preflight: bool = False
 ) -> Signature:
     async with AsyncClient(env_for(sim.base_url)["SOLANA_RPC_URL"]) as client:
-        opts = TxOpts(skip_preflight=skip_preflight)
+        # Jupiter's blockhash is recent: a preflight at `finalized` would not know it yet.
+        opts = TxOpts(skip_preflight=skip_preflight, preflight_commitment=Confirmed)
         return (await client.send_raw_transaction(bytes(transaction), opts)).value
 
 
@@ -397,7 +404,8 @@ def test_quote_swap_sign_send_confirm_round_trip(sim: Simulator) -> None:
         "TransactionConfirmationStatus.Confirmed",
     )
     spent, gained, fee = movements(found, wallet)
-    assert (spent, gained) == (100_000_000, int(buy["outAmount"]))
+    # The first buy opens the wallet's token account: its rent leaves the wallet too.
+    assert (spent, gained) == (100_000_000 + TOKEN_ACCOUNT_RENT, int(buy["outAmount"]))
     # A signature, and the "auto" 10,000 lamports of priority fee as a whole price per unit
     # (7,142 micro-lamports over 1.4M units): 9,999 lamports.
     assert fee == 5000 + 9999
@@ -604,7 +612,9 @@ def test_probability_faults_repeat_for_a_seed() -> None:
         with run_simulator(smoke(faults=[fault])) as sim:
             url = sim.env()["JUPITER_QUOTE_URL"]
             params = {"inputMint": SOL, "outputMint": GCAT, "amount": "1000"}
-            return [httpx.get(url, params=params).status_code for _ in range(20)]
+            return [
+                httpx.get(url, params=params, headers=JUPITER_KEY).status_code for _ in range(20)
+            ]
 
     first = pattern()
     assert first == pattern() and {200, 500} == set(first)

@@ -11,13 +11,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import given, settings
 
+from simulator import run_simulator
 from simulator.helius_tx import new_mint
 from tests.support.fake_token_apis import FakeTokenApis, fake_token_apis
 from tests.support.http_fake import Fault, closed_port_url
 from tests.support.json_checks import JSON, assert_exact_json, changed
+from walltrack import token_sources
 from walltrack.token_sources import SOURCES, TokenSourceSettings, fetch_token_facts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tokens"
@@ -25,6 +28,9 @@ API_KEY = "das-key-4f1c9e-never-logged"
 HEALTHY = "9Bp8NfUvg5PT7zRRUcNRuDvDemhvNJKTJTp7v9XZMRs3"
 RUGGED = "CcGAfhDyZkNxmQgvD2Dj6tDSszTeoBtugoAH2Dbpump"
 MINTER = "7bEsxn8ru5qhGGeM1vnxQjcssuJSpvd7FxMSffuPzHKp"
+# rugcheck_large.json has the shape of recorded full reports (every market field, float
+# artefacts included): $3.2M of liquidity in seven pools, the $2.4M main one not locked.
+LARGE = "3bCFNBMiqjaY51e1qZK96heRK7AwWA6makaf1aqDFra9"
 ALL = list(SOURCES)
 
 HEALTHY_FACTS: dict[str, Any] = {
@@ -47,7 +53,9 @@ HEALTHY_FACTS: dict[str, Any] = {
         ],
         # 12 holders listed: the two smallest (1.1 and 0.87) are left out.
         "top10_holders_pct": "36.0954565",
-        "lp_locked_pct": "99.99812",
+        # Two pools weighted by liquidity, the third lists no lp: (99.99812 x 247,912.50 +
+        # 42.5 x 162,451.24) / 410,363.74 = 77.2362627. The maximum would say 99.99812.
+        "lp_locked_pct": "77.236263",
         "rugged": False,
         "mint_authority": None,
         "freeze_authority": None,
@@ -161,6 +169,7 @@ def test_settings_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         "TOKEN_LOOKUP_BUDGET_SECONDS",
         "TOKEN_LOOKUP_CONCURRENCY",
         "TOKEN_SOURCE_TIMEOUT_SECONDS",
+        "RUGCHECK_TIMEOUT_SECONDS",
     ):
         monkeypatch.delenv(name, raising=False)
     assert TokenSourceSettings.from_env() == TokenSourceSettings(
@@ -171,6 +180,7 @@ def test_settings_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         budget_seconds=1.5,
         concurrency=8,
         timeout_seconds=1.0,
+        rugcheck_timeout_seconds=5.0,
     )
 
 
@@ -282,6 +292,146 @@ def test_dexscreener_batches_of_thirty(fake: FakeTokenApis) -> None:
     assert all(row["dexscreener"] == NO_POOL and not row["failed_sources"] for row in rows[1:])
 
 
+# --- RugCheck's liquidity lock --------------------------------------------------------------
+
+
+def lp_of(report: dict[str, Any], index: int) -> dict[str, Any]:
+    lp: dict[str, Any] = report["markets"][index]["lp"]
+    return lp
+
+
+def lock_of(fake: FakeTokenApis, report: dict[str, Any]) -> str | None:
+    fake.rugcheck[LARGE] = report
+    [row] = fetch({LARGE: ["rugcheck"]})
+    lock: str | None = facts(row, "rugcheck")["lp_locked_pct"]
+    return lock
+
+
+def test_large_token_lock_is_weighted_by_the_liquidity_of_its_pools(fake: FakeTokenApis) -> None:
+    report = load("rugcheck_large.json")
+    shares = [m["lp"]["lpLockedPct"] for m in report["markets"] if m["lp"]]
+    assert max(shares) == 100 and len(report["markets"]) == 7  # what the old rule answered
+    # Locked: 12.5 % of 39,996.0532 + all of 1,211.081 and 403.62 = 661,420.765 USD out of
+    # 3,230,773.1692404 USD in pools (the $2.4M Raydium main pool is not locked at all).
+    assert lock_of(fake, report) == "0.204725"
+
+
+def test_a_tiny_locked_pool_leaves_an_unlocked_main_pool_unlocked(fake: FakeTokenApis) -> None:
+    report = load("rugcheck_large.json")
+    main, tiny = report["markets"][0], report["markets"][5]
+    assert (main["lp"]["lpLockedPct"], tiny["lp"]["lpLockedPct"]) == (0, 100)
+    report["markets"] = [tiny, main]  # the locked pool first: no rule by position
+    # 100 x 403.62 / (2,403,387.4207811 + 403.62)
+    assert lock_of(fake, report) == "0.016791"
+
+
+def test_a_pool_without_liquidity_figures_leaves_it_to_the_deepest_pool(
+    fake: FakeTokenApis,
+) -> None:
+    report = load("rugcheck_large.json")
+    lp_of(report, 0)["lpLockedPct"] = 7.5  # the Raydium main pool, $2.4M
+    del lp_of(report, 4)["quoteUSD"], lp_of(report, 4)["baseUSD"]  # the tiny pump pool
+    assert lock_of(fake, report) == "7.5"
+
+
+@pytest.mark.parametrize("pools", ["without figures", "all empty"])
+def test_when_no_pool_can_be_called_deepest_the_least_locked_decides(
+    fake: FakeTokenApis, pools: str
+) -> None:
+    report = load("rugcheck_large.json")
+    for index, share in enumerate([40, 55, 60, 12.5, 100, 100]):
+        lp = lp_of(report, index)
+        lp["lpLockedPct"] = share
+        if pools == "without figures":
+            del lp["quoteUSD"], lp["baseUSD"]
+        else:
+            lp["quoteUSD"] = lp["baseUSD"] = 0
+    assert lock_of(fake, report) == "12.5"
+
+
+def test_a_report_without_lock_by_market_gives_its_own_figure(fake: FakeTokenApis) -> None:
+    report = load("rugcheck_large.json") | {"markets": None, "lpLockedPct": 3.25}
+    assert lock_of(fake, report) == "3.25"
+
+
+# --- a large token's report, slow as RugCheck builds it (the simulator) ------------------------
+
+SLOW_REPORT_MS = 1300  # past the 1 s of the other sources, far within RugCheck's own 5 s
+
+
+def large_token_world() -> dict[str, Any]:
+    """A token whose $90k main pool is not locked, next to a tiny locked pool and 300 dust
+    pools: its full report is about half a megabyte and takes 1.3 s to build."""
+    token = {
+        "mint": LARGE,
+        "symbol": "WHAT",
+        "price_path": [{"t": 0, "price_sol": "0.0001"}],
+        "liquidity_sol": "300",
+        "lp_locked_pct": "0",
+        "other_pools": [
+            {"market_type": "pump_amm", "liquidity_sol": "1.5", "lp_locked_pct": "100"},
+            {"market_type": "meteoraDlmm", "liquidity_sol": "0.01", "count": 300},
+        ],
+        "rugcheck_report_ms": SLOW_REPORT_MS,
+    }
+    return {"name": "large token", "start_unix": 1764300000, "sol_usd": "150", "tokens": [token]}
+
+
+def test_a_large_slow_report_is_read_within_rugchecks_own_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with run_simulator(large_token_world()) as sim:
+        for name, value in {**sim.env(), "HELIUS_API_KEY": API_KEY}.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("TOKEN_SOURCE_TIMEOUT_SECONDS", "1")
+        monkeypatch.setenv("RUGCHECK_TIMEOUT_SECONDS", "5")
+        monkeypatch.setenv("TOKEN_LOOKUP_BUDGET_SECONDS", "5")
+        settings = TokenSourceSettings.from_env()
+        [row] = asyncio.run(fetch_token_facts({LARGE: ALL}, settings))
+        report = httpx.get(f"{sim.env()['RUGCHECK_BASE_URL']}/tokens/{LARGE}/report", timeout=5)
+    assert row["failed_sources"] == []
+    assert len(report.content) > 300_000 and len(report.json()["markets"]) == 302
+    # 150 x 2 x 1.5 = $450 locked out of $90,000 + $450 + 300 x $3 = $91,350 in pools.
+    assert row["rugcheck"]["lp_locked_pct"] == "0.492611"
+
+
+def test_the_same_report_is_lost_to_a_one_second_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    with run_simulator(large_token_world()) as sim:
+        for name, value in {**sim.env(), "HELIUS_API_KEY": API_KEY}.items():
+            monkeypatch.setenv(name, value)
+        settings = TokenSourceSettings.from_env()
+        settings = replace(settings, rugcheck_timeout_seconds=1.0, budget_seconds=5.0)
+        [row] = asyncio.run(fetch_token_facts({LARGE: ALL}, settings))
+    assert row["failed_sources"] == ["rugcheck"]
+    assert row["das"]["symbol"] == "WHAT"
+
+
+def test_the_lookup_budget_still_bounds_rugcheck(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The webhook's lookup budget is the bound of its request, whatever RugCheck's timeout."""
+    with run_simulator(large_token_world()) as sim:
+        for name, value in {**sim.env(), "HELIUS_API_KEY": API_KEY}.items():
+            monkeypatch.setenv(name, value)
+        settings = TokenSourceSettings.from_env()
+        settings = replace(settings, rugcheck_timeout_seconds=5.0, budget_seconds=0.5)
+        [row] = asyncio.run(fetch_token_facts({LARGE: ALL}, settings))
+    assert row["failed_sources"] == ["rugcheck"]
+    assert row["dexscreener"]["liquidity_usd"] == "90000"
+
+
+def test_an_answer_past_the_size_cap_fails_only_that_source(
+    fake: FakeTokenApis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report_size = len(json.dumps(load("rugcheck_healthy.json")).encode())
+    monkeypatch.setattr(token_sources, "MAX_ANSWER_BYTES", report_size - 1)
+    [row] = fetch({HEALTHY: ALL})
+    assert row == {
+        "mint": HEALTHY,
+        "failed_sources": ["rugcheck"],
+        **HEALTHY_FACTS,
+        "rugcheck": None,
+    }
+
+
 # --- failures -------------------------------------------------------------------------------
 
 
@@ -385,6 +535,8 @@ def test_all_sources_down() -> None:
         ("rugcheck", b'{"mint": "' + HEALTHY.encode() + b'", "score": 5'),
         ("rugcheck", b'{"score": "high", "risks": "many"}'),
         ("rugcheck", b'{"topHolders": [{"pct": NaN}]}'),
+        ("rugcheck", b'{"markets": [{"lp": {"lpLockedPct": 150}}]}'),
+        ("rugcheck", b'{"markets": [{"lp": {"lpLockedPct": 5, "quoteUSD": -1, "baseUSD": 9}}]}'),
         ("dexscreener", b"<html>502 Bad Gateway</html>"),
         ("dexscreener", b'{"schemaVersion": "1.0.0", "pairs": []}'),
         ("dexscreener", b'[{"chainId": "solana", "pairAddress": 7}]'),
