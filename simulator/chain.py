@@ -130,7 +130,6 @@ class Chain:
         self.dropped: set[str] = set()  # accepted without preflight, never to land
         self.issued: dict[str, int] = {}  # blockhash -> slot it belongs to
         self.lookup_tables: dict[Pubkey, list[Pubkey]] = {}  # address lookup tables
-        self.wsol_given: set[Pubkey] = set()  # payers given their empty wSOL account
 
     # --- clock -------------------------------------------------------------------------
 
@@ -222,8 +221,7 @@ class Chain:
     def wsol_account_of(self, user: Pubkey) -> Pubkey | None:
         """The user's wSOL account if it has one (see `payers_hold_empty_wsol_account`)."""
         account = token_account(user, WSOL)
-        if self.settings.payers_hold_empty_wsol_account and user not in self.wsol_given:
-            self.wsol_given.add(user)
+        if self.settings.payers_hold_empty_wsol_account and str(account) not in self.tokens:
             self.tokens[str(account)] = 0
             self.lamports[str(account)] = TOKEN_ACCOUNT_RENT
         return account if str(account) in self.tokens else None

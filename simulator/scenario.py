@@ -258,8 +258,9 @@ class Chain(Model):
     finalized_after_slots: Annotated[int, Field(ge=0)] = 32
     # getSignatureStatuses without searchTransactionHistory sees only the recent slots
     status_cache_slots: Annotated[int, Field(ge=1)] = 150
-    # Every payer starts with an empty wSOL account (rent only), which the first Jupiter
-    # swap closes (unwrapping SOL), refunding its rent to the payer in that transaction.
+    # Every payer holds an empty wSOL account (rent only) whenever a swap is built, as a
+    # wallet also trading elsewhere does; Jupiter's route closes it (unwrapping SOL), which
+    # refunds its rent to the payer in the swap's own transaction.
     payers_hold_empty_wsol_account: bool = False
     lamports_per_signature: Annotated[int, Field(ge=0)] = 5000
     priority_fee_lamports: Annotated[int, Field(ge=0)] = 10_000  # Jupiter's "auto" level

@@ -20,7 +20,9 @@ from solders.transaction import VersionedTransaction
 
 from scripts.stack_env import StackEnv
 from simulator import Simulator, env_for, run_simulator
+from simulator.chain import TOKEN_ACCOUNT_RENT
 from simulator.helius_tx import base58, normalised_swap
+from simulator.scenario import TOKEN_2022_PROGRAM as TOKEN_2022
 from tests.support.function_app import OPERATOR, OPERATOR_SECRET, function_app
 from walltrack import database, execution
 from walltrack.failures import Failure
@@ -241,6 +243,22 @@ RETRYABLE = [
         [{"service": "rpc", "kind": "slippage", "when": {"first": 1}}],
         "slippage_exceeded",
         id="slippage",
+    ),
+    pytest.param(
+        [{"service": "jupiter_swap", "kind": "simulation_error", "when": {"first": 1}}],
+        "slippage_exceeded",
+        id="jupiter-simulation-error-never-sent",
+    ),
+    pytest.param(
+        [{"service": "rpc", "kind": "node_behind", "when": {"first": 1}}],
+        "node_behind",
+        id="node-behind",
+    ),
+    pytest.param(
+        # A refusal without `data`: solders panics on it; here it is read by its message.
+        [{"service": "rpc", "kind": "bare_error", "when": {"first": 1}}],
+        "blockhash_expired",
+        id="error-body-without-data",
     ),
 ]
 
@@ -469,3 +487,155 @@ def test_an_order_whose_fill_the_database_refuses_is_a_fault_and_the_others_conf
     assert fault == ("confirm_orders", "23514", "injected refusal", str(refused_id))
     # Its cause gone, the next run confirms it.
     assert call("confirm_orders")["outcomes"][str(refused_id)] == "confirmed"
+
+
+def node(book: Book, method: str, params: list[Any]) -> Any:
+    """A JSON-RPC call to the simulated node, as any client would make it."""
+    url = env_for(book.sim.base_url)["SOLANA_RPC_URL"]
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+    return httpx.post(url, json=body).json()
+
+
+def chain_transaction(book: Book, signature: str) -> dict[str, Any]:
+    config = {"encoding": "json", "maxSupportedTransactionVersion": 0}
+    found: dict[str, Any] = node(book, "getTransaction", [signature, config])["result"]
+    return found
+
+
+def test_a_swap_that_landed_while_the_confirmer_was_paused_is_never_traded_again(
+    book: Book,
+) -> None:
+    order_id = book.leader_buys()
+    call("execute_orders", {"order_ids": [order_id]})
+    signature = book.order(order_id)["tx_signature"]
+    book.sim.advance(book.sim.state()["now"] + 600)  # the confirmer was away ten minutes
+    # The node's status cache has forgotten it, and its blockhash expired long ago.
+    [cached] = node(book, "getSignatureStatuses", [[signature]])["result"]["value"]
+    assert cached is None
+
+    assert call("confirm_orders")["outcomes"][str(order_id)] == "confirmed"
+    assert call("execute_orders")["outcomes"].get(str(order_id)) is None
+    assert [t["signature"] for t in book.landed()] == [signature]
+    assert book.order(order_id)["attempts"] == 1
+
+
+def test_fills_are_the_swaps_amounts_whatever_accounts_the_route_opens_or_closes(
+    monkeypatch: pytest.MonkeyPatch, stack: StackEnv, db: Db, keypair: Keypair, live: None
+) -> None:
+    """Real routes: a v0 transaction loading the pool from a lookup table, a Token-2022
+    token, the token account opened by the first buy (its rent paid) and the wallet's empty
+    wSOL account closed by every swap (its rent refunded: more than a 0.001 SOL buy)."""
+    chain = {"payers_hold_empty_wsol_account": True}
+    for book in open_book(
+        monkeypatch, stack, db, keypair, [], chain=chain, token={"program": "token-2022"}
+    ):
+        first = book.leader_buys()  # 0.1 SOL
+        call("execute_orders", {"order_ids": [first]})
+        db.execute(
+            "update walltrack.wallets set position_size_sol = 0.001 where address = %s",
+            (book.wallet,),
+        )
+        min_position = db.execute("select min_position_sol from walltrack.config").fetchone()
+        db.execute("update walltrack.config set min_position_sol = 0.001")
+        try:
+            second = book.leader_buys()
+        finally:
+            db.execute("update walltrack.config set min_position_sol = %s", min_position)
+        call("execute_orders", {"order_ids": [second]})
+        outcomes = call("confirm_orders")["outcomes"]
+        assert (outcomes[str(first)], outcomes[str(second)]) == ("confirmed", "confirmed")
+        for order_id, spent in ((first, 100_000_000), (second, 1_000_000)):
+            order = book.order(order_id)
+            assert order["filled_in"] == spent
+            assert book.position(order_id)["qty_bought"] == order["filled_out"]
+            meta = chain_transaction(book, order["tx_signature"])["meta"]
+            assert meta["loadedAddresses"]["writable"]  # the pool's vaults
+            assert TOKEN_2022 in {b["programId"] for b in meta["postTokenBalances"]}
+            wallet_change = meta["postBalances"][0] - meta["preBalances"][0]
+            opened = TOKEN_ACCOUNT_RENT if order_id == first else 0
+            assert wallet_change == -spent - meta["fee"] - opened + TOKEN_ACCOUNT_RENT
+        # The second buy left the wallet with more lamports than before: read naively, a
+        # negative SOL leg that the database would refuse.
+        assert wallet_change > 0
+
+
+def test_without_a_jupiter_key_nothing_is_claimed_and_the_operator_is_told(
+    book: Book, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("JUPITER_API_KEY")
+    order_id = book.leader_buys()
+    response = function_app("execute_orders").test_client().post("/", json={}, headers=OPERATOR)
+    assert (response.status_code, response.get_json()) == (
+        500,
+        {"error": "function not configured"},
+    )
+    assert (book.order(order_id)["status"], book.order(order_id)["attempts"]) == ("pending", 0)
+    assert fault(book, "configuration") == "environment variable JUPITER_API_KEY is not set"
+
+
+def test_a_refused_jupiter_key_stops_the_run_and_gives_the_orders_back(
+    book: Book, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("JUPITER_API_KEY", "revoked-key-never-shown")
+    ids = [book.leader_buys(), book.leader_buys()]  # claimed in one batch
+    response = (
+        function_app("execute_orders")
+        .test_client()
+        .post("/", json={"order_ids": ids}, headers=OPERATOR)
+    )
+    assert (response.status_code, response.get_json()) == (
+        503,
+        {"error": "live execution stopped: Jupiter refused the API key"},
+    )
+    for order_id in ids:
+        order = book.order(order_id)
+        assert (order["status"], order["attempts"], order["attempt_log"]) == ("pending", 0, [])
+    message = fault(book, "jupiter api key")
+    assert message.startswith("Jupiter refused the API key (quote: HTTP 401)")
+    assert "revoked-key-never-shown" not in message + caplog.text
+    assert book.landed() == []
+
+    monkeypatch.setenv("JUPITER_API_KEY", JUPITER_KEY)  # the operator fixes it
+    for order_id in ids:
+        book.sim.advance(book.sim.state()["now"] + 2)  # the same buy again: another blockhash
+        outcomes = call("execute_orders", {"order_ids": [order_id]})["outcomes"]
+        assert outcomes == {str(order_id): "submitted"}
+
+
+def test_a_swap_jupiter_sees_failing_is_never_sent(
+    monkeypatch: pytest.MonkeyPatch, stack: StackEnv, db: Db, keypair: Keypair, live: None
+) -> None:
+    """Our wallet holds 0.05 SOL: Jupiter's simulation of a 0.1 SOL buy fails for lack of
+    funds. That is final; sending it would only have paid the fee."""
+    for book in open_book(
+        monkeypatch, stack, db, keypair, [], chain={"default_balance_sol": "0.05"}
+    ):
+        order_id = book.leader_buys()
+        outcomes = call("execute_orders", {"order_ids": [order_id]})["outcomes"]
+        assert outcomes == {str(order_id): "insufficient_funds"}
+        order = book.order(order_id)
+        assert order["status"] == "failed" and order["tx_signature"] is None
+        assert "swap simulation failed" in order["last_error"]
+        assert book.landed() == []
+
+
+def test_the_preflight_runs_at_the_commitment_of_the_swaps_blockhash(book: Book) -> None:
+    """Jupiter's blockhash is recent: a preflight at the node's default (finalized) does not
+    know it yet; ours runs at confirmed, and the swap is taken."""
+    book.sim.advance(30)  # 75 slots in: the finalized bank is 32 slots behind
+    transaction = claim_sign_record(book, book.leader_buys())
+    encoded = base64.b64encode(bytes(transaction)).decode()
+    finalized = {"encoding": "base64", "preflightCommitment": "finalized"}
+    refused = node(book, "sendTransaction", [encoded, finalized])["error"]
+    assert (refused["code"], refused["data"]["err"]) == (-32002, "BlockhashNotFound")
+    assert send_once(transaction) is None
+    assert [t["signature"] for t in book.landed()] == [str(transaction.signatures[0])]
+
+
+def fault(book: Book, subject: str) -> str:
+    row = book.db.execute(
+        "select message from walltrack.faults where source = 'execute_orders' and subject = %s",
+        (subject,),
+    ).fetchone()
+    assert row is not None
+    return str(row[0])
