@@ -197,13 +197,17 @@ def send(sender: SolanaRpc, transaction: VersionedTransaction) -> Failure | None
 
 @dataclass
 class Worker:
-    """One execute-orders run: its name (the lease owner) and its connections, opened once
-    (a TLS context costs tens of milliseconds to build)."""
+    """One execute-orders run: its connections, opened once (a TLS context costs tens of
+    milliseconds to build), and its name."""
 
     settings: ExecutionSettings
     jupiter: httpx.Client
     sender: SolanaRpc
-    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    name: str  # the lease owner
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def execute_one(order: dict[str, Any], worker: Worker) -> str:
@@ -252,11 +256,16 @@ def is_native_panic(error: BaseException) -> bool:
 
 def execute(order_ids: list[int] | None = None) -> dict[str, Any]:
     """Claims the due live orders (or the given ones), a batch at a time, and executes
-    each; returns what happened to each claimed order."""
+    each; returns what happened to each claimed order. With nothing to claim, nothing is
+    asked of the configuration (a paper-only deployment has no trading key)."""
+    name = worker_name()
+    claimed = claim(name, order_ids)
+    if not claimed:
+        return {"claimed": 0, "outcomes": {}}
     try:
         settings = ExecutionSettings.from_env()
     except NotConfigured as missing:
-        database.record_fault("execute_orders", "configuration", missing.detail)
+        give_back(claimed, name, "configuration", missing.detail)
         raise
     outcomes: dict[str, str] = {}
     timeout = settings.chain.timeout_seconds
@@ -265,13 +274,26 @@ def execute(order_ids: list[int] | None = None) -> dict[str, Any]:
         SolanaRpc(settings.chain.send_url, timeout) as sender,
         httpx.Client(timeout=timeout, headers=headers) as jupiter_client,
     ):
-        worker = Worker(settings, jupiter_client, sender)
-        while claimed := database.rpc(
-            "claim_orders",
-            {"worker": worker.name, "order_ids": order_ids, "max_orders": CLAIM_BATCH},
-        ):
+        worker = Worker(settings, jupiter_client, sender, name)
+        while claimed:
             execute_batch(claimed, worker, outcomes)
+            claimed = claim(name, order_ids)
     return {"claimed": len(outcomes), "outcomes": outcomes}
+
+
+def claim(name: str, order_ids: list[int] | None) -> list[dict[str, Any]]:
+    params = {"worker": name, "order_ids": order_ids, "max_orders": CLAIM_BATCH}
+    return database.rpc("claim_orders", params) or []
+
+
+def give_back(claimed: list[dict[str, Any]], name: str, subject: str, problem: str) -> None:
+    """The run cannot execute these for a reason that is not theirs: they go back untouched,
+    and the operator is told what to fix."""
+    for order in claimed:
+        database.rpc("release_order", {"order_id": order["id"], "worker": name})
+    database.record_fault(
+        "execute_orders", subject, f"{problem}; live orders stay pending until it is fixed"
+    )
 
 
 def execute_batch(claimed: list[dict[str, Any]], worker: Worker, outcomes: dict[str, str]) -> None:
@@ -279,14 +301,8 @@ def execute_batch(claimed: list[dict[str, Any]], worker: Worker, outcomes: dict[
         try:
             outcomes[str(order["id"])] = execute_claimed(order, worker)
         except KeyRefused as refused:
-            for untouched in claimed[index:]:
-                database.rpc("release_order", {"order_id": untouched["id"], "worker": worker.name})
-            database.record_fault(
-                "execute_orders",
-                "jupiter api key",
-                f"Jupiter refused the API key ({refused}): set a valid JUPITER_API_KEY; "
-                "live orders stay pending until then",
-            )
+            problem = f"Jupiter refused the API key ({refused}): set a valid JUPITER_API_KEY"
+            give_back(claimed[index:], worker.name, "jupiter api key", problem)
             raise ExecutionStopped(str(refused)) from None
 
 

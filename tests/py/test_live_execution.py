@@ -559,7 +559,16 @@ def test_fills_are_the_swaps_amounts_whatever_accounts_the_route_opens_or_closes
         assert wallet_change > 0
 
 
-def test_without_a_jupiter_key_nothing_is_claimed_and_the_operator_is_told(
+def test_with_nothing_to_execute_no_trading_configuration_is_needed(
+    book: Book, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A paper-only deployment has no trading key: the schedule's sweep finds nothing."""
+    monkeypatch.delenv("JUPITER_API_KEY")
+    monkeypatch.delenv("WALLTRACK_KEYPAIR")
+    assert call("execute_orders", {"order_ids": [10**12]}) == {"claimed": 0, "outcomes": {}}
+
+
+def test_without_a_jupiter_key_the_orders_stay_pending_and_the_operator_is_told(
     book: Book, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("JUPITER_API_KEY")
@@ -570,7 +579,10 @@ def test_without_a_jupiter_key_nothing_is_claimed_and_the_operator_is_told(
         {"error": "function not configured"},
     )
     assert (book.order(order_id)["status"], book.order(order_id)["attempts"]) == ("pending", 0)
-    assert fault(book, "configuration") == "environment variable JUPITER_API_KEY is not set"
+    assert fault(book, "configuration") == (
+        "environment variable JUPITER_API_KEY is not set; live orders stay pending until it is"
+        " fixed"
+    )
 
 
 def test_a_refused_jupiter_key_stops_the_run_and_gives_the_orders_back(
@@ -591,7 +603,10 @@ def test_a_refused_jupiter_key_stops_the_run_and_gives_the_orders_back(
         order = book.order(order_id)
         assert (order["status"], order["attempts"], order["attempt_log"]) == ("pending", 0, [])
     message = fault(book, "jupiter api key")
-    assert message.startswith("Jupiter refused the API key (quote: HTTP 401)")
+    assert message == (
+        "Jupiter refused the API key (quote: HTTP 401): set a valid JUPITER_API_KEY; live orders"
+        " stay pending until it is fixed"
+    )
     assert "revoked-key-never-shown" not in message + caplog.text
     assert book.landed() == []
 
