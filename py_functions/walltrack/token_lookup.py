@@ -36,18 +36,33 @@ def requested_mints(request: flask.Request) -> list[str] | None:
 
 
 def refresh(wanted: dict[str, list[str]]) -> dict[str, Any]:
-    """Fetch what SQL asked for, store it, and return the new verdicts."""
+    """Fetch what SQL asked for within the webhook's budget (a request may be waiting on
+    these tokens), store it, and return the new verdicts."""
     if not wanted:
         return {}
-    facts = asyncio.run(
-        token_sources.fetch_token_facts(wanted, token_sources.TokenSourceSettings.from_env())
-    )
+    settings = token_sources.TokenSourceSettings.from_env()
+    return store(asyncio.run(token_sources.fetch_token_facts(wanted, settings)))
+
+
+def store(facts: list[dict[str, Any]]) -> dict[str, Any]:
     verdicts: dict[str, Any] = database.rpc_object("store_token_facts", {"facts": facts})
     return verdicts
 
 
 def handle_lookup(request: flask.Request) -> tuple[dict[str, Any], int]:
+    """A first pass within the webhook's budget stores what came (its claim ends, so no
+    delivery waits longer than on its own lookup); RugCheck reports that took longer are
+    then read again, unclaimed, within TOKEN_REFRESH_BUDGET_SECONDS."""
     auth.require_operator(request)
     mints = requested_mints(request)
     wanted = database.rpc_object("tokens_to_refresh", {"mints": mints})
-    return {"refreshed": refresh(wanted)}, 200
+    if not wanted:
+        return {"refreshed": {}}, 200
+    settings = token_sources.TokenSourceSettings.from_env()
+    facts = asyncio.run(token_sources.fetch_token_facts(wanted, settings))
+    verdicts = store(facts)
+    slow = {row["mint"]: ["rugcheck"] for row in facts if "rugcheck" in row["failed_sources"]}
+    if slow:
+        later = asyncio.run(token_sources.fetch_token_facts(slow, settings.off_hot_path()))
+        verdicts |= store(later)
+    return {"refreshed": verdicts}, 200

@@ -15,7 +15,7 @@ import random
 import re
 import ssl
 from collections.abc import Coroutine, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
@@ -54,6 +54,9 @@ class TokenSourceSettings:
     # RugCheck builds a full report on request: a large token's takes seconds to start.
     # The lookup's budget still cuts it, so the webhook's bound is unchanged.
     rugcheck_timeout_seconds: float = 5.0
+    # token-lookup's budget: no request waits on it, so a report that always takes longer
+    # than the webhook's budget is still read there.
+    refresh_budget_seconds: float = 10.0
 
     @classmethod
     def from_env(cls) -> TokenSourceSettings:
@@ -66,7 +69,12 @@ class TokenSourceSettings:
             concurrency=max(1, int(optional("TOKEN_LOOKUP_CONCURRENCY", "8"))),
             timeout_seconds=float(optional("TOKEN_SOURCE_TIMEOUT_SECONDS", "1.0")),
             rugcheck_timeout_seconds=float(optional("RUGCHECK_TIMEOUT_SECONDS", "5.0")),
+            refresh_budget_seconds=float(optional("TOKEN_REFRESH_BUDGET_SECONDS", "10")),
         )
+
+    def off_hot_path(self) -> TokenSourceSettings:
+        """The same settings under token-lookup's budget instead of the webhook's."""
+        return replace(self, budget_seconds=self.refresh_budget_seconds)
 
 
 class HideQueries(logging.Filter):

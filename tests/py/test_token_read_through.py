@@ -7,13 +7,16 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from solders.keypair import Keypair
 
 from scripts.stack_env import StackEnv
+from simulator import run_simulator
 from simulator.helius_tx import new_mint, swap_transaction
 from tests.support.fake_token_apis import FakeTokenApis, fake_token_apis
 from tests.support.function_app import OPERATOR, OPERATOR_SECRET, function_app
@@ -212,3 +215,70 @@ def test_lookup_refuses_a_caller_without_the_operator_secret(apis: FakeTokenApis
         {"error": "unauthorized"},
     )
     assert apis.calls == []
+
+
+# --- a report slower than the webhook's budget (the market simulator) ------------------------
+
+SLOW_REPORT_MS = 2500  # past the webhook's 1.5 s, within RugCheck's 5 s and token-lookup's 10 s
+DEFAULTED = (
+    "TOKEN_LOOKUP_BUDGET_SECONDS",
+    "TOKEN_REFRESH_BUDGET_SECONDS",
+    "TOKEN_SOURCE_TIMEOUT_SECONDS",
+    "RUGCHECK_TIMEOUT_SECONDS",
+)
+
+
+@pytest.fixture
+def slow_report(monkeypatch: pytest.MonkeyPatch, stack: StackEnv) -> Iterator[str]:
+    """A new token, served by the simulator, whose full RugCheck report always takes 2.5 s to
+    build (its main pool is 40 % locked). Every budget and timeout is at its default."""
+    mint = str(Keypair().pubkey())  # a real address: the simulator refuses any other
+    token = {
+        "mint": mint,
+        "symbol": "SLOW",
+        "price_path": [{"t": 0, "price_sol": "0.0001"}],
+        "lp_locked_pct": "40",
+        "rugcheck_report_ms": SLOW_REPORT_MS,
+    }
+    world = {"name": "slow report", "start_unix": 1764300000, "sol_usd": "150", "tokens": [token]}
+    with run_simulator(world) as sim:
+        for name in DEFAULTED:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in {
+            **sim.env(),
+            "HELIUS_API_KEY": "das-key",
+            "SUPABASE_URL": stack.supabase_url,
+            "SUPABASE_SERVICE_ROLE_KEY": stack.service_role_key,
+            "HELIUS_WEBHOOK_SECRET": SECRET,
+            "FUNCTIONS_SECRET": OPERATOR_SECRET,
+        }.items():
+            monkeypatch.setenv(name, value)
+        yield mint
+
+
+def rugcheck_facts(db: Db, mint: str) -> tuple[Any, ...]:
+    row = db.execute(
+        "select lp_locked_pct, rugcheck_fetched_at is not null from walltrack.tokens"
+        " where mint = %s",
+        (mint,),
+    ).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def test_a_report_slower_than_the_webhook_budget_is_read_by_token_lookup(
+    slow_report: str, wallets: list[str], db: Db
+) -> None:
+    """The webhook's lookup keeps its 1.5 s bound and loses the report; token-lookup, which no
+    request waits on, has a budget of its own and reads it."""
+    result = deliver(buy(wallets[0], slow_report))
+    assert result["new_signals"] == 1
+    _, reasons_then, failed = verdict(db, slow_report)
+    assert failed == ["rugcheck"] and "rugcheck_unknown" in reasons_then
+    assert rugcheck_facts(db, slow_report) == (None, False)
+    status, body = lookup(json.dumps({"mints": [slow_report]}).encode())
+    assert status == 200
+    stored = verdict(db, slow_report)
+    assert stored[2] == [] and "rugcheck_unknown" not in stored[1]
+    assert body["refreshed"][slow_report]["verdict"] == stored[0]
+    assert rugcheck_facts(db, slow_report) == (Decimal(40), True)

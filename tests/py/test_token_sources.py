@@ -170,6 +170,7 @@ def test_settings_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         "TOKEN_LOOKUP_CONCURRENCY",
         "TOKEN_SOURCE_TIMEOUT_SECONDS",
         "RUGCHECK_TIMEOUT_SECONDS",
+        "TOKEN_REFRESH_BUDGET_SECONDS",
     ):
         monkeypatch.delenv(name, raising=False)
     assert TokenSourceSettings.from_env() == TokenSourceSettings(
@@ -181,7 +182,19 @@ def test_settings_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         concurrency=8,
         timeout_seconds=1.0,
         rugcheck_timeout_seconds=5.0,
+        refresh_budget_seconds=10.0,
     )
+
+
+def test_token_lookup_has_its_own_budget_and_the_rest_is_shared(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TOKEN_LOOKUP_BUDGET_SECONDS", "1.25")
+    monkeypatch.setenv("TOKEN_REFRESH_BUDGET_SECONDS", "7.5")
+    monkeypatch.setenv("RUGCHECK_TIMEOUT_SECONDS", "4")
+    webhook = TokenSourceSettings.from_env()
+    assert webhook.budget_seconds == 1.25
+    assert webhook.off_hot_path() == replace(webhook, budget_seconds=7.5)
 
 
 def test_settings_never_show_the_key(fake: FakeTokenApis) -> None:
