@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -211,10 +212,22 @@ def new_log_text() -> Iterator[Callable[[], str]]:
     log = REPO_ROOT / os.environ.get("STACK_DIR", ".local/stack") / "logs" / "fn-helius-webhook.log"
     start = log.stat().st_size
 
-    def read() -> str:
+    def read_once() -> str:
         with log.open("rb") as file:
             file.seek(start)
             return file.read().decode(errors="replace")
+
+    def read() -> str:
+        """supervisord copies the function's output into the file on its own time: wait
+        until something came and stopped growing (a few seconds at most)."""
+        seen, deadline = read_once(), time.monotonic() + 5
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            now = read_once()
+            if now and now == seen:
+                break
+            seen = now
+        return seen
 
     yield read
 
