@@ -351,14 +351,15 @@ write_env() {
 }
 
 # Where the functions reach the outside world. With a real HELIUS_API_KEY the clients keep
-# their real defaults (and any local URL an offline run left is dropped). Offline, they talk to
+# their real defaults (any local URL, the throwaway trading key and the simulator's Jupiter key
+# an offline run left are dropped). Offline, they talk to
 # the market simulator, or with STACK_SIMULATOR=0 to a port where nothing listens (lookups fail
 # fast, verdicts stay unknown, buys fail closed). An operator's own non-local URL is kept.
 outside_world() {
   local file=$1 key value local_url="^[A-Z_]+=http://127\.0\.0\.1:($SIM_PORT|9)(/|$)"
   if ! offline "$file"; then
-    grep -Ev "$local_url" "$file" | grep -Fxv "WALLTRACK_KEYPAIR=$(simulator_key)" >"$file.kept" ||
-      true
+    grep -Ev "$local_url" "$file" | grep -Fxv "WALLTRACK_KEYPAIR=$(simulator_key)" |
+      grep -Fxv "JUPITER_API_KEY=simulator" >"$file.kept" || true
     mv "$file.kept" "$file"
     return 0
   fi

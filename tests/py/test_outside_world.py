@@ -53,6 +53,7 @@ def test_offline_the_functions_talk_to_the_simulator(offline_stack: dict[str, st
     assert offline_stack["SOLANA_RPC_URL"] == f"{SIMULATOR}/rpc"
     key = (REPO_ROOT / STACK["STACK_DIR"] / "simulator.key").read_text().strip()
     assert offline_stack["WALLTRACK_KEYPAIR"] == key
+    assert offline_stack["JUPITER_API_KEY"] == "simulator"
     assert (
         oct(ENV_FILE.stat().st_mode & 0o777) == oct(0o600) or ENV_FILE.stat().st_mode & 0o077 == 0
     )
@@ -91,6 +92,7 @@ def test_a_real_key_switches_to_the_real_services_and_the_demo_plays_nothing(
     }
     assert leftovers == {}
     assert "WALLTRACK_KEYPAIR" not in values  # the throwaway key never trades real money
+    assert "JUPITER_API_KEY" not in values  # the simulator's: the operator sets a real one
     assert (
         "SUPABASE_SERVICE_ROLE_KEY" in values
         and values["HELIUS_WEBHOOK_URL"] == "https://example.org/hook"
