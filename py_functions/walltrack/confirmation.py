@@ -20,7 +20,7 @@ from typing import Any
 
 from walltrack import database
 from walltrack.errors import Refused, UpstreamFailed
-from walltrack.execution import ChainSettings, failure, is_native_panic
+from walltrack.execution import ChainSettings, failure, is_recoverable
 from walltrack.failures import transaction_failure
 from walltrack.solana_rpc import RpcRefused, RpcUnavailable, SolanaRpc
 
@@ -33,7 +33,7 @@ Call = tuple[str, dict[str, Any]]
 
 
 class UnreadableFill(ValueError):
-    """The transaction does not show a swap of this order by our wallet."""
+    """The transaction is not one our wallet paid for."""
 
 
 def token_amount(balances: list[Any], owner: str, mint: str) -> int:
@@ -51,7 +51,8 @@ def fill_amounts(order: dict[str, Any], found: dict[str, Any], owner: str) -> tu
     token accounts together (the Helius normaliser's rule): a token account opened by the
     swap (its rent) or the empty wSOL account it closes (the rent refunded) moves lamports
     between them, not out of the wallet, and wrapped SOL counts as SOL. The accounts are
-    named by index, so the addresses a v0 transaction loads from lookup tables count too."""
+    named by index, so the addresses a v0 transaction loads from lookup tables count too.
+    Whether the amounts make a fill (both above zero) is record_fill's rule, in SQL."""
     meta = found["meta"]
     if found["transaction"]["message"]["accountKeys"][0] != owner:
         raise UnreadableFill("our wallet is not the transaction's fee payer")
@@ -64,10 +65,6 @@ def fill_amounts(order: dict[str, Any], found: dict[str, Any], owner: str) -> tu
     mint = order["output_mint"] if buying else order["input_mint"]
     tokens_in = token_amount(post_tokens, owner, mint) - token_amount(pre_tokens, owner, mint)
     filled_in, filled_out = (sol_out, tokens_in) if buying else (-tokens_in, -sol_out)
-    if filled_in <= 0 or filled_out <= 0:
-        raise UnreadableFill(
-            f"the swap moved {filled_in} in and {filled_out} out: not a fill of this order"
-        )
     return filled_in, filled_out, fee
 
 
@@ -106,7 +103,7 @@ def settle(rpc: SolanaRpc, order: dict[str, Any], status: dict[str, Any], owner:
         logger.warning("%s: the node could not say (%s), next run", subject, failed)
         return "submitted"
     except BaseException as unreadable:
-        if not (isinstance(unreadable, Exception) or is_native_panic(unreadable)):
+        if not is_recoverable(unreadable):
             raise
         message = f"cannot read the transaction: {type(unreadable).__name__}: {unreadable}"
         database.record_fault("confirm_orders", subject, message[:300], {"order": order})

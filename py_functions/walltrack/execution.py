@@ -249,9 +249,11 @@ def failure(order_id: int, signature: str | None, error_class: str, detail: str)
     }
 
 
-def is_native_panic(error: BaseException) -> bool:
-    """pyo3's PanicException (a Rust library's panic) derives from BaseException only."""
-    return type(error).__name__ == "PanicException"
+def is_recoverable(error: BaseException) -> bool:
+    """What one order's work may raise and the run survive: an exception, or a native
+    library's panic (pyo3's PanicException derives from BaseException only). Anything else
+    (KeyboardInterrupt, SystemExit) means the process is stopping."""
+    return isinstance(error, Exception) or type(error).__name__ == "PanicException"
 
 
 def execute(order_ids: list[int] | None = None) -> dict[str, Any]:
@@ -317,8 +319,8 @@ def execute_claimed(order: dict[str, Any], worker: Worker) -> str:
     except KeyRefused:
         raise
     except BaseException as unexpected:
-        if not (isinstance(unexpected, Exception) or is_native_panic(unexpected)):
-            raise  # KeyboardInterrupt, SystemExit: the process is stopping
+        if not is_recoverable(unexpected):
+            raise
         # Whatever was recorded stands: a signed order is reconciled by the confirmer, a
         # claimed one is freed when its lease expires.
         logger.exception("order %s: unexpected failure", order["id"])

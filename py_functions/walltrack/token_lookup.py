@@ -35,18 +35,21 @@ def requested_mints(request: flask.Request) -> list[str] | None:
     return list(dict.fromkeys(mints))
 
 
+def lookup(
+    wanted: dict[str, list[str]], settings: token_sources.TokenSourceSettings
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Fetch what SQL asked for, store it: (the facts, the new verdicts)."""
+    facts = asyncio.run(token_sources.fetch_token_facts(wanted, settings))
+    verdicts: dict[str, Any] = database.rpc_object("store_token_facts", {"facts": facts})
+    return facts, verdicts
+
+
 def refresh(wanted: dict[str, list[str]]) -> dict[str, Any]:
-    """Fetch what SQL asked for within the webhook's budget (a request may be waiting on
-    these tokens), store it, and return the new verdicts."""
+    """The new verdicts, within the webhook's budget (a request may be waiting on these
+    tokens)."""
     if not wanted:
         return {}
-    settings = token_sources.TokenSourceSettings.from_env()
-    return store(asyncio.run(token_sources.fetch_token_facts(wanted, settings)))
-
-
-def store(facts: list[dict[str, Any]]) -> dict[str, Any]:
-    verdicts: dict[str, Any] = database.rpc_object("store_token_facts", {"facts": facts})
-    return verdicts
+    return lookup(wanted, token_sources.TokenSourceSettings.from_env())[1]
 
 
 def handle_lookup(request: flask.Request) -> tuple[dict[str, Any], int]:
@@ -59,10 +62,8 @@ def handle_lookup(request: flask.Request) -> tuple[dict[str, Any], int]:
     if not wanted:
         return {"refreshed": {}}, 200
     settings = token_sources.TokenSourceSettings.from_env()
-    facts = asyncio.run(token_sources.fetch_token_facts(wanted, settings))
-    verdicts = store(facts)
+    facts, verdicts = lookup(wanted, settings)
     slow = {row["mint"]: ["rugcheck"] for row in facts if "rugcheck" in row["failed_sources"]}
     if slow:
-        later = asyncio.run(token_sources.fetch_token_facts(slow, settings.off_hot_path()))
-        verdicts |= store(later)
+        verdicts |= lookup(slow, settings.off_hot_path())[1]
     return {"refreshed": verdicts}, 200

@@ -9,6 +9,7 @@ import base64
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,7 @@ import httpx
 import psycopg
 import pytest
 from solders.keypair import Keypair
+from solders.rpc.responses import SendTransactionResp
 from solders.transaction import VersionedTransaction
 
 from scripts.stack_env import StackEnv
@@ -316,9 +318,14 @@ def test_a_token_jupiter_cannot_trade_fails_at_once(
         assert book.position(order_id)["status"] == "failed"
 
 
-def claim_sign_record(book: Book, order_id: int) -> VersionedTransaction:
-    """A worker's steps up to the send, as execute_one takes them."""
+def claim_sign_record(
+    book: Book, order_id: int, signer: Keypair | None = None
+) -> VersionedTransaction:
+    """A worker's steps up to the send, as execute_one takes them (signed by `signer` in
+    place of the trading key when given)."""
     settings = execution.ExecutionSettings.from_env()
+    if signer is not None:
+        settings = replace(settings, chain=replace(settings.chain, keypair=signer))
     [order] = database.rpc("claim_orders", {"worker": "doomed", "order_ids": [order_id]})
     with httpx.Client(headers={"x-api-key": settings.jupiter_api_key}) as client:
         transaction, quote, swap = execution.signed_swap(client, order, settings)
@@ -654,3 +661,38 @@ def fault(book: Book, subject: str) -> str:
     ).fetchone()
     assert row is not None
     return str(row[0])
+
+
+def test_a_transaction_our_wallet_did_not_pay_is_a_fault_and_the_next_order_confirms(
+    book: Book,
+) -> None:
+    """The chain knows the signature but the transaction is not ours to read as a fill (here
+    another wallet paid it): the order waits, the operator sees why, the run goes on."""
+    strange_id, next_id = book.leader_buys(), book.leader_buys()
+    strange = claim_sign_record(book, strange_id, signer=Keypair())
+    assert send_once(strange) is None  # it lands, paid by the other wallet
+    book.sim.advance(book.sim.state()["now"] + 2)
+    call("execute_orders", {"order_ids": [next_id]})
+    outcomes = call("confirm_orders")["outcomes"]
+    assert (outcomes[str(strange_id)], outcomes[str(next_id)]) == ("fault", "confirmed")
+    row = book.db.execute(
+        "select message from walltrack.faults where source = 'confirm_orders' and subject = %s",
+        (f"order {strange_id}",),
+    ).fetchone()
+    assert row == (
+        "cannot read the transaction: UnreadableFill: our wallet is not the transaction's fee"
+        " payer",
+    )
+    assert book.order(strange_id)["status"] == "submitted"
+
+
+def test_a_native_panic_is_recoverable_for_the_run_and_a_stop_is_not() -> None:
+    """solders panics on an error body without `data` (a BaseException, not an Exception):
+    caught at an order's boundary, as an exception is; a stopping process is not."""
+    body = '{"jsonrpc":"2.0","id":0,"error":{"code":-32005,"message":"Node is unhealthy"}}'
+    with pytest.raises(BaseException) as panicked:
+        SendTransactionResp.from_json(body)
+    assert not isinstance(panicked.value, Exception)
+    assert execution.is_recoverable(panicked.value)
+    assert execution.is_recoverable(ValueError("bad answer"))
+    assert not execution.is_recoverable(KeyboardInterrupt())
