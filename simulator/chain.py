@@ -300,10 +300,12 @@ class Chain:
         route = call.route
         user, user_tokens = str(route.user), str(call.user_tokens)
         lamports: Counter[str] = Counter()
-        opened = [str(a) for a in accounts.opened if str(a) not in self.tokens]
-        for account in opened:
-            lamports[str(accounts.opened[Pubkey.from_string(account)])] -= TOKEN_ACCOUNT_RENT
-            lamports[account] += TOKEN_ACCOUNT_RENT
+        opened = []  # create-idempotent opens only the accounts that do not exist yet
+        for account, payer in accounts.opened.items():
+            if str(account) not in self.tokens:
+                opened.append(str(account))
+                lamports[str(payer)] -= TOKEN_ACCOUNT_RENT
+                lamports[str(account)] += TOKEN_ACCOUNT_RENT
         if route.buying:
             user_index = keys.index(user)
             held = opening[user_index] + lamports[user] - (fee if user_index == 0 else 0)
