@@ -148,6 +148,9 @@ def load_settings(connection: Connection, log: SignalsLog) -> None:
     with explained("loading the log's config"):
         start_fresh_equity_curve(connection)
         update_config(connection, log.config)
+        # The recorded swaps are replayed now, long after their block times: judged by this
+        # clock, every buy would be stale. (Issue 19 gives the replay the recorded clock.)
+        update_config(connection, {"max_copy_delay_seconds": None})
     with explained("loading the log's exit strategies and wallets"):
         upsert_strategy_rules(connection, log)
         upsert_wallets(connection, log)

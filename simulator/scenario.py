@@ -145,7 +145,10 @@ class Token(Model):
     freeze_authority: Address | None = None
     lp_locked_pct: Percent = Decimal(100)
     top_holders_pct: list[Percent] = [Decimal(12), Decimal(6), Decimal(4)]
-    risk_score: Annotated[int, Field(ge=0, le=100)] = 1  # RugCheck's score_normalised
+    # RugCheck's score_normalised; it may be fractional (1.5), as RugCheck sometimes sends it.
+    risk_score: Percent = Decimal(1)
+    # RugCheck's raw score; by default 1 + the scores of the token's risks.
+    rugcheck_score: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] | None = None
     risks: list[Risk] = []
     rugged_from_t: Seconds | None = None  # RugCheck reports rugged from this time on
     listed_on: list[Listing] = list(LISTINGS)
@@ -155,6 +158,9 @@ class Token(Model):
     # How long RugCheck takes to build this token's full report (a large token's takes
     # seconds); its summary answers at once.
     rugcheck_report_ms: Annotated[int, Field(ge=0)] = 0
+    # The sections of its full report RugCheck leaves null, as it does when it could not read
+    # them: "token" (the mint, so no authority is named anywhere), "tokenMeta", "rugged".
+    rugcheck_nulls: list[Literal["token", "tokenMeta", "rugged"]] = []
 
     @model_validator(mode="after")
     def _path_in_time_order(self) -> Token:

@@ -20,7 +20,17 @@ from simulator.world import World
 
 DEX_BATCH = 30  # addresses per DexScreener call, as the real API caps it
 NO_AUTHORITY = "11111111111111111111111111111111"
+PCT_STEP = Decimal("1e-13")  # RugCheck's holder shares are doubles: 96.5387096774194
 SOL_TOKEN = {"address": WSOL_MINT, "name": "Wrapped SOL", "symbol": "SOL"}
+# How RugCheck's knownAccounts name a pool, by market type (others by the type itself).
+POOL_NAMES = {
+    "pump_fun": "Pump Fun",  # the bonding curve
+    "pumpfun": "Pump Fun",
+    "pumpswap": "Pump Fun AMM",
+    "pump_amm": "Pump Fun AMM",
+    "raydium": "Raydium",
+    "raydium_cpmm": "Raydium CPMM Pool",
+}
 
 
 def listed(world: World, mint: str, source: Listing) -> Token | None:
@@ -49,6 +59,14 @@ def market_cap_usd(world: World, token: Token, price: Decimal) -> Decimal:
 
 def price_usd(world: World, token: Token) -> Decimal:
     return usd(token.price_at(world.state.now), world.scenario.sol_usd)
+
+
+def pool_tokens(liquidity_sol: Decimal, price: Decimal) -> Decimal:
+    """The tokens a pool whose SOL side is liquidity_sol holds at price (whole tokens)."""
+    if price <= 0:
+        return Decimal(0)
+    with localcontext(prec=60):
+        return (liquidity_sol / price).quantize(Decimal("1e-6"))
 
 
 # --- RugCheck -------------------------------------------------------------------------------
@@ -93,14 +111,22 @@ def authority_risks(token: Token) -> list[dict[str, Any]]:
 
 
 def rugcheck_report(world: World, token: Token) -> dict[str, Any]:
+    """The full report, as unkind as the real one: the main pool's token account is among the
+    top holders (a bonding curve's holds most of a fresh pump.fun token), knownAccounts names
+    it, and the sections the scenario names in rugcheck_nulls are null."""
     seed, now = world.scenario.seed, world.state.now
     creator = str(derived_pubkey(seed, "creator", token.mint))
     supply = atomic(token.supply, token.decimals)
-    risks = authority_risks(token) + [risk.model_dump() for risk in token.risks]
+    mint_read = "token" not in token.rugcheck_nulls  # else no authority is named anywhere
+    own_risks = [risk.model_dump() for risk in token.risks]
+    risks = (authority_risks(token) if mint_read else []) + own_risks
+    score = token.rugcheck_score
     pools = token_pools(seed, token)
     markets = [rugcheck_market(world, token, address, pool) for address, pool in pools]
-    holders = enumerate(token.top_holders_pct)
-    return {
+    wallets = [top_holder(seed, token, rank, pct) for rank, pct in enumerate(token.top_holders_pct)]
+    main_pool = pool_holder(world, token, markets[0])
+    holders = sorted([*wallets, main_pool], key=lambda holder: holder["pct"], reverse=True)
+    report = {
         "mint": token.mint,
         "tokenProgram": str(TOKEN_PROGRAM),
         "tokenType": "",
@@ -121,11 +147,11 @@ def rugcheck_report(world: World, token: Token) -> dict[str, Any]:
             "mutable": False,
             "updateAuthority": creator,
         },
-        "topHolders": [top_holder(seed, token, rank, pct) for rank, pct in holders],
-        "freezeAuthority": token.freeze_authority,
-        "mintAuthority": token.mint_authority,
+        "topHolders": holders,
+        "freezeAuthority": token.freeze_authority if mint_read else None,
+        "mintAuthority": token.mint_authority if mint_read else None,
         "risks": risks,
-        "score": 1 + sum(risk["score"] for risk in risks),
+        "score": 1 + sum(risk["score"] for risk in risks) if score is None else score,
         "score_normalised": token.risk_score,
         "fileMeta": None,
         "lockerOwners": {},
@@ -137,9 +163,28 @@ def rugcheck_report(world: World, token: Token) -> dict[str, Any]:
         "price": price_usd(world, token),
         "rugged": token.is_rugged_at(now),
         "transferFee": {"pct": 0, "maxAmount": 0, "authority": NO_AUTHORITY},
+        "knownAccounts": known_accounts(creator, markets),
         "graphInsidersDetected": 0,
         "detectedAt": iso(world.unix_time(token.pair_created_t)),
     }
+    return report | dict.fromkeys(token.rugcheck_nulls)
+
+
+def known_accounts(creator: str, markets: list[dict[str, Any]]) -> dict[str, Any]:
+    """The creator, every pool (type AMM, as RugCheck types pools and bonding curves) and
+    the main pool's token account, as RugCheck names a bonding curve's."""
+    main = markets[0]
+    pools = {market["pubkey"]: {"name": pool_name(market), "type": "AMM"} for market in markets}
+    return {
+        creator: {"name": "Creator", "type": "CREATOR"},
+        **pools,
+        main["liquidityA"]: {"name": pool_name(main), "type": "AMM"},
+    }
+
+
+def pool_name(market: dict[str, Any]) -> str:
+    market_type: str = market["marketType"]
+    return POOL_NAMES.get(market_type, market_type)
 
 
 def token_pools(seed: int, token: Token) -> list[tuple[str, OtherPool]]:
@@ -163,14 +208,16 @@ def rugcheck_market(world: World, token: Token, pubkey: str, pool: OtherPool) ->
     seed, sol_usd = world.scenario.seed, world.scenario.sol_usd
     price = token.price_at(world.state.now)
     liquidity = pool_usd(world, pool.liquidity_sol)
-    base = Decimal(0)
-    if price > 0:
-        with localcontext(prec=60):
-            base = (pool.liquidity_sol / price).quantize(Decimal("1e-6"))
+    base = pool_tokens(pool.liquidity_sol, price)
     lp_mint = str(derived_pubkey(seed, "lp-mint", pubkey))
     lp_total = atomic(pool.liquidity_sol, 9)
     lp_locked = atomic(lp_total * pool.lp_locked_pct / 100, 0)
-    vaults = {side: str(derived_pubkey(seed, "vault", pubkey, side)) for side in "AB"}
+    # The token side is the pool's own token account, as on the simulated chain.
+    mint, program = Pubkey.from_string(token.mint), Pubkey.from_string(token.program_id)
+    vaults = {
+        "A": str(token_account(Pubkey.from_string(pubkey), mint, program)),
+        "B": str(derived_pubkey(seed, "vault", pubkey, "B")),
+    }
     return {
         "pubkey": pubkey,
         "marketType": pool.market_type,
@@ -245,15 +292,35 @@ def top_holder(seed: int, token: Token, rank: int, pct: Decimal) -> dict[str, An
     owner = derived_pubkey(seed, "holder", token.mint, str(rank))
     with localcontext(prec=60):
         amount = atomic(token.supply * pct / 100, token.decimals)
+    address = str(token_account(owner, Pubkey.from_string(token.mint)))
+    return holder_entry(token, address, str(owner), amount, pct)
+
+
+def pool_holder(world: World, token: Token, main: dict[str, Any]) -> dict[str, Any]:
+    """The main pool's token account among the top holders, with the tokens the pool holds
+    at the current price, as much as the wallet holders leave (after a rug the pool holds
+    most of the supply)."""
+    price = token.price_at(world.state.now)
+    with localcontext(prec=60):
+        wallets_pct = sum(token.top_holders_pct, Decimal(0))
+        left = max(token.supply * (100 - wallets_pct) / 100, Decimal(0))
+        amount = atomic(min(pool_tokens(token.liquidity_sol, price), left), token.decimals)
+        pct = (amount * Decimal(100) / atomic(token.supply, token.decimals)).quantize(PCT_STEP)
+    return holder_entry(token, main["liquidityA"], main["pubkey"], amount, pct.normalize())
+
+
+def holder_entry(
+    token: Token, address: str, owner: str, amount: int, pct: Decimal
+) -> dict[str, Any]:
     ui = ui_amount(amount, token.decimals)
     return {
-        "address": str(token_account(owner, Pubkey.from_string(token.mint))),
+        "address": address,
         "amount": amount,
         "decimals": token.decimals,
         "pct": pct,
         "uiAmount": ui,
         "uiAmountString": format(ui, "f"),
-        "owner": str(owner),
+        "owner": owner,
         "insider": False,
     }
 
@@ -290,10 +357,7 @@ def dex_pair(world: World, token: Token) -> dict[str, Any]:
     pool = str(pool_address(world.scenario.seed, token.mint))
     cap = market_cap_usd(world, token, price)
     activity = {"buys": 0, "sells": 0}
-    base_reserve = Decimal(0)
-    if price > 0:
-        with localcontext(prec=60):
-            base_reserve = (token.liquidity_sol / price).quantize(Decimal("1e-6"))
+    base_reserve = pool_tokens(token.liquidity_sol, price)
     return {
         "chainId": "solana",
         "dexId": token.dex_id,

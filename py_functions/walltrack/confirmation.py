@@ -3,14 +3,15 @@
 Statuses are read in batches, first from the node's recent status cache, then, for the
 signatures it does not know, with a search of the transaction history: a swap that landed
 long ago (the confirmer paused, the RPC rate-limited) is still found and recorded as landed.
-A landed swap's transaction is fetched and its real amounts go to api.record_fill; a failed
-one is classified for api.record_failure. Only the transactions that even the history does
-not know go to api.expire_unlanded, with a finalized block height read BEFORE the statuses:
-SQL retries one only once that height has passed its blockhash's last valid height, when it
-can never land any more. So a landed swap is never traded twice.
+A landed swap's transaction is fetched and its real amounts make a fill; a failed one is
+classified as a failure. Only the transactions that even the history does not know are
+handed over for expiry, with a finalized block height read BEFORE the statuses: SQL retries
+one only once that height has passed its blockhash's last valid height, when it can never
+land any more. So a landed swap is never traded twice.
 
-Each order is settled on its own: one that cannot be read or recorded becomes a fault the
-operator sees (walltrack.faults) and the run goes on.
+The run records all of it in one call, api.record_confirmations. Each order is settled on
+its own: one whose transaction cannot be read, or whose record the database refuses,
+becomes a fault the operator sees (walltrack.faults) and the others are still recorded.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import logging
 from typing import Any
 
 from walltrack import database
-from walltrack.errors import Refused, UpstreamFailed
+from walltrack.errors import UpstreamFailed
 from walltrack.execution import ChainSettings, failure, is_recoverable
 from walltrack.failures import transaction_failure
 from walltrack.solana_rpc import RpcRefused, RpcUnavailable, SolanaRpc
@@ -29,7 +30,9 @@ logger = logging.getLogger("walltrack.confirmation")
 SOL = "So11111111111111111111111111111111111111112"
 STATUS_BATCH = 256  # getSignatureStatuses takes at most 256 signatures
 
-Call = tuple[str, dict[str, Any]]
+# One order's outcome to record: the list of api.record_confirmations it goes to (fills,
+# failures, faults) and its element there.
+Outcome = tuple[str, dict[str, Any]]
 
 
 class UnreadableFill(ValueError):
@@ -70,9 +73,8 @@ def fill_amounts(order: dict[str, Any], found: dict[str, Any], owner: str) -> tu
 
 def settlement(
     rpc: SolanaRpc, order: dict[str, Any], status: dict[str, Any], owner: str
-) -> Call | None:
-    """The RPC call to record for a transaction the chain knows, or None while it cannot be
-    read yet."""
+) -> Outcome | None:
+    """What to record of a transaction the chain knows, or None while it cannot be read yet."""
     if status.get("confirmationStatus") == "processed":
         return None  # a processed block can still be dropped with its fork
     signature = order["tx_signature"]
@@ -81,11 +83,11 @@ def settlement(
         return None  # the status ran ahead of the transaction's indexing: next round
     if status.get("err") is not None:
         failed = transaction_failure(status["err"], found["meta"].get("logMessages"))
-        return "record_failure", failure(
+        return "failures", failure(
             order["id"], signature, failed.error_class, f"failed on chain: {failed.detail}"
         )
     filled_in, filled_out, fee = fill_amounts(order, found, owner)
-    return "record_fill", {
+    return "fills", {
         "order_id": order["id"],
         "tx_signature": signature,
         "filled_in": filled_in,
@@ -94,34 +96,25 @@ def settlement(
     }
 
 
-def settle(rpc: SolanaRpc, order: dict[str, Any], status: dict[str, Any], owner: str) -> str:
-    """One order's outcome; whatever goes wrong with it stays with it."""
-    subject = f"order {order['id']}"
+def settle(
+    rpc: SolanaRpc, order: dict[str, Any], status: dict[str, Any], owner: str
+) -> Outcome | None:
+    """One order's outcome; whatever goes wrong reading it stays with it: a node that cannot
+    say leaves the order to the next run (None), a transaction we cannot read is a fault."""
     try:
-        call = settlement(rpc, order, status, owner)
+        return settlement(rpc, order, status, owner)
     except (RpcUnavailable, RpcRefused) as failed:
-        logger.warning("%s: the node could not say (%s), next run", subject, failed)
-        return "submitted"
+        logger.warning("order %s: the node could not say (%s), next run", order["id"], failed)
+        return None
     except BaseException as unreadable:
         if not is_recoverable(unreadable):
             raise
         message = f"cannot read the transaction: {type(unreadable).__name__}: {unreadable}"
-        database.record_fault("confirm_orders", subject, message[:300], {"order": order})
-        return "fault"
-    if call is None:
-        return "submitted"
-    return record(subject, *call)
-
-
-def record(subject: str, function: str, params: dict[str, Any]) -> str:
-    """Record what the chain says of one order. An order whose record the database refuses
-    becomes a fault the operator sees; the orders after it are still recorded."""
-    try:
-        return str(database.rpc_object(function, params)["status"])
-    except Refused as refused:
-        inputs = {"function": function, "params": params}
-        database.record_fault("confirm_orders", subject, refused.message, inputs, refused)
-        return "fault"
+        return "faults", {
+            "order_id": order["id"],
+            "message": message[:300],
+            "input": {"order": order},
+        }
 
 
 def chain_statuses(rpc: SolanaRpc, signatures: list[str]) -> dict[str, Any]:
@@ -136,12 +129,34 @@ def chain_statuses(rpc: SolanaRpc, signatures: list[str]) -> dict[str, Any]:
     return statuses
 
 
+def sort_out(
+    rpc: SolanaRpc, orders: list[dict[str, Any]], statuses: dict[str, Any], owner: str
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
+    """What to record of the run, as api.record_confirmations takes it (fills, failures,
+    faults, unknown), and the orders left submitted until a later run can read them."""
+    run: dict[str, list[dict[str, Any]]] = {
+        "fills": [],
+        "failures": [],
+        "faults": [],
+        "unknown": [],
+    }
+    waiting: dict[str, str] = {}
+    for order in orders:
+        status = statuses[order["tx_signature"]]
+        if status is None:
+            run["unknown"].append({"order_id": order["id"], "tx_signature": order["tx_signature"]})
+        elif (outcome := settle(rpc, order, status, owner)) is None:
+            waiting[str(order["id"])] = "submitted"
+        else:
+            kind, element = outcome
+            run[kind].append(element)
+    return run, waiting
+
+
 def confirm() -> dict[str, Any]:
     settings = ChainSettings.from_env()
     owner = str(settings.keypair.pubkey())
     orders: list[dict[str, Any]] = database.rpc("orders_to_confirm", {}) or []
-    outcomes: dict[str, str] = {}
-    unknown: list[dict[str, Any]] = []
     with SolanaRpc(settings.rpc_url, settings.timeout_seconds) as rpc:
         try:
             # Read first: a transaction unknown at statuses read later cannot have landed
@@ -150,14 +165,7 @@ def confirm() -> dict[str, Any]:
             statuses = chain_statuses(rpc, [order["tx_signature"] for order in orders])
         except (RpcUnavailable, RpcRefused) as failed:
             raise UpstreamFailed(f"confirm-orders: {failed}") from None
-        for order in orders:
-            status = statuses[order["tx_signature"]]
-            if status is None:
-                unknown.append({"order_id": order["id"], "tx_signature": order["tx_signature"]})
-            else:
-                outcomes[str(order["id"])] = settle(rpc, order, status, owner)
-    if unknown:
-        outcomes |= database.rpc_object(
-            "expire_unlanded", {"unknown": unknown, "block_height": height}
-        )
+        run, outcomes = sort_out(rpc, orders, statuses, owner)
+    if any(run.values()):  # one call records the whole run
+        outcomes |= database.rpc_object("record_confirmations", {**run, "block_height": height})
     return {"checked": len(orders), "outcomes": outcomes}

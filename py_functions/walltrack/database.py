@@ -59,13 +59,7 @@ def rpc_object(function: str, params: dict[str, Any]) -> dict[str, Any]:
     return cast(dict[str, Any], rpc(function, params))
 
 
-def record_fault(
-    source: str,
-    subject: str,
-    message: str,
-    input_: Any = None,
-    refused: Refused | None = None,
-) -> None:
+def record_fault(source: str, subject: str, message: str, input_: Any = None) -> None:
     """Tells the operator (walltrack.faults, seen in Studio) what a run could not do for one
     subject; the run goes on with the others."""
     rpc(
@@ -73,9 +67,9 @@ def record_fault(
         {
             "source": source,
             "subject": subject,
-            "sqlstate": refused.sqlstate if refused else None,
-            "message": refused.message if refused else message,
-            "hint": refused.hint if refused else None,
+            "sqlstate": None,
+            "message": message,
+            "hint": None,
             "input": input_,
         },
     )

@@ -1,5 +1,6 @@
 """token-lookup: refresh token facts on demand (given mints) or on a schedule (the due facts
-of tokens in play). SQL picks and claims what to fetch and judges what comes back."""
+of tokens in play). SQL picks and claims what to fetch, judges what comes back, and decides
+the buys that waited on it."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from typing import Any
 
 import flask
 
-from walltrack import auth, database, token_sources
+from walltrack import auth, database, live_orders, token_sources
 from walltrack.errors import BadRequest
 
 MAX_MINTS = 100
 MINT = re.compile(r"[1-9A-HJ-NP-Za-km-z]{32,44}")
+# The claim covers the lookup's budget plus the time to store what it found.
+CLAIM_MARGIN_SECONDS = 5.0
 
 
 def requested_mints(request: flask.Request) -> list[str] | None:
@@ -35,35 +38,31 @@ def requested_mints(request: flask.Request) -> list[str] | None:
     return list(dict.fromkeys(mints))
 
 
-def lookup(
+def claim_seconds(settings: token_sources.TokenSourceSettings) -> float:
+    return settings.budget_seconds + CLAIM_MARGIN_SECONDS
+
+
+def complete(
     wanted: dict[str, list[str]], settings: token_sources.TokenSourceSettings
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Fetch what SQL asked for, store it: (the facts, the new verdicts)."""
+) -> dict[str, Any]:
+    """Fetch what SQL asked for and hand it back in one call, which stores the facts and
+    decides the buys waiting on them: {verdicts, decisions, live_orders}."""
     facts = asyncio.run(token_sources.fetch_token_facts(wanted, settings))
-    verdicts: dict[str, Any] = database.rpc_object("store_token_facts", {"facts": facts})
-    return facts, verdicts
-
-
-def refresh(wanted: dict[str, list[str]]) -> dict[str, Any]:
-    """The new verdicts, within the webhook's budget (a request may be waiting on these
-    tokens)."""
-    if not wanted:
-        return {}
-    return lookup(wanted, token_sources.TokenSourceSettings.from_env())[1]
+    return database.rpc_object("complete_token_lookup", {"facts": facts})
 
 
 def handle_lookup(request: flask.Request) -> tuple[dict[str, Any], int]:
-    """A first pass within the webhook's budget stores what came (its claim ends, so no
-    delivery waits longer than on its own lookup); RugCheck reports that took longer are
-    then read again, unclaimed, within TOKEN_REFRESH_BUDGET_SECONDS."""
     auth.require_operator(request)
     mints = requested_mints(request)
-    wanted = database.rpc_object("tokens_to_refresh", {"mints": mints})
-    if not wanted:
-        return {"refreshed": {}}, 200
     settings = token_sources.TokenSourceSettings.from_env()
-    facts, verdicts = lookup(wanted, settings)
-    slow = {row["mint"]: ["rugcheck"] for row in facts if "rugcheck" in row["failed_sources"]}
-    if slow:
-        verdicts |= lookup(slow, settings.off_hot_path())[1]
-    return {"refreshed": verdicts}, 200
+    params = {"mints": mints, "claim_seconds": claim_seconds(settings)}
+    wanted = database.rpc_object("tokens_to_refresh", params)
+    if not wanted:
+        return {"refreshed": {}, "decisions": []}, 200
+    completed = complete(wanted, settings)
+    executed = live_orders.execute_now(completed["live_orders"])
+    return {
+        "refreshed": completed["verdicts"],
+        "decisions": completed["decisions"],
+        "executed": executed,
+    }, 200

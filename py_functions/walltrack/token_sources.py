@@ -15,13 +15,13 @@ import random
 import re
 import ssl
 from collections.abc import Coroutine, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Annotated, Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
 from walltrack.settings import optional
 
@@ -36,6 +36,13 @@ FIRST_BACKOFF = 0.1
 # fault, and decoding it would hold the event loop (and the webhook waiting on it).
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
 SHARE_STEP = Decimal("0.000001")  # a weighted lock share is rounded to a millionth of a percent
+# knownAccounts types that mark liquidity. Real reports name "AMM" (pools, bonding curves,
+# their token accounts and the authorities owning their vaults: "Pump Fun", "Pump Fun AMM",
+# "Raydium CPMM Pool"...), "CREATOR" and "LOCKER"; older ones also "token". Only AMM is
+# liquidity: a CREATOR is a wallet, and a LOCKER holds supply that goes back to its owner at
+# unlock, so both still count as holders (the safer reading for a buy filter).
+LIQUIDITY_TYPES = frozenset({"AMM"})
+SQL_INTEGER = 2**31 - 1  # rugcheck_score is an SQL integer column
 
 
 def base_url(name: str, default: str) -> str:
@@ -48,15 +55,13 @@ class TokenSourceSettings:
     dexscreener_base_url: str = "https://api.dexscreener.com"
     helius_rpc_url: str = "https://mainnet.helius-rpc.com"
     helius_api_key: str = field(default="", repr=False)
-    budget_seconds: float = 1.5
+    # The whole lookup. No request waits on it (the webhook answers at its deadline and the
+    # lookup decides the buys that waited): a report that takes seconds is still read.
+    budget_seconds: float = 10.0
     concurrency: int = 8
     timeout_seconds: float = 1.0
     # RugCheck builds a full report on request: a large token's takes seconds to start.
-    # The lookup's budget still cuts it, so the webhook's bound is unchanged.
     rugcheck_timeout_seconds: float = 5.0
-    # token-lookup's budget: no request waits on it, so a report that always takes longer
-    # than the webhook's budget is still read there.
-    refresh_budget_seconds: float = 10.0
 
     @classmethod
     def from_env(cls) -> TokenSourceSettings:
@@ -65,16 +70,11 @@ class TokenSourceSettings:
             dexscreener_base_url=base_url("DEXSCREENER_BASE_URL", cls.dexscreener_base_url),
             helius_rpc_url=optional("HELIUS_RPC_URL", cls.helius_rpc_url),
             helius_api_key=optional("HELIUS_API_KEY", ""),
-            budget_seconds=float(optional("TOKEN_LOOKUP_BUDGET_SECONDS", "1.5")),
+            budget_seconds=float(optional("TOKEN_LOOKUP_BUDGET_SECONDS", "10")),
             concurrency=max(1, int(optional("TOKEN_LOOKUP_CONCURRENCY", "8"))),
             timeout_seconds=float(optional("TOKEN_SOURCE_TIMEOUT_SECONDS", "1.0")),
             rugcheck_timeout_seconds=float(optional("RUGCHECK_TIMEOUT_SECONDS", "5.0")),
-            refresh_budget_seconds=float(optional("TOKEN_REFRESH_BUDGET_SECONDS", "10")),
         )
-
-    def off_hot_path(self) -> TokenSourceSettings:
-        """The same settings under token-lookup's budget instead of the webhook's."""
-        return replace(self, budget_seconds=self.refresh_budget_seconds)
 
 
 class HideQueries(logging.Filter):
@@ -99,15 +99,44 @@ class Loose(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+def whole_score(value: Any) -> Any:
+    """RugCheck's scores are whole numbers, yet a report may carry 1.5: it is rounded up, so a
+    score just above a whole limit stays above it (50.2 > 50 as 51 > 50) and the SQL integer
+    columns take it. Anything else is left to int's own validation."""
+    if isinstance(value, Decimal):
+        if not value.is_finite() or abs(value) > SQL_INTEGER:
+            raise ValueError("score out of range")  # 1e999999999 would be a billion digits
+        return int(value.to_integral_value(rounding=ROUND_CEILING))
+    return value
+
+
+Score = Annotated[int, BeforeValidator(whole_score), Field(ge=-SQL_INTEGER, le=SQL_INTEGER)]
+ScoreOutOf100 = Annotated[int, BeforeValidator(whole_score), Field(ge=0, le=100)]
+
+
 class RcRisk(Loose):
     name: str
     level: str | None = None
     description: str | None = None
-    score: int | None = None
+    score: Score | None = None
 
 
 class RcHolder(Loose):
+    address: str | None = None  # the token account
+    owner: str | None = None  # who owns it: a wallet, a pool, a bonding curve...
     pct: Decimal | None = None
+
+    def is_in(self, accounts: set[str]) -> bool:
+        return self.address in accounts or self.owner in accounts
+
+
+class RcKnownAccount(Loose):
+    name: str | None = None
+    type: str | None = None
+
+
+class RcTokenAccount(Loose):
+    owner: str | None = None
 
 
 Percent = Annotated[Decimal, Field(ge=0, le=100)]
@@ -138,7 +167,17 @@ class RcLp(Loose):
 
 
 class RcMarket(Loose):
+    pubkey: str | None = None  # the pool or bonding curve
+    liquidityA: str | None = None  # its token accounts (for pump.fun: liquidityB is the curve)
+    liquidityB: str | None = None
+    liquidityAAccount: RcTokenAccount | None = None  # the same accounts, with their owner
+    liquidityBAccount: RcTokenAccount | None = None
     lp: RcLp | None = None
+
+    def accounts(self) -> set[str]:
+        """The pool, its token accounts and their owner (a pool authority)."""
+        owners = [side.owner for side in (self.liquidityAAccount, self.liquidityBAccount) if side]
+        return {a for a in (self.pubkey, self.liquidityA, self.liquidityB, *owners) if a}
 
 
 class RcToken(Loose):
@@ -154,18 +193,22 @@ class Names(Loose):
 
 
 class RcReport(Loose):
+    """A full report. RugCheck leaves `token`, `tokenMeta` or `rugged` null when it could not
+    read them: the rest of the report is still read."""
+
     mint: str | None = None
-    score: int | None = None
-    score_normalised: int | None = None
+    score: Score | None = None
+    score_normalised: ScoreOutOf100 | None = None
     risks: list[RcRisk] | None = None
     topHolders: list[RcHolder] | None = None
+    knownAccounts: dict[str, RcKnownAccount | None] | None = None
     markets: list[RcMarket] | None = None
     lpLockedPct: Percent | None = None
-    rugged: bool = False
+    rugged: bool | None = None
     mintAuthority: str | None = None
     freezeAuthority: str | None = None
-    token: RcToken = RcToken()
-    tokenMeta: Names = Names()
+    token: RcToken | None = None
+    tokenMeta: Names | None = None
 
 
 class DsToken(Loose):
@@ -256,25 +299,63 @@ def lp_locked_share(report: RcReport) -> Decimal | None:
     return min(pools, key=RcLp.shallowness).lpLockedPct
 
 
+def liquidity_accounts(report: RcReport) -> set[str]:
+    """What RugCheck shows to be liquidity: the accounts knownAccounts types as such and the
+    accounts of every market (pool, bonding curve, their token accounts and vault owner)."""
+    known = report.knownAccounts or {}
+    named = {
+        address
+        for address, account in known.items()
+        if account and (account.type or "").upper() in LIQUIDITY_TYPES
+    }
+    return named.union(*(market.accounts() for market in report.markets or []))
+
+
+def top10_holders_share(report: RcReport) -> Decimal | None:
+    """The share of the supply held by the ten largest holders that are not liquidity.
+
+    RugCheck lists a pool's or a bonding curve's token account among `topHolders`, where a
+    fresh pump.fun token's curve holds most of the supply: counted as a holder it would put
+    any such token at 100 %. Unknown (None) only when no holder has a share; when every
+    listed holder is liquidity, 0.
+    """
+    listed = [(holder, holder.pct) for holder in report.topHolders or [] if holder.pct is not None]
+    if not listed:
+        return None
+    liquidity = liquidity_accounts(report)
+    pcts = sorted((pct for holder, pct in listed if not holder.is_in(liquidity)), reverse=True)
+    return sum(pcts[:10], Decimal(0))
+
+
+def authorities(report: RcReport) -> dict[str, str | None]:
+    """The mint's authorities, None when revoked; no entry at all when the report lacks its
+    `token` section: it did not read the mint, and its null authorities mean unknown."""
+    if report.token is None:
+        return {}
+    # Either place naming an authority means it is still active.
+    return {
+        "mint_authority": report.mintAuthority or report.token.mintAuthority,
+        "freeze_authority": report.freezeAuthority or report.token.freezeAuthority,
+    }
+
+
 def rugcheck_facts(body: Any, mint: str) -> dict[str, Any]:
     report = RcReport.model_validate(body)
     if report.mint not in (None, mint):
         raise ValueError("report of another mint")
-    pcts = sorted((h.pct for h in report.topHolders or [] if h.pct is not None), reverse=True)
+    token, names = report.token or RcToken(), report.tokenMeta or Names()
     return {
         "score": report.score,
         "score_normalised": report.score_normalised,
         "risks": [risk.model_dump() for risk in report.risks or []],
-        "top10_holders_pct": text(sum(pcts[:10], Decimal(0))) if pcts else None,
+        "top10_holders_pct": text(top10_holders_share(report)),
         "lp_locked_pct": text(lp_locked_share(report)),
         "rugged": report.rugged,
-        # Either place naming an authority means it is still active.
-        "mint_authority": report.mintAuthority or report.token.mintAuthority,
-        "freeze_authority": report.freezeAuthority or report.token.freezeAuthority,
-        "name": report.tokenMeta.name,
-        "symbol": report.tokenMeta.symbol,
-        "decimals": report.token.decimals,
-        "supply": text(report.token.supply),
+        **authorities(report),
+        "name": names.name,
+        "symbol": names.symbol,
+        "decimals": token.decimals,
+        "supply": text(token.supply),
     }
 
 

@@ -1,14 +1,23 @@
-"""helius-webhook: authenticate a delivery, normalise it, store it (one RPC call when the
-token cache answers for every token bought).
+"""helius-webhook: authenticate a delivery, normalise it, store it first, answer within the
+deadline.
 
-Helius retries on 5xx, timeouts and 4xx other than 403, so the status says exactly one
-thing: 200 = stored (duplicates included), 400 = the body is not a JSON array (or is nested
-too deeply to parse), 401 = wrong secret, 413 = too large, 5xx = not stored, retry. What one
-transaction holds never fails the others: it is rejected alone and listed in `rejected`.
+Helius waits about a second for an answer, then retries (three times, then the event is lost
+for good), so nothing outside the database may hold the answer back. The first database call
+stores the whole delivery and decides what it can at once. A buy of a token whose facts are
+not fresh stays pending; its lookup and the orders to execute run in the background, and
+whatever they finish before WEBHOOK_DEADLINE_SECONDS is in the answer. What they finish later
+is decided by that same lookup, in SQL; a lookup that dies leaves its buys to the schedule
+(walltrack.decide_waiting), stale past config.max_copy_delay_seconds, never copied late.
+
+The status says exactly one thing: 200 = stored (duplicates included), 400 = the body is not
+a JSON array (or is nested too deeply to parse), 401 = wrong secret, 413 = too large, 5xx =
+not stored, retry. What one transaction holds never fails the others: it is rejected alone
+and listed in `rejected`.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import time
 from typing import Any
@@ -16,9 +25,20 @@ from typing import Any
 import flask
 
 from walltrack import auth, database, helius, live_orders, token_lookup, token_sources
-from walltrack.errors import BadRequest, PayloadTooLarge, StorageUnavailable
+from walltrack.errors import BadRequest, PayloadTooLarge
+from walltrack.settings import optional
 
 logger = logging.getLogger("walltrack.webhook")
+
+# Lookups and executions outlive the answer: they run here, not in the request's thread.
+FOLLOW_UPS = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="follow-up")
+# Reading the request before the handler runs and sending the answer after it take time the
+# handler cannot see: it stops waiting this much before the deadline.
+ANSWER_MARGIN_SECONDS = 0.05
+
+
+def deadline_seconds() -> float:
+    return float(optional("WEBHOOK_DEADLINE_SECONDS", "0.7"))
 
 
 def parse(request: flask.Request) -> helius.Delivery:
@@ -34,55 +54,87 @@ def parse(request: flask.Request) -> helius.Delivery:
         raise BadRequest(str(not_an_array)) from not_an_array
 
 
-IN_FLIGHT_POLL_SECONDS = 0.05
+def store(transactions: list[dict[str, Any]], claim_seconds: float) -> dict[str, Any]:
+    """One round trip: the delivery stored, decided where it can be, the lookups claimed."""
+    if not transactions:
+        return {"new_signals": 0, "decisions": [], "live_orders": [], "tokens_to_fetch": {}}
+    params = {
+        "transactions": transactions,
+        "fetch_tokens": True,
+        "claim_seconds": claim_seconds,
+    }
+    return database.rpc_object("ingest_swaps", params)
 
 
-def ingest(transactions: list[dict[str, Any]]) -> dict[str, Any]:
-    """Store the delivery; when a bought token lacks fresh facts, fetch them first (within
-    the lookup budget) so the decision is taken on them. A cache hit is one round trip.
+def look_up_and_decide(
+    wanted: dict[str, list[str]], settings: token_sources.TokenSourceSettings
+) -> dict[str, Any]:
+    """In the background: the facts fetched, the waiting buys decided, their orders executed."""
+    completed = token_lookup.complete(wanted, settings)
+    completed["executed"] = live_orders.execute_now(completed["live_orders"])
+    return completed
 
-    When another request is fetching a token this delivery buys (a duplicate, or another
-    leader buying the same new token), wait for that lookup, at most its budget: deciding
-    before would refuse the buy as token_not_checked for good. Past that, 503: Helius
-    delivers again, and by then the facts are stored (or the claim has lapsed)."""
-    give_up_at: float | None = None  # set once a lookup in flight is seen: off the cache-hit path
-    while True:
-        result = database.rpc_object(
-            "ingest_swaps", {"transactions": transactions, "fetch_tokens": True}
-        )
-        if "tokens_to_fetch" in result:
-            token_lookup.refresh(result["tokens_to_fetch"])
-            return database.rpc_object("ingest_swaps", {"transactions": transactions})
-        if "tokens_in_flight" not in result:
-            return result
-        if give_up_at is None:
-            budget = token_sources.TokenSourceSettings.from_env().budget_seconds
-            give_up_at = time.monotonic() + budget + 0.5
-        elif time.monotonic() >= give_up_at:
-            raise StorageUnavailable(
-                f"tokens {result['tokens_in_flight']} are still being looked up by another"
-                " request: not stored, retry"
-            )
-        time.sleep(IN_FLIGHT_POLL_SECONDS)
+
+def follow_ups(
+    stored: dict[str, Any], settings: token_sources.TokenSourceSettings
+) -> list[concurrent.futures.Future[dict[str, Any]]]:
+    """The stored decisions' orders execute at once, beside the lookup, not after it."""
+    work = []
+    if stored["live_orders"]:
+        work.append(FOLLOW_UPS.submit(execute_stored, stored["live_orders"]))
+    if stored["tokens_to_fetch"]:
+        work.append(FOLLOW_UPS.submit(look_up_and_decide, stored["tokens_to_fetch"], settings))
+    return work
+
+
+def execute_stored(order_ids: list[int]) -> dict[str, Any]:
+    return {"decisions": [], "live_orders": [], "executed": live_orders.execute_now(order_ids)}
+
+
+def finished_by(
+    work: list[concurrent.futures.Future[dict[str, Any]]], deadline: float
+) -> list[dict[str, Any]]:
+    """What the follow-ups finished before the deadline (one that failed is logged: its
+    buys stay pending for the schedule, its orders for the execution sweep)."""
+    done, _late = concurrent.futures.wait(work, timeout=max(0.0, deadline - time.monotonic()))
+    results = []
+    for future in done:
+        failure = future.exception()
+        if failure is None:
+            results.append(future.result())
+        else:
+            logger.warning("follow-up failed, left to the schedule: %s", failure)
+    return results
+
+
+def merged_executions(results: list[dict[str, Any]]) -> dict[str, Any] | None:
+    executions = [r["executed"] for r in results if r.get("executed")]
+    if not executions:
+        return None
+    outcomes = {k: v for e in executions for k, v in e["outcomes"].items()}
+    return {"claimed": len(outcomes), "outcomes": outcomes}
 
 
 def handle_delivery(request: flask.Request) -> tuple[dict[str, Any], int]:
+    deadline = time.monotonic() + deadline_seconds() - ANSWER_MARGIN_SECONDS
     auth.require_helius(request)
     delivery = parse(request)
     for rejected in delivery.rejected:
         logger.warning(
             "rejected transaction %s (%s): %s", rejected.index, rejected.signature, rejected.error
         )
-    result: dict[str, Any] = {"new_signals": 0, "decisions": [], "live_orders": []}
-    if delivery.transactions:
-        result = ingest(delivery.transactions)
-    executed = live_orders.execute_now(result["live_orders"])
+    settings = token_sources.TokenSourceSettings.from_env()
+    stored = store(delivery.transactions, token_lookup.claim_seconds(settings))
+    results = finished_by(follow_ups(stored, settings), deadline)
+    decided = [d for r in results for d in r["decisions"]]
+    decided_ids = {d["signal_id"] for d in decided}
     return {
         "stored": len(delivery.transactions),
-        "new_signals": result["new_signals"],
-        "decisions": result["decisions"],
-        "live_orders": result["live_orders"],
-        "executed": executed,
+        "new_signals": stored["new_signals"],
+        "decisions": stored["decisions"] + decided,
+        "pending": [i for i in stored.get("pending", []) if i not in decided_ids],
+        "live_orders": stored["live_orders"] + [o for r in results for o in r["live_orders"]],
+        "executed": merged_executions(results),
         "rejected": [
             {"index": r.index, "signature": r.signature, "error": r.error}
             for r in delivery.rejected

@@ -66,6 +66,8 @@ create table walltrack.config (
   token_unknown_ttl_minutes integer not null default 2,
   -- circuit breaker bankroll
   breaker_capital_sol numeric not null default 10,
+  -- copy latency
+  max_copy_delay_seconds integer default 20,
 
   constraint config_single_row check (walltrack.ensure(
     id, 'config has exactly one row, whose id is true'
@@ -152,6 +154,14 @@ create table walltrack.config (
   constraint config_breaker_capital_positive check (walltrack.ensure(
     breaker_capital_sol > 0,
     'config.breaker_capital_sol (the bankroll drawdowns are measured on) must be above 0'
+  )),
+  constraint config_copy_delay_range check (walltrack.ensure(
+    coalesce(max_copy_delay_seconds between 1 and 3600, true),
+    format(
+      'config.max_copy_delay_seconds must be within 1..3600 or empty, got %s',
+      max_copy_delay_seconds
+    ),
+    'Empty copies a buy however late it is decided (only for replaying recorded swaps).'
   )),
   -- NaN passes `> 0` (Postgres sorts it above every number): every amount, limit and
   -- threshold is a real number. Integer columns cannot hold NaN.
@@ -316,3 +326,7 @@ comment on column walltrack.config.token_unknown_ttl_minutes is
 'A source that failed is asked again after this many minutes (an unknown is not cached long).';
 comment on column walltrack.config.breaker_capital_sol is
 'Bankroll the equity curve starts from: drawdown % = (peak equity - equity) / peak equity.';
+comment on column walltrack.config.max_copy_delay_seconds is
+'A leader buy not decided within this many seconds of its block time is skipped as stale: '
+'the price has moved on. Sells are mirrored however late. Empty = no limit (a replay of '
+'recorded swaps).';

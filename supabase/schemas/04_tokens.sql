@@ -399,28 +399,27 @@ comment on function walltrack.tokens_bought(jsonb) is
 'The tokens bought by active watched wallets in a delivery''s normalised swaps.';
 grant execute on function walltrack.tokens_bought(jsonb) to service_role;
 
-create function walltrack.tokens_to_fetch(swaps jsonb, claim_seconds numeric default 3)
+create function walltrack.claim_token_lookups(mints text[], claim_seconds numeric)
 returns jsonb
 language plpgsql
 set search_path = ''
 as $$
--- For the buys of active watched wallets in a delivery: which sources to fetch for which
--- token. Those tokens are claimed for claim_seconds, so concurrent deliveries of the same
--- new token make one lookup; fresh ones count a cache hit.
+-- Which sources to fetch for which of these tokens. Those due are claimed for
+-- claim_seconds, so concurrent deliveries of the same new token make one lookup (the others
+-- leave their buys pending until it completes); fresh ones count a cache hit.
 declare
   cfg walltrack.config;
-  bought text[] := walltrack.tokens_bought(swaps);
   wanted jsonb;
   engine text := walltrack.begin_engine_write();
 begin
   select c.* into strict cfg from walltrack.config as c;
-  insert into walltrack.tokens (mint) select unnest(bought) on conflict do nothing;
+  insert into walltrack.tokens (mint) select unnest(mints) on conflict do nothing;
   perform walltrack.end_engine_write(engine);
 
   with due as (
     select t.mint, walltrack.token_sources_due(t, cfg) as sources
     from walltrack.tokens as t
-    where t.mint = any(bought) and coalesce(t.lookup_claimed_until <= now(), true)
+    where t.mint = any(mints) and coalesce(t.lookup_claimed_until <= now(), true)
     for update of t
   ),
 
@@ -442,31 +441,44 @@ begin
   return wanted;
 end;
 $$;
+comment on function walltrack.claim_token_lookups(text[], numeric) is
+'Sources to fetch per token ({mint: [sources]}) among the given mints; claims them so a burst '
+'makes one lookup, and counts cache hits.';
+grant execute on function walltrack.claim_token_lookups(text[], numeric) to service_role;
+
+create function walltrack.tokens_to_fetch(swaps jsonb, claim_seconds numeric default 3)
+returns jsonb
+language sql
+set search_path = ''
+as $$
+  -- For the buys of active watched wallets in a delivery's normalised swaps.
+  select walltrack.claim_token_lookups(walltrack.tokens_bought(swaps), claim_seconds);
+$$;
 comment on function walltrack.tokens_to_fetch(jsonb, numeric) is
 'Sources to fetch per token bought by an active watched wallet in a delivery ({mint: '
 '[sources]}); claims them so a burst makes one lookup, and counts cache hits.';
 grant execute on function walltrack.tokens_to_fetch(jsonb, numeric) to service_role;
 
-create function walltrack.tokens_in_flight(swaps jsonb)
-returns jsonb
+create function walltrack.tokens_awaiting_lookup(mints text[])
+returns text[]
 language sql
 stable
 set search_path = ''
 as $$
-  -- Tokens a delivery buys whose facts another request is fetching right now (claimed by
-  -- tokens_to_fetch, still due): deciding before that lookup ends would refuse the buy as
-  -- token_not_checked, where a single delivery would have judged it on its facts.
-  select coalesce(jsonb_agg(t.mint order by t.mint), '[]')
+  -- Tokens whose facts a lookup is fetching right now (claimed, still due): deciding a buy
+  -- of one before that lookup ends would refuse it as token_not_checked, where waiting a
+  -- moment judges it on its facts.
+  select coalesce(array_agg(t.mint order by t.mint), '{}')
   from walltrack.tokens as t
   cross join walltrack.config as c
   where
-    t.mint = any(walltrack.tokens_bought(swaps))
+    t.mint = any(mints)
     and t.lookup_claimed_until > now()
     and cardinality(walltrack.token_sources_due(t, c)) > 0;
 $$;
-comment on function walltrack.tokens_in_flight(jsonb) is
-'Tokens bought in a delivery whose lookup another request has claimed and not finished.';
-grant execute on function walltrack.tokens_in_flight(jsonb) to service_role;
+comment on function walltrack.tokens_awaiting_lookup(text[]) is
+'The given tokens whose lookup is claimed and not finished.';
+grant execute on function walltrack.tokens_awaiting_lookup(text[]) to service_role;
 
 create function walltrack.store_token_facts_batch(facts jsonb)
 returns text[]
@@ -521,24 +533,36 @@ begin
   ) as f
   where t.mint = f.mint and jsonb_typeof(f.dx) = 'object';
 
-  -- Identity and authorities: DAS first, else what RugCheck's full report says.
+  -- Identity and authorities: DAS first, else what RugCheck's full report says. A source
+  -- that names no authority at all (a report whose token section is null) leaves them as
+  -- they were: an empty authority means revoked, never unknown.
   update walltrack.tokens as t
   set
     name = coalesce(f.src ->> 'name', t.name),
     symbol = coalesce(f.src ->> 'symbol', t.symbol),
     decimals = coalesce((f.src ->> 'decimals')::smallint, t.decimals),
     supply = coalesce((f.src ->> 'supply')::numeric, t.supply),
-    mint_authority = f.src ->> 'mint_authority',
-    freeze_authority = f.src ->> 'freeze_authority',
-    authorities_checked_at = now()
+    mint_authority = case
+      when f.authorities_read then f.src ->> 'mint_authority' else t.mint_authority
+    end,
+    freeze_authority = case
+      when f.authorities_read then f.src ->> 'freeze_authority' else t.freeze_authority
+    end,
+    authorities_checked_at = case
+      when f.authorities_read then now() else t.authorities_checked_at
+    end
   from (
     select
       e.value ->> 'mint' as mint,
-      case
+      s.src,
+      s.src ?& array['mint_authority', 'freeze_authority'] as authorities_read
+    from jsonb_array_elements(facts) as e
+    cross join lateral (
+      select case
         when jsonb_typeof(e.value -> 'das') = 'object' then e.value -> 'das'
         else e.value -> 'rugcheck'
       end as src
-    from jsonb_array_elements(facts) as e
+    ) as s
   ) as f
   where t.mint = f.mint and jsonb_typeof(f.src) = 'object';
 

@@ -183,12 +183,15 @@ comment on column walltrack.signals.price_sol is
 comment on column walltrack.signals.tx_error is
 'Error of a failed transaction: recorded for the audit log, decided ignored.';
 comment on column walltrack.signals.raw is 'The enhanced transaction as Helius sent it.';
-comment on column walltrack.signals.decision is 'copied / skipped / ignored, written once.';
+comment on column walltrack.signals.decision is
+'copied / skipped / ignored, written once; empty while pending (a buy waiting on its token''s '
+'lookup, or a signal waiting behind it).';
 comment on column walltrack.signals.decision_reason is
 'Machine-readable reason: copied, mirror_sell, wallet_not_active, trading_disabled, '
 'breaker_active, token_unsafe, token_unknown, token_not_checked, max_positions, '
 'exposure_limit, already_holding, below_min_size, no_position_to_mirror, mirror_sells_off, '
-'live_trading_off, failed_transaction, not_a_sol_quote.';
+'live_trading_off, failed_transaction, not_a_sol_quote, stale (a buy not decided within '
+'config.max_copy_delay_seconds of its block time).';
 comment on column walltrack.signals.decided_at is 'When the decision was taken.';
 comment on column walltrack.signals.position_id is 'The position opened or sold by the decision.';
 comment on column walltrack.signals.order_id is 'The order the decision created.';

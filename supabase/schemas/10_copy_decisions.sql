@@ -1,7 +1,9 @@
--- Copy decisions: walltrack.ingest_swaps records a Helius batch as signals and decides each
--- new one in the same transaction: copy a buy (size it, open the position and its entry
--- order, fill it at once in simulation), mirror a sell, or say why not.
--- walltrack.ingest_delivery adds the token read-through in front of it (api.ingest_swaps).
+-- Copy decisions: walltrack.ingest_swaps records a Helius batch as signals first, then
+-- decides each new one: copy a buy (size it, open the position and its entry order, fill it
+-- at once in simulation), mirror a sell, or say why not. For the webhook, a buy of a token
+-- whose facts are being looked up stays pending (decision empty) and every later signal of
+-- that token waits behind it; whoever completes the lookup decides them
+-- (walltrack.complete_token_lookup), or the schedule does (walltrack.decide_waiting).
 
 create function walltrack.copy_size_sol(
   cfg walltrack.config, wallet_size_sol numeric, leader_sol numeric
@@ -136,6 +138,26 @@ $$;
 comment on function walltrack.skip(text) is 'A skipped decision with its reason.';
 grant execute on function walltrack.skip(text) to service_role;
 
+create function walltrack.buy_is_stale(signal walltrack.signals, cfg walltrack.config)
+returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+  -- Copying later than this buys at a price the leader's entry no longer says anything
+  -- about. Sells are never stale: an exit is always mirrored.
+  select coalesce(
+    signal.side = 'buy'
+    and now() - coalesce(signal.block_time, signal.received_at)
+    > make_interval(secs => cfg.max_copy_delay_seconds),
+    false
+  );
+$$;
+comment on function walltrack.buy_is_stale(walltrack.signals, walltrack.config) is
+'True for a leader buy whose block time is more than config.max_copy_delay_seconds ago.';
+grant execute on function walltrack.buy_is_stale(walltrack.signals, walltrack.config)
+to service_role;
+
 create function walltrack.decide_buy(
   signal walltrack.signals, wallet walltrack.wallets, cfg walltrack.config, book walltrack.book
 )
@@ -160,6 +182,7 @@ begin
     when signal.quote_mint <> 'So11111111111111111111111111111111111111112'
       then 'not_a_sol_quote'
     when coalesce(signal.price_sol <= 0, true) then 'no_leader_price'
+    when walltrack.buy_is_stale(signal, cfg) then 'stale'
     else walltrack.token_gate(signal.token_mint)
   end;
   if refusal is null then
@@ -308,37 +331,13 @@ comment on function walltrack.decide_signal(
 ) is
 'Decides one signal (copy, mirror, skip or ignore) against the batch''s book.';
 
-create function walltrack.ingest_swaps(transactions jsonb)
-returns jsonb
-language plpgsql
+create function walltrack.insert_signals(transactions jsonb)
+returns bigint[]
+language sql
 set search_path = ''
 as $$
--- One Helius delivery, normalised by the webhook function, in one transaction: every
--- swap of a watched wallet becomes a signal (a re-delivery changes nothing), every new
--- signal is decided in chain order. Returns the decisions and the live orders to execute.
-declare
-  new_ids bigint[];
-  item record;
-  cfg walltrack.config;
-  book walltrack.book;
-  outcome walltrack.decision;
-  outcomes walltrack.decision[] := '{}'::walltrack.decision[];
-  decided_ids bigint[] := '{}'::bigint[];
-  live_orders bigint[];
-  swap_count integer;
-  engine text;
-begin
-  if jsonb_typeof(transactions) is distinct from 'array' then
-    raise exception using
-      message = 'ingest_swaps expects a JSON array of normalised transactions',
-      errcode = 'invalid_parameter_value';
-  end if;
-  -- Decisions read and change shared limits (open positions, exposure): one batch at a
-  -- time decides, so concurrent deliveries cannot both take the last slot.
-  perform pg_advisory_xact_lock(hashtext('walltrack.ingest_swaps'));
-  -- Signals and their decisions are written here only (signals_before_*_engine_only).
-  engine := walltrack.begin_engine_write();
-
+  -- Every swap of a watched wallet in normalised transactions, as a signal (a re-delivery
+  -- changes nothing); a failed transaction as one signal per watched account. The new ids.
   with tx as (
     select
       t.value as body,
@@ -387,21 +386,105 @@ begin
     returning id
   )
 
-  select array_agg(i.id) into new_ids from inserted as i;
+  select coalesce(array_agg(i.id), '{}') from inserted as i;
+$$;
+comment on function walltrack.insert_signals(jsonb) is
+'Inserts the signals of normalised transactions (idempotent on signature, wallet, mint) and '
+'returns the new ids; the caller holds the engine-write mark.';
+grant execute on function walltrack.insert_signals(jsonb) to service_role;
 
-  select count(*) into swap_count
-  from jsonb_array_elements(transactions) as t
-  cross join lateral jsonb_array_elements(coalesce(t.value -> 'swaps', '[]'));
+create function walltrack.record_swaps(transactions jsonb)
+returns bigint[]
+language plpgsql
+set search_path = ''
+as $$
+-- The whole delivery in one statement; when the database refuses one of its transactions,
+-- each transaction alone, and the one refused becomes a fault (its swaps are not stored,
+-- the others are): one bad transaction never costs the delivery.
+declare
+  new_ids bigint[] := '{}'::bigint[];
+  item record;
+  error_state text;
+  error_message text;
+  error_hint text;
+  engine text := walltrack.begin_engine_write();
+begin
+  begin
+    new_ids := walltrack.insert_signals(transactions);
+  exception when others then
+    for item in
+      select t.value, t.ordinality from jsonb_array_elements(transactions) with ordinality as t
+    loop
+      begin
+        new_ids := new_ids || walltrack.insert_signals(jsonb_build_array(item.value));
+      exception when others then
+        get stacked diagnostics error_state = returned_sqlstate, error_message = message_text,
+          error_hint = pg_exception_hint;
+        perform walltrack.record_fault('ingest_swaps',
+          format('transaction %s', coalesce(item.value ->> 'signature', item.ordinality::text)),
+          error_state, error_message, nullif(error_hint, ''), item.value);
+      end;
+    end loop;
+  end;
+  perform walltrack.end_engine_write(engine);
+  return new_ids;
+end;
+$$;
+comment on function walltrack.record_swaps(jsonb) is
+'Stores normalised transactions as signals and returns the new ids; a transaction the '
+'database refuses is recorded as a fault and the others are stored.';
+grant execute on function walltrack.record_swaps(jsonb) to service_role;
 
+create function walltrack.decide_signals(candidate_ids bigint[], hold_for_lookups boolean)
+returns bigint[]
+language plpgsql
+set search_path = ''
+as $$
+-- Decides the undecided signals among candidate_ids in chain order, against the book;
+-- returns the ids decided, in that order. With hold_for_lookups, a buy of a token whose
+-- facts a lookup is fetching is held (left pending) unless it is already stale. Every
+-- later signal of a held token is held behind it, and so is every signal of a token with
+-- a pending signal outside the candidates: a leader's sell is never decided before its buy.
+declare
+  cfg walltrack.config;
+  book walltrack.book;
+  item record;
+  outcome walltrack.decision;
+  outcomes walltrack.decision[] := '{}'::walltrack.decision[];
+  decided_ids bigint[] := '{}'::bigint[];
+  held text[];
+  awaited text[] := '{}'::text[];
+  engine text;
+begin
+  -- Decisions read and change shared limits (open positions, exposure): one batch at a
+  -- time decides, so concurrent deliveries cannot both take the last slot.
+  perform pg_advisory_xact_lock(hashtext('walltrack.ingest_swaps'));
   select c.* into strict cfg from walltrack.config as c;
+  held := array(
+    select distinct s.token_mint from walltrack.signals as s
+    where s.decision is null and s.token_mint is not null and s.id <> all(candidate_ids)
+  );
+  if hold_for_lookups then
+    awaited := walltrack.tokens_awaiting_lookup(array(
+      select s.token_mint from walltrack.signals as s
+      where s.id = any(candidate_ids) and s.side = 'buy'
+    ));
+  end if;
   book := walltrack.current_book();
   for item in
     select s as signal, w as wallet
     from walltrack.signals as s
     inner join walltrack.wallets as w on s.wallet_id = w.id
-    where s.id = any(new_ids)
+    where s.id = any(candidate_ids) and s.decision is null
     order by s.block_time, s.slot, s.id
   loop
+    if (item.signal).token_mint = any(held) or (
+      (item.signal).side = 'buy' and (item.signal).token_mint = any(awaited)
+      and (item.wallet).status = 'active' and not walltrack.buy_is_stale(item.signal, cfg)
+    ) then
+      held := held || (item.signal).token_mint;
+      continue;
+    end if;
     outcome := walltrack.decide_signal(item.signal, item.wallet, cfg, book);
     book.open_positions := book.open_positions + outcome.positions_delta;
     book.exposure_sol := book.exposure_sol + outcome.exposure_delta_sol;
@@ -414,6 +497,7 @@ begin
   end loop;
 
   -- Every decision written at once, each on its signal (set once, see the signals trigger).
+  engine := walltrack.begin_engine_write();
   update walltrack.signals as s
   set
     decision = d.decision,
@@ -426,15 +510,24 @@ begin
   )
   where s.id = d.signal_id;
   perform walltrack.end_engine_write(engine);
+  return decided_ids;
+end;
+$$;
+comment on function walltrack.decide_signals(bigint[], boolean) is
+'Decides the undecided signals among the given ids in chain order (holding, with '
+'hold_for_lookups, the buys whose token lookup is in flight and what follows them); returns '
+'the ids decided.';
+grant execute on function walltrack.decide_signals(bigint[], boolean) to service_role;
 
-  select coalesce(array_agg(o.id order by o.id), '{}') into live_orders
-  from walltrack.orders as o
-  where o.signal_id = any(new_ids) and o.mode = 'live' and o.status = 'pending';
-
-  return jsonb_build_object(
-    'transactions', jsonb_array_length(transactions),
-    'swaps', swap_count,
-    'new_signals', coalesce(cardinality(new_ids), 0),
+create function walltrack.decision_report(decided_ids bigint[])
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  -- What the caller acts on: each decision, in decision order, and the live orders they
+  -- created (to execute at once).
+  select jsonb_build_object(
     'decisions', (
       select coalesce(jsonb_agg(jsonb_build_object(
         'signal_id', s.id, 'signature', s.signature, 'token_mint', s.token_mint,
@@ -443,54 +536,121 @@ begin
       from unnest(decided_ids) with ordinality as d(signal_id, ordinality)
       inner join walltrack.signals as s on s.id = d.signal_id
     ),
-    'live_orders', to_jsonb(live_orders)
+    'live_orders', (
+      select coalesce(jsonb_agg(o.id order by o.id), '[]')
+      from walltrack.orders as o
+      where o.signal_id = any(decided_ids) and o.mode = 'live' and o.status = 'pending'
+    )
   );
-end;
 $$;
-comment on function walltrack.ingest_swaps(jsonb) is
-'Records a normalised Helius delivery as signals (idempotent on signature, wallet, mint) and '
-'decides each new one in the same transaction. Returns decisions and live orders to execute.';
-grant execute on function walltrack.ingest_swaps(jsonb) to service_role;
+comment on function walltrack.decision_report(bigint[]) is
+'{decisions, live_orders} of the given decided signals.';
+grant execute on function walltrack.decision_report(bigint[]) to service_role;
 
-create function walltrack.ingest_delivery(transactions jsonb, fetch_tokens boolean)
+create function walltrack.ingest_swaps(
+  transactions jsonb, fetch_tokens boolean default false, claim_seconds numeric default 15
+)
 returns jsonb
 language plpgsql
 set search_path = ''
 as $$
--- The read-through entry: with fetch_tokens, a delivery whose bought tokens lack fresh
--- facts is not stored yet: the answer names the sources to fetch (and claims them), the
--- caller stores the facts and calls again without fetch_tokens. A token another request is
--- looking up is named in tokens_in_flight, and nothing is stored: the caller asks again
--- once that lookup has ended (a duplicate then finds its signals stored, decided once).
--- When the cache answers for every token, it is one round trip.
+-- One Helius delivery, normalised by the webhook function, in one transaction: stored
+-- first, then every new signal decided in chain order. Without fetch_tokens (a replay, a
+-- test) every one is decided now, on the facts at hand. With it (the webhook), the tokens
+-- active wallets buy whose facts are due are claimed for claim_seconds and named in
+-- tokens_to_fetch, and their buys stay pending until the lookup completes
+-- (walltrack.complete_token_lookup): the caller never sends the delivery twice.
 declare
-  swaps jsonb;
-  wanted jsonb;
-  in_flight jsonb;
+  new_ids bigint[];
+  decided_ids bigint[];
+  wanted jsonb := '{}'::jsonb;
 begin
-  if fetch_tokens then
-    swaps := (
-      select coalesce(jsonb_agg(s.value), '[]')
-      from jsonb_array_elements(transactions) as t
-      cross join lateral jsonb_array_elements(coalesce(t.value -> 'swaps', '[]')) as s
-    );
-    wanted := walltrack.tokens_to_fetch(swaps);
-    if wanted <> '{}' then
-      return jsonb_build_object('tokens_to_fetch', wanted);
-    end if;
-    in_flight := walltrack.tokens_in_flight(swaps);
-    if in_flight <> '[]' then
-      return jsonb_build_object('tokens_in_flight', in_flight);
-    end if;
+  if jsonb_typeof(transactions) is distinct from 'array' then
+    raise exception using
+      message = 'ingest_swaps expects a JSON array of normalised transactions',
+      errcode = 'invalid_parameter_value';
   end if;
-  return walltrack.ingest_swaps(transactions);
+  perform pg_advisory_xact_lock(hashtext('walltrack.ingest_swaps'));
+  new_ids := walltrack.record_swaps(transactions);
+  if fetch_tokens then
+    wanted := walltrack.claim_token_lookups(array(
+      select distinct s.token_mint
+      from walltrack.signals as s
+      inner join walltrack.wallets as w on s.wallet_id = w.id and w.status = 'active'
+      where s.id = any(new_ids) and s.side = 'buy'
+    ), claim_seconds);
+  end if;
+  decided_ids := walltrack.decide_signals(new_ids, fetch_tokens);
+  return walltrack.decision_report(decided_ids) || jsonb_build_object(
+    'transactions', jsonb_array_length(transactions),
+    'swaps', (
+      select count(*) from jsonb_array_elements(transactions) as t
+      cross join lateral jsonb_array_elements(coalesce(t.value -> 'swaps', '[]'))
+    ),
+    'new_signals', cardinality(new_ids),
+    'pending', to_jsonb(array(
+      select s.id from walltrack.signals as s
+      where s.id = any(new_ids) and s.decision is null order by s.id
+    )),
+    'tokens_to_fetch', wanted
+  );
 end;
 $$;
-comment on function walltrack.ingest_delivery(jsonb, boolean) is
-'ingest_swaps behind the token read-through: returns {tokens_to_fetch} (claimed) instead '
-'of storing when a bought token lacks fresh facts and fetch_tokens is true, or '
-'{tokens_in_flight} while another request is fetching them.';
-grant execute on function walltrack.ingest_delivery(jsonb, boolean) to service_role;
+comment on function walltrack.ingest_swaps(jsonb, boolean, numeric) is
+'Records a normalised Helius delivery as signals (idempotent on signature, wallet, mint) and '
+'decides each new one, or with fetch_tokens leaves pending the buys whose token facts must '
+'be fetched first (tokens_to_fetch, claimed). Returns decisions, pending signal ids and the '
+'live orders to execute.';
+grant execute on function walltrack.ingest_swaps(jsonb, boolean, numeric) to service_role;
+
+create function walltrack.decide_waiting(mints text[] default null)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+-- Decides the pending signals of these tokens (all when null) that no lookup holds any
+-- more: after a lookup completes, or on the schedule for one that died (its claim lapsed).
+-- A buy past the copy delay is decided stale, never copied late.
+declare
+  decided_ids bigint[];
+begin
+  perform pg_advisory_xact_lock(hashtext('walltrack.ingest_swaps'));
+  -- Its own statement: the report (stable) must see the decisions just written.
+  decided_ids := walltrack.decide_signals(array(
+    select s.id from walltrack.signals as s
+    where s.decision is null and (mints is null or s.token_mint = any(mints))
+  ), true);
+  return walltrack.decision_report(decided_ids);
+end;
+$$;
+comment on function walltrack.decide_waiting(text[]) is
+'Decides the pending signals of the given tokens (all when null) whose lookup is no longer '
+'in flight; returns {decisions, live_orders}.';
+grant execute on function walltrack.decide_waiting(text[]) to service_role;
+
+create function walltrack.complete_token_lookup(facts jsonb)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+-- A lookup's end: its facts stored (releasing the claim) and the buys that waited on them
+-- decided, under the decisions' lock so no delivery decides in between.
+declare
+  verdicts jsonb;
+begin
+  perform pg_advisory_xact_lock(hashtext('walltrack.ingest_swaps'));
+  verdicts := walltrack.store_token_facts(facts);
+  return walltrack.decide_waiting(array(
+    select f.value ->> 'mint' from jsonb_array_elements(facts) as f
+    where jsonb_typeof(f.value) = 'object'
+  )) || jsonb_build_object('verdicts', verdicts);
+end;
+$$;
+comment on function walltrack.complete_token_lookup(jsonb) is
+'Stores a lookup''s token facts and decides the signals that waited on them; returns '
+'{verdicts, decisions, live_orders}.';
+grant execute on function walltrack.complete_token_lookup(jsonb) to service_role;
+
 grant execute on function walltrack.decide_signal(
   walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book
 ) to service_role;

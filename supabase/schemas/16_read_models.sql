@@ -23,6 +23,9 @@ as $$
     'exit_strategies', (select count(*) from walltrack.exit_strategies),
     'tokens', (select count(*) from walltrack.tokens),
     'signals', (select count(*) from walltrack.signals),
+    'signals_pending', (
+      select count(*) from walltrack.signals as s where s.decision is null
+    ),
     'orders', (select count(*) from walltrack.orders),
     'positions', (select count(*) from walltrack.positions),
     'open_positions', (
@@ -358,7 +361,8 @@ select
   c.helius_sync_interval_minutes,
   c.token_market_ttl_minutes,
   c.token_unknown_ttl_minutes,
-  c.breaker_capital_sol
+  c.breaker_capital_sol,
+  c.max_copy_delay_seconds
 from walltrack.config as c;
 
 revoke all on walltrack.signals_log_config from public, anon, authenticated;

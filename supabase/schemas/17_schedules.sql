@@ -10,6 +10,11 @@ select cron.schedule(
   'walltrack-breaker-check', '* * * * *', 'select walltrack.check_circuit_breaker()'
 );
 
+-- Buys whose lookup died (its claim lapsed) are decided here, stale past the copy delay.
+select cron.schedule(
+  'walltrack-decide-waiting', '* * * * *', 'select walltrack.decide_waiting()'
+);
+
 select cron.schedule(
   'walltrack-release-leases', '* * * * *', 'select walltrack.release_expired_leases()'
 );

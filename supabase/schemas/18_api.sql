@@ -71,7 +71,7 @@ as $$
 $$;
 comment on function api.store_token_facts(jsonb) is
 'RPC of walltrack.store_token_facts, for '
-'the token-lookup function and the webhook''s read-through.';
+'an operator storing facts by hand (lookups use api.complete_token_lookup).';
 grant execute on function api.store_token_facts(jsonb) to service_role;
 
 create function api.record_fault(
@@ -86,7 +86,7 @@ as $$
 $$;
 comment on function api.record_fault(text, text, text, text, text, jsonb) is
 'RPC of walltrack.record_fault, for '
-'a function whose batch skipped an item the database refused (the confirm loop).';
+'a function whose run could not do its work for an item or a setting (execute-orders).';
 grant execute on function api.record_fault(text, text, text, text, text, jsonb) to service_role;
 
 create function api.load_token_facts(tokens jsonb)
@@ -117,17 +117,43 @@ grant execute on function api.tokens_to_refresh(text[], integer, numeric) to ser
 
 -- Signals and copy decisions: the webhook
 
-create function api.ingest_swaps(transactions jsonb, fetch_tokens boolean default false)
+create function api.ingest_swaps(
+  transactions jsonb, fetch_tokens boolean default false, claim_seconds numeric default 15
+)
 returns jsonb
 language sql
 security invoker
 set search_path = ''
 as $$
-  select walltrack.ingest_delivery(transactions, fetch_tokens);
+  select walltrack.ingest_swaps(transactions, fetch_tokens, claim_seconds);
 $$;
-comment on function api.ingest_swaps(jsonb, boolean) is
-'RPC of walltrack.ingest_delivery, for the helius-webhook function and the replay.';
-grant execute on function api.ingest_swaps(jsonb, boolean) to service_role;
+comment on function api.ingest_swaps(jsonb, boolean, numeric) is
+'RPC of walltrack.ingest_swaps, for the helius-webhook function and the replay.';
+grant execute on function api.ingest_swaps(jsonb, boolean, numeric) to service_role;
+
+create function api.complete_token_lookup(facts jsonb)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.complete_token_lookup(facts);
+$$;
+comment on function api.complete_token_lookup(jsonb) is
+'RPC of walltrack.complete_token_lookup, for the webhook''s and token-lookup''s lookups.';
+grant execute on function api.complete_token_lookup(jsonb) to service_role;
+
+create function api.decide_waiting()
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.decide_waiting(null);
+$$;
+comment on function api.decide_waiting() is
+'RPC of walltrack.decide_waiting, for operators (pg_cron runs the walltrack function).';
+grant execute on function api.decide_waiting() to service_role;
 
 -- Exit engine: price-refresh
 
@@ -283,7 +309,8 @@ as $$
   select walltrack.record_fill(order_id, tx_signature, filled_in, filled_out, fee_lamports);
 $$;
 comment on function api.record_fill(bigint, text, numeric, numeric, bigint) is
-'RPC of walltrack.record_fill, for the confirm-orders function.';
+'RPC of walltrack.record_fill, one order at a time (confirm-orders records a whole run with '
+'api.record_confirmations).';
 grant execute on function api.record_fill(bigint, text, numeric, numeric, bigint) to service_role;
 
 create function api.record_failure(
@@ -297,7 +324,8 @@ as $$
   select walltrack.record_failure(order_id, tx_signature, error_class, detail);
 $$;
 comment on function api.record_failure(bigint, text, text, text) is
-'RPC of walltrack.record_failure, for the execute-orders and confirm-orders functions.';
+'RPC of walltrack.record_failure, for the execute-orders function (confirm-orders records a '
+'whole run with api.record_confirmations).';
 grant execute on function api.record_failure(bigint, text, text, text) to service_role;
 
 create function api.expire_unlanded(unknown jsonb, block_height bigint)
@@ -309,8 +337,24 @@ as $$
   select walltrack.expire_unlanded(unknown, block_height);
 $$;
 comment on function api.expire_unlanded(jsonb, bigint) is
-'RPC of walltrack.expire_unlanded, for the confirm-orders function.';
+'RPC of walltrack.expire_unlanded, on its own (confirm-orders records a whole run with '
+'api.record_confirmations).';
 grant execute on function api.expire_unlanded(jsonb, bigint) to service_role;
+
+create function api.record_confirmations(
+  fills jsonb, failures jsonb, faults jsonb, unknown jsonb, block_height bigint
+)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.record_confirmations(fills, failures, faults, unknown, block_height);
+$$;
+comment on function api.record_confirmations(jsonb, jsonb, jsonb, jsonb, bigint) is
+'RPC of walltrack.record_confirmations, for the confirm-orders function (one call per run).';
+grant execute on function api.record_confirmations(jsonb, jsonb, jsonb, jsonb, bigint)
+to service_role;
 
 -- Performance (ADR-003)
 

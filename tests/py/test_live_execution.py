@@ -496,6 +496,42 @@ def test_an_order_whose_fill_the_database_refuses_is_a_fault_and_the_others_conf
     assert call("confirm_orders")["outcomes"][str(refused_id)] == "confirmed"
 
 
+FIRST_SEND_FAILS = [
+    {"service": "rpc", "kind": "slippage", "method": "sendTransaction", "when": {"first": 1}}
+]
+
+
+@pytest.mark.parametrize("book", [FIRST_SEND_FAILS], indirect=True)
+def test_a_run_records_all_its_orders_in_one_database_call(book: Book) -> None:
+    """A fill, a failure on chain, an expiry and an unreadable transaction, all recorded by
+    one call: one transaction, so one transaction time (now()) on every row it wrote. One
+    call per order, as before, would stamp each with its own."""
+    expired, failed, filled, strange = (book.leader_buys() for _ in range(4))
+    claim_sign_record(book, expired)  # never sent
+    worker_dies(book, expired)
+    book.sim.advance(book.sim.state()["now"] + 136)  # past its last valid height, finalized
+    call("execute_orders", {"order_ids": [failed]})  # lands, failing: slippage
+    book.sim.advance(book.sim.state()["now"] + 2)  # a new blockhash: another transaction
+    call("execute_orders", {"order_ids": [filled]})
+    book.sim.advance(book.sim.state()["now"] + 2)
+    assert send_once(claim_sign_record(book, strange, signer=Keypair())) is None
+
+    outcomes = call("confirm_orders")["outcomes"]
+    assert [outcomes[str(i)] for i in (expired, failed, filled, strange)] == [
+        "pending",
+        "pending",
+        "confirmed",
+        "fault",
+    ]
+    stamps = book.db.execute(
+        "select updated_at from walltrack.orders where id = any(%s)"
+        " union select last_seen_at from walltrack.faults"
+        " where source = 'confirm_orders' and subject = %s",
+        ([expired, failed, filled], f"order {strange}"),
+    ).fetchall()
+    assert len(stamps) == 1
+
+
 def node(book: Book, method: str, params: list[Any]) -> Any:
     """A JSON-RPC call to the simulated node, as any client would make it."""
     url = env_for(book.sim.base_url)["SOLANA_RPC_URL"]

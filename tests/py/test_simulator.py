@@ -78,8 +78,11 @@ def pointed(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
 
 
 def token_facts(mints: list[str], timeout: float = 1.0) -> dict[str, dict[str, Any]]:
+    """Facts under a short lookup budget: a source the simulator holds back fails quickly."""
     settings = TokenSourceSettings.from_env()
-    settings = TokenSourceSettings(**{**settings.__dict__, "timeout_seconds": timeout})
+    settings = TokenSourceSettings(
+        **{**settings.__dict__, "timeout_seconds": timeout, "budget_seconds": 1.5}
+    )
     rows = asyncio.run(fetch_token_facts({mint: ALL_SOURCES for mint in mints}, settings))
     return {row["mint"]: row for row in rows}
 

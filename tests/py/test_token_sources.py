@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,11 @@ MINTER = "7bEsxn8ru5qhGGeM1vnxQjcssuJSpvd7FxMSffuPzHKp"
 # rugcheck_large.json has the shape of recorded full reports (every market field, float
 # artefacts included): $3.2M of liquidity in seven pools, the $2.4M main one not locked.
 LARGE = "3bCFNBMiqjaY51e1qZK96heRK7AwWA6makaf1aqDFra9"
+# rugcheck_pump_fun_curve.json is a report RugCheck gave of a fresh pump.fun token (whole, as
+# recorded): score 1, no risk, and first among its holders the bonding curve's token account.
+CURVE_MINT = "J94jBu9K2zaMhuwjGAFmjzpj25LYGQmSNvsrcdzwpump"
+CURVE_ACCOUNT = "77wYiKUN68i5pGFGYocVHouXyzAYQcx5yhodZS2DLFnq"  # holds 96.5387096774194 %
+CURVE = "9G6HaM5uyjWvEPVjHwTvKeNokfycQ1o3YSbBAUJ4rjBD"  # the curve, which owns that account
 ALL = list(SOURCES)
 
 HEALTHY_FACTS: dict[str, Any] = {
@@ -51,8 +57,9 @@ HEALTHY_FACTS: dict[str, Any] = {
                 "score": 1,
             },
         ],
-        # 12 holders listed: the two smallest (1.1 and 0.87) are left out.
-        "top10_holders_pct": "36.0954565",
+        # 12 holders listed, the first (18.273412) the Raydium CPMM pool's token account, owned
+        # by the authority knownAccounts types AMM: of the 11 others the smallest (0.87) is out.
+        "top10_holders_pct": "18.9220445",
         # Two pools weighted by liquidity, the third lists no lp: (99.99812 x 247,912.50 +
         # 42.5 x 162,451.24) / 410,363.74 = 77.2362627. The maximum would say 99.99812.
         "lp_locked_pct": "77.236263",
@@ -170,7 +177,6 @@ def test_settings_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         "TOKEN_LOOKUP_CONCURRENCY",
         "TOKEN_SOURCE_TIMEOUT_SECONDS",
         "RUGCHECK_TIMEOUT_SECONDS",
-        "TOKEN_REFRESH_BUDGET_SECONDS",
     ):
         monkeypatch.delenv(name, raising=False)
     assert TokenSourceSettings.from_env() == TokenSourceSettings(
@@ -178,23 +184,11 @@ def test_settings_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         dexscreener_base_url="https://api.dexscreener.com",
         helius_rpc_url="https://mainnet.helius-rpc.com",
         helius_api_key="",
-        budget_seconds=1.5,
+        budget_seconds=10.0,
         concurrency=8,
         timeout_seconds=1.0,
         rugcheck_timeout_seconds=5.0,
-        refresh_budget_seconds=10.0,
     )
-
-
-def test_token_lookup_has_its_own_budget_and_the_rest_is_shared(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("TOKEN_LOOKUP_BUDGET_SECONDS", "1.25")
-    monkeypatch.setenv("TOKEN_REFRESH_BUDGET_SECONDS", "7.5")
-    monkeypatch.setenv("RUGCHECK_TIMEOUT_SECONDS", "4")
-    webhook = TokenSourceSettings.from_env()
-    assert webhook.budget_seconds == 1.25
-    assert webhook.off_hot_path() == replace(webhook, budget_seconds=7.5)
 
 
 def test_settings_never_show_the_key(fake: FakeTokenApis) -> None:
@@ -367,6 +361,147 @@ def test_a_report_without_lock_by_market_gives_its_own_figure(fake: FakeTokenApi
     assert lock_of(fake, report) == "3.25"
 
 
+# --- RugCheck's holders: pools and bonding curves are liquidity, not holders ----------------
+
+CURVE_FACTS: dict[str, Any] = {
+    "score": 1,
+    "score_normalised": 1,
+    "risks": [],
+    "top10_holders_pct": "3.4612903225806",  # 96.5387096774194 % are in the curve
+    "lp_locked_pct": "100",
+    "rugged": False,
+    "mint_authority": None,
+    "freeze_authority": None,
+    "name": "Stay Hydrated",
+    "symbol": "Dalí",
+    "decimals": 6,
+    "supply": "1000000000000000",
+}
+AMM = {"name": "Pump Fun", "type": "AMM"}
+
+
+def curve_report(**changes: Any) -> dict[str, Any]:
+    report: dict[str, Any] = load("rugcheck_pump_fun_curve.json")
+    return report | changes
+
+
+def rugcheck_of(fake: FakeTokenApis, report: dict[str, Any]) -> dict[str, Any]:
+    fake.rugcheck[CURVE_MINT] = report
+    [row] = fetch({CURVE_MINT: ["rugcheck"]})
+    return facts(row, "rugcheck")
+
+
+def test_a_fresh_pump_fun_token_is_not_held_by_its_bonding_curve(fake: FakeTokenApis) -> None:
+    report = curve_report()
+    shares = [Decimal(str(holder["pct"])) for holder in report["topHolders"]]
+    assert sum(shares) == 100  # what counting every listed holder gave: unsafe at any limit
+    assert rugcheck_of(fake, report) == CURVE_FACTS
+
+
+LIQUIDITY_MARKS: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {
+    "knownAccounts types the curve's token account AMM": ({CURVE_ACCOUNT: AMM}, None),
+    "knownAccounts types its owner, the curve, AMM": ({CURVE: AMM}, None),
+    "a market's token account": ({}, {"liquidityA": CURVE_ACCOUNT}),
+    "a market's other token account": ({}, {"liquidityB": CURVE_ACCOUNT}),
+    "owned by a market": ({}, {"pubkey": CURVE}),
+    "owned by what owns a market's vault": ({}, {"liquidityBAccount": {"owner": CURVE}}),
+}
+
+
+@pytest.mark.parametrize(("known", "market"), LIQUIDITY_MARKS.values(), ids=LIQUIDITY_MARKS)
+def test_any_one_mark_of_liquidity_leaves_the_curve_out(
+    fake: FakeTokenApis, known: dict[str, Any], market: dict[str, Any] | None
+) -> None:
+    report = curve_report(knownAccounts=known, markets=None if market is None else [market])
+    assert rugcheck_of(fake, report)["top10_holders_pct"] == "3.4612903225806"
+
+
+@pytest.mark.parametrize("kind", ["CREATOR", "LOCKER", "token", None])
+def test_accounts_known_as_anything_but_liquidity_still_hold(
+    fake: FakeTokenApis, kind: str | None
+) -> None:
+    """A creator is a wallet; a locker gives its supply back at unlock: both can still sell."""
+    known = {CURVE_ACCOUNT: {"name": "Known", "type": kind}, CURVE: {"name": "Known", "type": kind}}
+    report = curve_report(knownAccounts=known, markets=None)
+    assert rugcheck_of(fake, report)["top10_holders_pct"] == "100.0000000000000"
+
+
+def test_ten_holders_are_counted_besides_the_pools(fake: FakeTokenApis) -> None:
+    wallets = [{"address": f"wallet-{n}", "owner": f"owner-{n}", "pct": 1.25} for n in range(11)]
+    report = curve_report(topHolders=curve_report()["topHolders"][:1] + wallets)
+    assert rugcheck_of(fake, report)["top10_holders_pct"] == "12.50"
+
+
+@pytest.mark.parametrize(
+    ("holders", "top10"),
+    [
+        (1, "0"),  # only the curve: nobody else holds any of it yet
+        (0, None),  # no holder listed: unknown
+    ],
+)
+def test_holders_all_liquidity_or_none_at_all(
+    fake: FakeTokenApis, holders: int, top10: str | None
+) -> None:
+    report = curve_report(topHolders=curve_report()["topHolders"][:holders])
+    assert rugcheck_of(fake, report)["top10_holders_pct"] == top10
+
+
+# --- RugCheck's half-read reports and fractional scores ---------------------------------------
+
+
+# What a null section changes in the facts, and which facts it leaves out altogether.
+NULL_SECTIONS: dict[str, tuple[dict[str, Any], set[str]]] = {
+    # Without the mint, RugCheck's null authorities mean unknown, not revoked: none is given.
+    "token": ({"decimals": None, "supply": None}, {"mint_authority", "freeze_authority"}),
+    "tokenMeta": ({"name": None, "symbol": None}, set()),
+    "rugged": ({"rugged": None}, set()),  # not said, so never read as rugged
+}
+
+
+@pytest.mark.parametrize("section", NULL_SECTIONS)
+def test_a_null_section_leaves_the_rest_of_the_report_read(
+    fake: FakeTokenApis, section: str
+) -> None:
+    changed, left_out = NULL_SECTIONS[section]
+    expected = {k: v for k, v in (CURVE_FACTS | changed).items() if k not in left_out}
+    assert rugcheck_of(fake, curve_report(**{section: None})) == expected
+
+
+def test_a_report_with_every_section_null_still_gives_its_scores_and_holders(
+    fake: FakeTokenApis,
+) -> None:
+    report = curve_report(token=None, tokenMeta=None, rugged=None)
+    read = rugcheck_of(fake, report)
+    assert "mint_authority" not in read and "freeze_authority" not in read
+    assert (read["score"], read["top10_holders_pct"], read["lp_locked_pct"]) == (
+        1,
+        "3.4612903225806",
+        "100",
+    )
+
+
+@pytest.mark.parametrize(
+    ("score", "normalised", "risk", "whole"),
+    [
+        (1.5, 1.5, 0.5, (2, 2, 1)),
+        (501.25, 50.000001, 500, (502, 51, 500)),  # just above a limit of 50 stays above it
+        (7.0, 100.0, 2.0, (7, 100, 2)),
+        (-2.5, 0.0, -0.5, (-2, 0, 0)),
+    ],
+)
+def test_fractional_scores_are_rounded_up_to_whole_ones(
+    fake: FakeTokenApis,
+    score: float,
+    normalised: float,
+    risk: float,
+    whole: tuple[int, int, int],
+) -> None:
+    risks = [{"name": "Low Liquidity", "level": "warn", "score": risk}]
+    read = rugcheck_of(fake, curve_report(score=score, score_normalised=normalised, risks=risks))
+    assert (read["score"], read["score_normalised"], read["risks"][0]["score"]) == whole
+    assert read | {"score": 1, "score_normalised": 1, "risks": []} == CURVE_FACTS
+
+
 # --- a large token's report, slow as RugCheck builds it (the simulator) ------------------------
 
 SLOW_REPORT_MS = 1300  # past the 1 s of the other sources, far within RugCheck's own 5 s
@@ -420,7 +555,7 @@ def test_the_same_report_is_lost_to_a_one_second_timeout(monkeypatch: pytest.Mon
 
 
 def test_the_lookup_budget_still_bounds_rugcheck(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The webhook's lookup budget is the bound of its request, whatever RugCheck's timeout."""
+    """The lookup budget bounds the whole lookup, whatever RugCheck's timeout."""
     with run_simulator(large_token_world()) as sim:
         for name, value in {**sim.env(), "HELIUS_API_KEY": API_KEY}.items():
             monkeypatch.setenv(name, value)
@@ -442,6 +577,71 @@ def test_an_answer_past_the_size_cap_fails_only_that_source(
         "failed_sources": ["rugcheck"],
         **HEALTHY_FACTS,
         "rugcheck": None,
+    }
+
+
+# --- the simulator's RugCheck, as unkind as the real one ------------------------------------
+
+HALF_READ = "9nMikBoJ182A4fVdsuthTKy7Z6TXSM7bDv32TMacpeZJ"
+
+
+def unkind_world() -> dict[str, Any]:
+    """A fresh pump.fun token whose bonding curve holds 96 % of the supply, and a token whose
+    report RugCheck could only half read, with fractional scores."""
+    curve = {
+        "mint": CURVE_MINT,
+        "symbol": "CURVE",
+        "dex_id": "pump_fun",
+        "price_path": [{"t": 0, "price_sol": "0.00000003"}],
+        "liquidity_sol": "28.8",  # 960M tokens at 0.00000003 SOL: 96 % of the billion
+        "top_holders_pct": ["3.46"],
+    }
+    half_read = {
+        "mint": HALF_READ,
+        "symbol": "HALF",
+        "price_path": [{"t": 0, "price_sol": "0.000002"}],
+        "liquidity_sol": "300",  # 150M tokens: 15 %, besides the 12 + 6 + 4 % of its wallets
+        "mint_authority": MINTER,  # unread: named nowhere in the report, nor among its risks
+        "risk_score": "50.2",
+        "rugcheck_score": "1.5",
+        "rugcheck_nulls": ["token", "tokenMeta", "rugged"],
+    }
+    return {
+        "name": "unkind RugCheck",
+        "start_unix": 1764300000,
+        "sol_usd": "150",
+        "tokens": [curve, half_read],
+    }
+
+
+def test_the_simulated_reports_are_read_as_the_real_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    with run_simulator(unkind_world()) as sim:
+        for name, value in {**sim.env(), "HELIUS_API_KEY": API_KEY}.items():
+            monkeypatch.setenv(name, value)
+        base = sim.env()["RUGCHECK_BASE_URL"]
+        curve = httpx.get(f"{base}/tokens/{CURVE_MINT}/report", timeout=5).json()
+        half = httpx.get(f"{base}/tokens/{HALF_READ}/report", timeout=5).json()
+        wanted = {CURVE_MINT: ["rugcheck"], HALF_READ: ["rugcheck"]}
+        rows = asyncio.run(fetch_token_facts(wanted, TokenSourceSettings.from_env()))
+    pool, main = curve["topHolders"][0], curve["markets"][0]
+    assert (pool["pct"], pool["address"], pool["owner"]) == (96, main["liquidityA"], main["pubkey"])
+    assert curve["knownAccounts"][pool["address"]] == {"name": "Pump Fun", "type": "AMM"}
+    assert [row["failed_sources"] for row in rows] == [[], []]
+    assert rows[0]["rugcheck"]["top10_holders_pct"] == "3.46"
+    unread = (half["token"], half["tokenMeta"], half["rugged"], half["mintAuthority"])
+    assert unread == (None, None, None, None) and half["risks"] == []
+    assert (half["score"], half["score_normalised"]) == (1.5, 50.2)
+    assert rows[1]["rugcheck"] == {
+        "score": 2,
+        "score_normalised": 51,
+        "risks": [],
+        "top10_holders_pct": "22",
+        "lp_locked_pct": "100",
+        "rugged": None,
+        "name": None,
+        "symbol": None,
+        "decimals": None,
+        "supply": None,
     }
 
 
@@ -550,6 +750,9 @@ def test_all_sources_down() -> None:
         ("rugcheck", b'{"topHolders": [{"pct": NaN}]}'),
         ("rugcheck", b'{"markets": [{"lp": {"lpLockedPct": 150}}]}'),
         ("rugcheck", b'{"markets": [{"lp": {"lpLockedPct": 5, "quoteUSD": -1, "baseUSD": 9}}]}'),
+        ("rugcheck", b'{"score_normalised": 100.5}'),  # 101 once whole: out of 0-100
+        ("rugcheck", b'{"score": 1e999999999}'),
+        ("rugcheck", b'{"score": 3000000000}'),  # more than the SQL integer column holds
         ("dexscreener", b"<html>502 Bad Gateway</html>"),
         ("dexscreener", b'{"schemaVersion": "1.0.0", "pairs": []}'),
         ("dexscreener", b'[{"chainId": "solana", "pairAddress": 7}]'),

@@ -1,6 +1,6 @@
 -- Every decision reason of api.ingest_swaps, sizing, idempotency and chain order.
 begin;
-select plan(35);
+select plan(49);
 
 create temporary table w as
 select
@@ -248,6 +248,142 @@ select is(
     250000000, 300000000, 720
   )),
   'exit_in_flight', 'no second exit order while the first is in flight'
+);
+
+-- Store first, then decide: the webhook's path (fetch_tokens), and the copy delay.
+update walltrack.config set max_copy_delay_seconds = 20, max_positions_per_token = 1;
+create function pg_temp.ago(tx jsonb, seconds integer) returns jsonb language sql as $$
+  -- The transaction dated `seconds` before now, as a live delivery is.
+  select jsonb_set(tx, '{timestamp}', to_jsonb(extract(epoch from now())::bigint - seconds));
+$$;
+create function pg_temp.safe_facts(mint text) returns jsonb language sql as $$
+  -- What a lookup brings back for a token that passes every default filter.
+  select jsonb_build_array(jsonb_build_object(
+    'mint', mint, 'failed_sources', '[]'::jsonb,
+    'rugcheck', jsonb_build_object('score', 100, 'score_normalised', 10, 'risks', '[]'::jsonb,
+      'top10_holders_pct', '20', 'lp_locked_pct', '100', 'rugged', false),
+    'dexscreener', jsonb_build_object('pair_address', 'PairPend11111111111111111111111111111111111',
+      'dex_id', 'raydium', 'liquidity_usd', '250000', 'market_cap_usd', '2000000',
+      'fdv_usd', '2000000', 'price_usd', '0.001', 'price_sol', '0.000005',
+      'pair_created_at', now() - interval '3 days'),
+    'das', jsonb_build_object('decimals', 6, 'supply', '1000000000000000', 'mint_authority', null,
+      'freeze_authority', null, 'name', 'Pending', 'symbol', 'PEND')
+  ));
+$$;
+select tests.new_wallet('pending-a'), tests.new_wallet('pending-b');
+create temporary table pw as
+select
+  (select address from walltrack.wallets where label = 'pending-a') as a,
+  (select address from walltrack.wallets where label = 'pending-b') as b;
+update walltrack.wallets set copy_sells = true where label in ('pending-a', 'pending-b');
+select tests.safe_token('MintFresh1111111111111111111111111111111111');
+
+select is(
+  pg_temp.decide(pg_temp.ago(tests.swap_tx(
+    'late-buy', (select a from pw), 'buy', 'MintFresh1111111111111111111111111111111111',
+    1000000000, 1000000000
+  ), 60)),
+  'stale', 'a buy decided 60 s after its block (the delay is 20 s) is stale, never copied late'
+);
+select is(
+  pg_temp.decide(pg_temp.ago(tests.swap_tx(
+    'fresh-buy', (select a from pw), 'buy', 'MintFresh1111111111111111111111111111111111',
+    1000000000, 1000000000
+  ), 5)),
+  'copied', 'within the delay it is copied'
+);
+select is(
+  pg_temp.decide(pg_temp.ago(tests.swap_tx(
+    'late-sell', (select a from pw), 'sell', 'MintFresh1111111111111111111111111111111111',
+    2000000000, 1000000000
+  ), 600)),
+  'mirror_sell', 'a sell is mirrored however late'
+);
+
+create temporary table first_delivery as
+select api.ingest_swaps(jsonb_build_array(
+  pg_temp.ago(tests.swap_tx('pend-buy', (select a from pw), 'buy',
+    'MintPend11111111111111111111111111111111111', 1000000000, 1000000000), 3),
+  pg_temp.ago(tests.swap_tx('pend-sell', (select a from pw), 'sell',
+    'MintPend11111111111111111111111111111111111', 500000000, 600000000), 2),
+  pg_temp.ago(tests.swap_tx('pend-known', (select b from pw), 'buy',
+    'MintSafe11111111111111111111111111111111111', 1000000000, 1000000000), 2)
+), true) as result;
+select is(
+  (select result -> 'tokens_to_fetch' from first_delivery),
+  '{"MintPend11111111111111111111111111111111111": ["rugcheck", "dexscreener", "das"]}'::jsonb,
+  'store first: the delivery names the token to look up, and claims it'
+);
+select is(
+  (select jsonb_array_length(result -> 'pending') from first_delivery), 2,
+  'the buy waiting on it stays pending, and the leader''s sell behind it too'
+);
+select is(
+  (select result #>> '{decisions,0,signature}' from first_delivery), tests.signature('pend-known'),
+  'a buy of a token with fresh facts is decided at once'
+);
+select is(
+  (select count(*)::integer from walltrack.signals
+   where signature in (tests.signature('pend-buy'), tests.signature('pend-sell'))
+     and decision is null),
+  2, 'both are stored, undecided: nothing is lost if the lookup never comes back'
+);
+select is(
+  api.ingest_swaps(jsonb_build_array(
+    pg_temp.ago(tests.swap_tx('pend-b', (select b from pw), 'buy',
+      'MintPend11111111111111111111111111111111111', 1000000000, 1000000000), 1)
+  ), true) - 'transactions' - 'swaps' - 'new_signals' - 'decisions' - 'live_orders'
+  - 'pending' ? 'tokens_to_fetch',
+  true, 'a second leader buying the token during the lookup gets an answer at once'
+);
+select is(
+  (select decision from walltrack.signals where signature = tests.signature('pend-b')),
+  null, 'its buy waits for that lookup (not made twice) instead of token_not_checked'
+);
+select is(
+  (select array_agg(d.value ->> 'reason' order by d.ordinality) from jsonb_array_elements(
+    api.complete_token_lookup(pg_temp.safe_facts('MintPend11111111111111111111111111111111111'))
+    -> 'decisions') with ordinality as d),
+  array['copied', 'mirror_sell', 'already_holding'],
+  'the lookup that completes decides every waiting signal of its token in chain order'
+);
+
+create temporary table lapsed as
+select api.ingest_swaps(jsonb_build_array(
+  pg_temp.ago(tests.swap_tx('lapse-buy', (select a from pw), 'buy',
+    'MintLapse1111111111111111111111111111111111', 1000000000, 1000000000), 1)
+), true) as result;
+select tests.as_engine($$
+  update walltrack.tokens set lookup_claimed_until = now() - interval '1 second'
+  where mint = 'MintLapse1111111111111111111111111111111111'
+$$);
+select is(
+  walltrack.decide_waiting() #>> '{decisions,0,reason}', 'token_not_checked',
+  'a buy whose lookup died (claim lapsed) is decided by the schedule on what is known'
+);
+select api.ingest_swaps(jsonb_build_array(
+  pg_temp.ago(tests.swap_tx('slow-buy', (select a from pw), 'buy',
+    'MintSnaiu1111111111111111111111111111111111', 1000000000, 1000000000), 5)
+), true);
+update walltrack.config set max_copy_delay_seconds = 1;
+select is(
+  walltrack.decide_waiting() #>> '{decisions,0,reason}', 'stale',
+  'a waiting buy past the copy delay is decided stale while its lookup is still running'
+);
+
+select is(
+  api.ingest_swaps(jsonb_build_array(
+    tests.swap_tx('kept', (select a from pw), 'sell', 'MintSafe11111111111111111111111111111111111', 1, 1),
+    jsonb_set(tests.swap_tx('refused', (select a from pw), 'buy',
+      'MintSafe11111111111111111111111111111111111', 1, 1), '{swaps,0,token_amount}', '"-5"')
+  )) -> 'new_signals',
+  '1'::jsonb, 'a transaction the database refuses is left out, the others are stored'
+);
+select is(
+  (select source || ': ' || message from walltrack.faults
+   where subject = 'transaction ' || tests.signature('refused')),
+  'ingest_swaps: signal amounts must be positive (token) or not negative (quote, price)',
+  'and it becomes a fault the operator sees, with its reason'
 );
 
 select * from finish();

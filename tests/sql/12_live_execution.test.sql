@@ -1,7 +1,7 @@
 -- Live execution's command log: leases, the signed transaction recorded before sending,
 -- fills from the chain's view, retries as new attempts, final failures and write-offs.
 begin;
-select plan(41);
+select plan(47);
 
 update walltrack.config set live_trading_enabled = true, default_slippage_bps = 300,
   max_slippage_bps = 500, order_max_attempts = 3, retry_backoff_seconds = 2,
@@ -213,6 +213,69 @@ select is(pg_temp.expire('Other', 280000151), '{}'::jsonb,
   'a signature that is not the order''s changes nothing');
 select is(pg_temp.expire('Gone', 280000151) ->> (select order_id from unknown)::text,
   'pending', 'past it, it can never land: the order is tried again');
+
+-- A confirm-orders run recorded in one call: a fill, a failure, a fill the database
+-- refuses, a transaction that could not be read and one the chain does not know.
+create temporary table run (seed text primary key, order_id bigint);
+insert into run select seed, pg_temp.copy(seed) from unnest(array['Paid', 'Sank', 'Bad', 'Weird',
+  'Away']) as seed;
+select pg_temp.claimed('worker-a');
+select pg_temp.sign(order_id, 'worker-a', seed) from run;
+create function pg_temp.run_order(seed text) returns bigint language sql as $$
+  select r.order_id from run as r where r.seed = run_order.seed;
+$$;
+create function pg_temp.run_fill(seed text, filled_out numeric) returns jsonb language sql as $$
+  select jsonb_build_object('order_id', pg_temp.run_order(seed),
+    'tx_signature', tests.signature(seed), 'filled_in', 100000000, 'filled_out', filled_out,
+    'fee_lamports', 15000);
+$$;
+create temporary table recorded as select api.record_confirmations(
+  fills => jsonb_build_array(pg_temp.run_fill('Paid', 98010000), pg_temp.run_fill('Bad', 0)),
+  failures => jsonb_build_array(jsonb_build_object('order_id', pg_temp.run_order('Sank'),
+    'tx_signature', tests.signature('Sank'), 'error_class', 'insufficient_funds',
+    'detail', 'failed on chain: insufficient lamports')),
+  faults => jsonb_build_array(jsonb_build_object('order_id', pg_temp.run_order('Weird'),
+    'message', 'cannot read the transaction: our wallet is not the fee payer',
+    'input', jsonb_build_object('order', jsonb_build_object('id', pg_temp.run_order('Weird'))))),
+  unknown => jsonb_build_array(jsonb_build_object('order_id', pg_temp.run_order('Away'),
+    'tx_signature', tests.signature('Away'))),
+  block_height => 280000151
+) as outcomes;
+select is((select outcomes from recorded), jsonb_build_object(
+    pg_temp.run_order('Paid')::text, 'confirmed', pg_temp.run_order('Sank')::text, 'failed',
+    pg_temp.run_order('Bad')::text, 'fault', pg_temp.run_order('Weird')::text, 'fault',
+    pg_temp.run_order('Away')::text, 'pending'),
+  'one call records the run and returns each order''s status');
+select results_eq(
+  $$ select r.seed, o.status::text from run as r join walltrack.orders as o on o.id = r.order_id
+     order by r.seed $$,
+  $$ values ('Away', 'pending'), ('Bad', 'submitted'), ('Paid', 'confirmed'), ('Sank', 'failed'),
+     ('Weird', 'submitted') $$,
+  'the fill, the failure and the expiry stand; the refused and the unreadable orders wait'
+);
+select results_eq(
+  format($$ select sqlstate, message, input from walltrack.faults
+     where source = 'confirm_orders' and subject = 'order %s' $$, pg_temp.run_order('Bad')),
+  format($$ values ('23514'::text, 'order %1$s: a fill needs filled_in > 0, filled_out > 0 and a '
+     || 'fee >= 0 (got 100000000, 0, 15000)', jsonb_build_object('function', 'record_fill',
+     'params', pg_temp.run_fill('Bad', 0))) $$, pg_temp.run_order('Bad')),
+  'the refused fill is a fault: the database''s error, and the call it refused kept as input'
+);
+select results_eq(
+  format($$ select sqlstate, message, input ->> 'order' from walltrack.faults
+     where source = 'confirm_orders' and subject = 'order %s' $$, pg_temp.run_order('Weird')),
+  format($$ values (null::text, 'cannot read the transaction: our wallet is not the fee payer',
+     '{"id": %1$s}') $$, pg_temp.run_order('Weird')),
+  'the unreadable transaction is a fault with the message and input the confirmer gave'
+);
+select throws_ok(
+  $$ select api.record_confirmations('{}', '[]', '[]', '[]', null) $$, '22023', null,
+  'a run that is not made of JSON arrays is refused whole'
+);
+select throws_ok(
+  $$ select api.record_confirmations('[{"tx_signature": "x"}]', '[]', '[]', '[]', null) $$,
+  '22023', null, 'so is an outcome that names no order'
+);
 
 -- An exit that cannot fill is written off after its attempts, the loss realized.
 select api.apply_prices(jsonb_build_array(jsonb_build_object(

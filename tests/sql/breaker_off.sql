@@ -1,8 +1,11 @@
 -- For the pytest suite and the benchmarks: they lose money on purpose (stop losses, random
 -- price paths, copy benchmarks) and must not trip the circuit breaker, which the pgTAP suite
--- tests on its own.
+-- tests on its own. Their recorded swaps are dated November 2025 (simulator.helius_tx):
+-- judged by the wall clock every buy would be stale, so the copy-delay rule is off too
+-- (tests that need it set it).
 update walltrack.config
 set
+  max_copy_delay_seconds = null,
   breaker_max_daily_loss_sol = 1000000,
   breaker_max_drawdown_pct = 100,
   breaker_max_consecutive_losses = 1000000,

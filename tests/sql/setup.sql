@@ -172,3 +172,8 @@ begin
   perform walltrack.rejudge_tokens(array[safe_token.mint]);
 end;
 $$;
+
+-- The fixtures' swaps are dated November 2025 (tests.swap_tx): judged by the wall clock
+-- every buy would be stale. The copy-delay rule is tested on its own, with fresh times
+-- (10_copy_decisions.test.sql).
+update walltrack.config set max_copy_delay_seconds = null;
