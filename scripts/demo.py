@@ -123,6 +123,9 @@ def operator_setup(db: Db) -> None:
     """What an operator does in Studio before the start: a tighter breaker, a quick time-exit
     strategy, and one more wallet to follow with it."""
     db.execute("update walltrack.config set breaker_max_consecutive_losses = 3")
+    # The scenario is dated 2025-11-28 (simulator/scenarios/demo.json), so the same market
+    # plays every time: judged by today's clock every buy would be stale.
+    db.execute("update walltrack.config set max_copy_delay_seconds = null")
     db.execute(
         """
         insert into walltrack.exit_strategies (
@@ -154,6 +157,7 @@ def operator_setup(db: Db) -> None:
     )
     print("Operator setup (SQL, as in Studio's editor):")
     print("  config.breaker_max_consecutive_losses = 3")
+    print("  config.max_copy_delay_seconds = empty (the scenario's swaps are dated 2025-11-28)")
     print("  new exit strategy 'one-minute flat' (time exit after 1 minute unless up 5 %)")
     print("  new wallet sleepy-delta following it")
     print("  config.live_trading_enabled = true, new live wallet live-epsilon (0.05 SOL a copy)")
