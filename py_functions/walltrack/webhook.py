@@ -34,7 +34,7 @@ logger = logging.getLogger("walltrack.webhook")
 FOLLOW_UPS = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="follow-up")
 # Reading the request before the handler runs and sending the answer after it take time the
 # handler cannot see: it stops waiting this much before the deadline.
-ANSWER_MARGIN_SECONDS = 0.05
+ANSWER_MARGIN_SECONDS = 0.1
 
 
 def deadline_seconds() -> float:
