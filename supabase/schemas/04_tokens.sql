@@ -461,20 +461,24 @@ grant execute on function walltrack.tokens_to_fetch(jsonb, numeric) to service_r
 
 create function walltrack.tokens_awaiting_lookup(mints text[])
 returns text[]
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  -- Tokens whose facts a lookup is fetching right now (claimed, still due): deciding a buy
-  -- of one before that lookup ends would refuse it as token_not_checked, where waiting a
-  -- moment judges it on its facts.
-  select coalesce(array_agg(t.mint order by t.mint), '{}')
-  from walltrack.tokens as t
-  cross join walltrack.config as c
-  where
-    t.mint = any(mints)
-    and t.lookup_claimed_until > now()
-    and cardinality(walltrack.token_sources_due(t, c)) > 0;
+-- Tokens whose facts a lookup is fetching right now (claimed, still due): deciding a buy
+-- of one before that lookup ends would refuse it as token_not_checked, where waiting a
+-- moment judges it on its facts. PL/pgSQL for its prepared plan: every delivery asks.
+begin
+  return (
+    select coalesce(array_agg(t.mint order by t.mint), '{}')
+    from walltrack.tokens as t
+    cross join walltrack.config as c
+    where
+      t.mint = any(mints)
+      and t.lookup_claimed_until > now()
+      and cardinality(walltrack.token_sources_due(t, c)) > 0
+  );
+end;
 $$;
 comment on function walltrack.tokens_awaiting_lookup(text[]) is
 'The given tokens whose lookup is claimed and not finished.';

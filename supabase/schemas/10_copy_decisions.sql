@@ -333,11 +333,15 @@ comment on function walltrack.decide_signal(
 
 create function walltrack.insert_signals(transactions jsonb)
 returns bigint[]
-language sql
+language plpgsql
 set search_path = ''
 as $$
-  -- Every swap of a watched wallet in normalised transactions, as a signal (a re-delivery
-  -- changes nothing); a failed transaction as one signal per watched account. The new ids.
+-- Every swap of a watched wallet in normalised transactions, as a signal (a re-delivery
+-- changes nothing); a failed transaction as one signal per watched account. The new ids.
+-- PL/pgSQL, not SQL: its plan is prepared once per session, not at every delivery.
+declare
+  new_ids bigint[];
+begin
   with tx as (
     select
       t.value as body,
@@ -386,7 +390,9 @@ as $$
     returning id
   )
 
-  select coalesce(array_agg(i.id), '{}') from inserted as i;
+  select coalesce(array_agg(i.id), '{}') into new_ids from inserted as i;
+  return new_ids;
+end;
 $$;
 comment on function walltrack.insert_signals(jsonb) is
 'Inserts the signals of normalised transactions (idempotent on signature, wallet, mint) and '
@@ -521,13 +527,14 @@ grant execute on function walltrack.decide_signals(bigint[], boolean) to service
 
 create function walltrack.decision_report(decided_ids bigint[])
 returns jsonb
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  -- What the caller acts on: each decision, in decision order, and the live orders they
-  -- created (to execute at once).
-  select jsonb_build_object(
+-- What the caller acts on: each decision, in decision order, and the live orders they
+-- created (to execute at once). PL/pgSQL for its prepared plan, as insert_signals.
+begin
+  return jsonb_build_object(
     'decisions', (
       select coalesce(jsonb_agg(jsonb_build_object(
         'signal_id', s.id, 'signature', s.signature, 'token_mint', s.token_mint,
@@ -542,6 +549,7 @@ as $$
       where o.signal_id = any(decided_ids) and o.mode = 'live' and o.status = 'pending'
     )
   );
+end;
 $$;
 comment on function walltrack.decision_report(bigint[]) is
 '{decisions, live_orders} of the given decided signals.';
