@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -23,8 +22,7 @@ import httpx
 import psycopg
 from solders.keypair import Keypair
 
-from bench.webhook import percentile
-from scripts.stack_env import REPO_ROOT
+from bench.webhook import function_server, percentile
 from simulator import run_simulator
 from simulator.helius_tx import new_mint, swap_transaction
 
@@ -67,33 +65,9 @@ def slow_services() -> Iterator[str]:
         server.shutdown()
 
 
-@contextmanager
-def webhook_function(env: dict[str, str]) -> Iterator[str]:
-    process = subprocess.Popen(
-        [
-            ".venv/bin/functions-framework",
-            "--target=helius_webhook",
-            "--source=py_functions/main.py",
-            "--host=127.0.0.1",
-            f"--port={WEBHOOK_PORT}",
-        ],
-        cwd=REPO_ROOT,
-        env=env | {"WEBHOOK_DEADLINE_SECONDS": str(DEADLINE_SECONDS)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{WEBHOOK_PORT}/"
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(url, timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+def webhook_function(env: dict[str, str]) -> AbstractContextManager[str]:
+    deadline = {"WEBHOOK_DEADLINE_SECONDS": str(DEADLINE_SECONDS)}
+    return function_server("helius_webhook", "py_functions/main.py", WEBHOOK_PORT, env | deadline)
 
 
 def outside_world(base: str) -> dict[str, str]:

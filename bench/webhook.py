@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,20 +30,24 @@ HELLO_PORT = 56390
 
 
 @contextmanager
-def hello_server() -> Iterator[str]:
+def function_server(
+    target: str, source: str, port: int, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """A functions-framework server of its own, as the stack serves each function."""
     process = subprocess.Popen(
         [
             ".venv/bin/functions-framework",
-            "--target=hello",
-            "--source=bench/hello.py",
+            f"--target={target}",
+            f"--source={source}",
             "--host=127.0.0.1",
-            f"--port={HELLO_PORT}",
+            f"--port={port}",
         ],
         cwd=REPO_ROOT,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{HELLO_PORT}/"
+    url = f"http://127.0.0.1:{port}/"
     try:
         for _ in range(100):
             try:
@@ -54,7 +58,11 @@ def hello_server() -> Iterator[str]:
         yield url
     finally:
         process.terminate()
-        process.wait(timeout=15)
+        process.wait(timeout=30)
+
+
+def hello_server() -> AbstractContextManager[str]:
+    return function_server("hello", "bench/hello.py", HELLO_PORT)
 
 
 def percentile(samples: list[float], fraction: float) -> float:
