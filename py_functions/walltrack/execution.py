@@ -256,12 +256,17 @@ def is_recoverable(error: BaseException) -> bool:
     return isinstance(error, Exception) or type(error).__name__ == "PanicException"
 
 
-def execute(order_ids: list[int] | None = None) -> dict[str, Any]:
+def execute(
+    order_ids: list[int] | None = None, claimed: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Claims the due live orders (or the given ones), a batch at a time, and executes
-    each; returns what happened to each claimed order. With nothing to claim, nothing is
-    asked of the configuration (a paper-only deployment has no trading key)."""
+    each; returns what happened to each claimed order. Orders already claimed for this
+    worker (a decision hands them over so) are executed as they are, without a claim. With
+    nothing to execute, nothing is asked of the configuration (a paper-only deployment has
+    no trading key)."""
     name = worker_name()
-    claimed = claim(name, order_ids)
+    handed_over = claimed is not None
+    claimed = claimed if claimed is not None else claim(name, order_ids)
     if not claimed:
         return {"claimed": 0, "outcomes": {}}
     try:
@@ -279,7 +284,7 @@ def execute(order_ids: list[int] | None = None) -> dict[str, Any]:
         worker = Worker(settings, jupiter_client, sender, name)
         while claimed:
             execute_batch(claimed, worker, outcomes)
-            claimed = claim(name, order_ids)
+            claimed = [] if handed_over else claim(name, order_ids)
     return {"claimed": len(outcomes), "outcomes": outcomes}
 
 

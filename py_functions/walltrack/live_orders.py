@@ -34,16 +34,21 @@ def handle_confirm(request: flask.Request) -> tuple[dict[str, Any], int]:
     return confirmation.confirm(), 200
 
 
-def execute_now(order_ids: list[int]) -> dict[str, Any] | None:
-    """Executes orders just created, within the request that created them (low latency).
+def execute_now(
+    order_ids: list[int] | None = None, claimed: list[dict[str, Any]] | None = None
+) -> dict[str, Any] | None:
+    """Executes orders just created, within the request that created them (low latency):
+    given by id, or already claimed for this worker by the decision that created them.
     They are stored whatever happens here: a failure is logged and the schedule's sweep
-    executes them instead, so the caller's answer never depends on it."""
-    if not order_ids:
+    executes them instead (once a claim's lease expires), so the caller's answer never
+    depends on it."""
+    if not order_ids and not claimed:
         return None
+    which = order_ids or [order["id"] for order in claimed or []]
     try:
-        return execution.execute(order_ids)
+        return execution.execute(order_ids, claimed)
     except WalltrackError as failed:
-        logger.warning("live orders %s left to the sweep: %s", order_ids, failed.detail)
+        logger.warning("live orders %s left to the sweep: %s", which, failed.detail)
     except Exception:
-        logger.exception("live orders %s left to the sweep: unexpected failure", order_ids)
+        logger.exception("live orders %s left to the sweep: unexpected failure", which)
     return None

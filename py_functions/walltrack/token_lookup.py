@@ -11,7 +11,7 @@ from typing import Any
 
 import flask
 
-from walltrack import auth, database, live_orders, token_sources
+from walltrack import auth, database, execution, live_orders, token_sources
 from walltrack.errors import BadRequest
 
 MAX_MINTS = 100
@@ -46,9 +46,11 @@ def complete(
     wanted: dict[str, list[str]], settings: token_sources.TokenSourceSettings
 ) -> dict[str, Any]:
     """Fetch what SQL asked for and hand it back in one call, which stores the facts and
-    decides the buys waiting on them: {verdicts, decisions, live_orders}."""
+    decides the buys waiting on them: {verdicts, decisions, live_orders, claimed_orders},
+    the live orders claimed for this process, which executes them next."""
     facts = asyncio.run(token_sources.fetch_token_facts(wanted, settings))
-    return database.rpc_object("complete_token_lookup", {"facts": facts})
+    params = {"facts": facts, "worker": execution.worker_name()}
+    return database.rpc_object("complete_token_lookup", params)
 
 
 def handle_lookup(request: flask.Request) -> tuple[dict[str, Any], int]:
@@ -60,7 +62,7 @@ def handle_lookup(request: flask.Request) -> tuple[dict[str, Any], int]:
     if not wanted:
         return {"refreshed": {}, "decisions": []}, 200
     completed = complete(wanted, settings)
-    executed = live_orders.execute_now(completed["live_orders"])
+    executed = live_orders.execute_now(claimed=completed["claimed_orders"])
     return {
         "refreshed": completed["verdicts"],
         "decisions": completed["decisions"],

@@ -24,7 +24,7 @@ from typing import Any
 
 import flask
 
-from walltrack import auth, database, helius, live_orders, token_lookup, token_sources
+from walltrack import auth, database, execution, helius, live_orders, token_lookup, token_sources
 from walltrack.errors import BadRequest, PayloadTooLarge
 from walltrack.settings import optional
 
@@ -57,11 +57,18 @@ def parse(request: flask.Request) -> helius.Delivery:
 def store(transactions: list[dict[str, Any]], claim_seconds: float) -> dict[str, Any]:
     """One round trip: the delivery stored, decided where it can be, the lookups claimed."""
     if not transactions:
-        return {"new_signals": 0, "decisions": [], "live_orders": [], "tokens_to_fetch": {}}
+        return {
+            "new_signals": 0,
+            "decisions": [],
+            "live_orders": [],
+            "claimed_orders": [],
+            "tokens_to_fetch": {},
+        }
     params = {
         "transactions": transactions,
         "fetch_tokens": True,
         "claim_seconds": claim_seconds,
+        "worker": execution.worker_name(),  # its live orders come claimed for this process
     }
     return database.rpc_object("ingest_swaps", params)
 
@@ -71,7 +78,7 @@ def look_up_and_decide(
 ) -> dict[str, Any]:
     """In the background: the facts fetched, the waiting buys decided, their orders executed."""
     completed = token_lookup.complete(wanted, settings)
-    completed["executed"] = live_orders.execute_now(completed["live_orders"])
+    completed["executed"] = live_orders.execute_now(claimed=completed["claimed_orders"])
     return completed
 
 
@@ -80,15 +87,16 @@ def follow_ups(
 ) -> list[concurrent.futures.Future[dict[str, Any]]]:
     """The stored decisions' orders execute at once, beside the lookup, not after it."""
     work = []
-    if stored["live_orders"]:
-        work.append(FOLLOW_UPS.submit(execute_stored, stored["live_orders"]))
+    if stored["claimed_orders"]:
+        work.append(FOLLOW_UPS.submit(execute_stored, stored["claimed_orders"]))
     if stored["tokens_to_fetch"]:
         work.append(FOLLOW_UPS.submit(look_up_and_decide, stored["tokens_to_fetch"], settings))
     return work
 
 
-def execute_stored(order_ids: list[int]) -> dict[str, Any]:
-    return {"decisions": [], "live_orders": [], "executed": live_orders.execute_now(order_ids)}
+def execute_stored(claimed: list[dict[str, Any]]) -> dict[str, Any]:
+    executed = live_orders.execute_now(claimed=claimed)
+    return {"decisions": [], "live_orders": [], "executed": executed}
 
 
 def finished_by(

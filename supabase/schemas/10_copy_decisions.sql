@@ -525,14 +525,21 @@ comment on function walltrack.decide_signals(bigint[], boolean) is
 'the ids decided.';
 grant execute on function walltrack.decide_signals(bigint[], boolean) to service_role;
 
-create function walltrack.decision_report(decided_ids bigint[])
+create function walltrack.decision_report(decided_ids bigint[], worker text default null)
 returns jsonb
 language plpgsql
-stable
 set search_path = ''
 as $$
 -- What the caller acts on: each decision, in decision order, and the live orders they
--- created (to execute at once). PL/pgSQL for its prepared plan, as insert_signals.
+-- created (to execute at once). Given the caller's worker name, those orders come already
+-- claimed for it (claimed_orders): the caller executes them without reading them back.
+-- PL/pgSQL for its prepared plan, as insert_signals.
+declare
+  live_orders bigint[] := array(
+    select o.id from walltrack.orders as o
+    where o.signal_id = any(decided_ids) and o.mode = 'live' and o.status = 'pending'
+    order by o.id
+  );
 begin
   return jsonb_build_object(
     'decisions', (
@@ -543,20 +550,23 @@ begin
       from unnest(decided_ids) with ordinality as d(signal_id, ordinality)
       inner join walltrack.signals as s on s.id = d.signal_id
     ),
-    'live_orders', (
-      select coalesce(jsonb_agg(o.id order by o.id), '[]')
-      from walltrack.orders as o
-      where o.signal_id = any(decided_ids) and o.mode = 'live' and o.status = 'pending'
-    )
+    'live_orders', to_jsonb(live_orders),
+    'claimed_orders', case
+      when worker is not null and cardinality(live_orders) > 0
+        then walltrack.claim_orders(worker, live_orders, cardinality(live_orders))
+      else '[]'::jsonb
+    end
   );
 end;
 $$;
-comment on function walltrack.decision_report(bigint[]) is
-'{decisions, live_orders} of the given decided signals.';
-grant execute on function walltrack.decision_report(bigint[]) to service_role;
+comment on function walltrack.decision_report(bigint[], text) is
+'{decisions, live_orders, claimed_orders} of the given decided signals; the live orders are '
+'claimed for the given worker (none without one).';
+grant execute on function walltrack.decision_report(bigint[], text) to service_role;
 
 create function walltrack.ingest_swaps(
-  transactions jsonb, fetch_tokens boolean default false, claim_seconds numeric default 15
+  transactions jsonb, fetch_tokens boolean default false, claim_seconds numeric default 15,
+  worker text default null
 )
 returns jsonb
 language plpgsql
@@ -567,7 +577,8 @@ as $$
 -- test) every one is decided now, on the facts at hand. With it (the webhook), the tokens
 -- active wallets buy whose facts are due are claimed for claim_seconds and named in
 -- tokens_to_fetch, and their buys stay pending until the lookup completes
--- (walltrack.complete_token_lookup): the caller never sends the delivery twice.
+-- (walltrack.complete_token_lookup): the caller never sends the delivery twice. Given a
+-- worker, the live orders the decisions created come claimed for it (decision_report).
 declare
   new_ids bigint[];
   decided_ids bigint[];
@@ -589,7 +600,7 @@ begin
     ), claim_seconds);
   end if;
   decided_ids := walltrack.decide_signals(new_ids, fetch_tokens);
-  return walltrack.decision_report(decided_ids) || jsonb_build_object(
+  return walltrack.decision_report(decided_ids, worker) || jsonb_build_object(
     'transactions', jsonb_array_length(transactions),
     'swaps', (
       select count(*) from jsonb_array_elements(transactions) as t
@@ -604,12 +615,12 @@ begin
   );
 end;
 $$;
-comment on function walltrack.ingest_swaps(jsonb, boolean, numeric) is
+comment on function walltrack.ingest_swaps(jsonb, boolean, numeric, text) is
 'Records a normalised Helius delivery as signals (idempotent on signature, wallet, mint) and '
 'decides each new one, or with fetch_tokens leaves pending the buys whose token facts must '
 'be fetched first (tokens_to_fetch, claimed). Returns decisions, pending signal ids and the '
-'live orders to execute.';
-grant execute on function walltrack.ingest_swaps(jsonb, boolean, numeric) to service_role;
+'live orders to execute (claimed for the worker, if one is given).';
+grant execute on function walltrack.ingest_swaps(jsonb, boolean, numeric, text) to service_role;
 
 create function walltrack.decide_waiting(mints text[] default null)
 returns jsonb
@@ -636,28 +647,35 @@ comment on function walltrack.decide_waiting(text[]) is
 'in flight; returns {decisions, live_orders}.';
 grant execute on function walltrack.decide_waiting(text[]) to service_role;
 
-create function walltrack.complete_token_lookup(facts jsonb)
+create function walltrack.complete_token_lookup(facts jsonb, worker text default null)
 returns jsonb
 language plpgsql
 set search_path = ''
 as $$
 -- A lookup's end: its facts stored (releasing the claim) and the buys that waited on them
--- decided, under the decisions' lock so no delivery decides in between.
+-- decided, under the decisions' lock so no delivery decides in between; their live orders
+-- come claimed for the worker, if one is given.
 declare
   verdicts jsonb;
+  decided_ids bigint[];
 begin
   perform pg_advisory_xact_lock(hashtext('walltrack.ingest_swaps'));
   verdicts := walltrack.store_token_facts(facts);
-  return walltrack.decide_waiting(array(
-    select f.value ->> 'mint' from jsonb_array_elements(facts) as f
-    where jsonb_typeof(f.value) = 'object'
-  )) || jsonb_build_object('verdicts', verdicts);
+  decided_ids := walltrack.decide_signals(array(
+    select s.id from walltrack.signals as s
+    where s.decision is null and s.token_mint in (
+      select f.value ->> 'mint' from jsonb_array_elements(facts) as f
+      where jsonb_typeof(f.value) = 'object'
+    )
+  ), true);
+  return walltrack.decision_report(decided_ids, worker)
+    || jsonb_build_object('verdicts', verdicts);
 end;
 $$;
-comment on function walltrack.complete_token_lookup(jsonb) is
+comment on function walltrack.complete_token_lookup(jsonb, text) is
 'Stores a lookup''s token facts and decides the signals that waited on them; returns '
-'{verdicts, decisions, live_orders}.';
-grant execute on function walltrack.complete_token_lookup(jsonb) to service_role;
+'{verdicts, decisions, live_orders, claimed_orders}.';
+grant execute on function walltrack.complete_token_lookup(jsonb, text) to service_role;
 
 grant execute on function walltrack.decide_signal(
   walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book

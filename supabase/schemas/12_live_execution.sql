@@ -64,66 +64,6 @@ $$;
 comment on function walltrack.with_attempt_facts(jsonb, jsonb) is
 'orders.attempt_log with facts (signature, outcome...) merged into its last attempt.';
 
-create function walltrack.claim_orders(
-  worker text, order_ids bigint[] default null, max_orders integer default 10,
-  lease_seconds integer default 60
-)
-returns jsonb
-language plpgsql
-set search_path = ''
-as $$
--- Hands a worker the live orders it may execute now, each under a lease no other worker
--- can take (skip locked: racing workers never get the same order). Nothing is handed out
--- while live trading is off; buys wait while the breaker is active; exits always go.
-declare
-  cfg walltrack.config;
-  claimed jsonb;
-begin
-  perform walltrack.ensure(length(btrim(coalesce(worker, ''))) > 0,
-    'claim_orders needs the worker''s name (it owns the lease)');
-  select c.* into strict cfg from walltrack.config as c;
-  with claimable as (
-    select o.id from walltrack.orders as o
-    where
-      o.mode = 'live' and o.status = 'pending' and o.next_attempt_at <= now()
-      and (o.lease_until is null or o.lease_until < now())
-      and o.attempts < o.max_attempts
-      and (order_ids is null or o.id = any(order_ids))
-      and cfg.live_trading_enabled
-      and (o.side = 'sell' or not walltrack.breaker_is_active())
-    order by o.side desc, o.id  -- sells first: exits never wait behind entries
-    limit max_orders
-    for update skip locked
-  ),
-  leased as (
-    update walltrack.orders as o
-    set
-      lease_owner = worker,
-      lease_until = now() + make_interval(secs => lease_seconds),
-      attempts = o.attempts + 1,
-      attempt_log = o.attempt_log || jsonb_build_object(
-        'attempt', o.attempts + 1, 'worker', worker, 'claimed_at', now()
-      ),
-      updated_at = now()
-    from claimable as c
-    where o.id = c.id
-    returning o.*
-  )
-  select coalesce(jsonb_agg(jsonb_build_object(
-    'id', l.id, 'side', l.side, 'reason', l.reason, 'input_mint', l.input_mint,
-    'output_mint', l.output_mint, 'amount_in', l.amount_in::text,
-    'slippage_bps', least(l.slippage_bps, cfg.max_slippage_bps),
-    'priority_fee_lamports', cfg.priority_fee_lamports, 'jito_tip_lamports', cfg.jito_tip_lamports,
-    'attempt', l.attempts, 'lease_until', l.lease_until
-  ) order by l.id), '[]') into claimed
-  from leased as l;
-  return claimed;
-end;
-$$;
-comment on function walltrack.claim_orders(text, bigint[], integer, integer) is
-'Leases live pending orders to a worker (all due ones, or the given ids): each becomes a new '
-'attempt; returns what to execute, slippage bound capped at config.max_slippage_bps.';
-
 create function walltrack.leased_order(order_id bigint, worker text)
 returns walltrack.orders
 language plpgsql
@@ -556,7 +496,6 @@ grant execute on function walltrack.with_attempt_facts(jsonb, jsonb) to service_
 grant execute on function walltrack.leased_order(bigint, text) to service_role;
 grant execute on function walltrack.release_order(bigint, text) to service_role;
 grant execute on function walltrack.write_off(walltrack.orders) to service_role;
-grant execute on function walltrack.claim_orders(text, bigint[], integer, integer) to service_role;
 grant execute on function walltrack.record_signed(
   bigint, text, text, bigint, numeric, numeric, bigint, bigint
 ) to service_role;

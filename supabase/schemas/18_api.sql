@@ -118,30 +118,31 @@ grant execute on function api.tokens_to_refresh(text[], integer, numeric) to ser
 -- Signals and copy decisions: the webhook
 
 create function api.ingest_swaps(
-  transactions jsonb, fetch_tokens boolean default false, claim_seconds numeric default 15
+  transactions jsonb, fetch_tokens boolean default false, claim_seconds numeric default 15,
+  worker text default null
 )
 returns jsonb
 language sql
 security invoker
 set search_path = ''
 as $$
-  select walltrack.ingest_swaps(transactions, fetch_tokens, claim_seconds);
+  select walltrack.ingest_swaps(transactions, fetch_tokens, claim_seconds, worker);
 $$;
-comment on function api.ingest_swaps(jsonb, boolean, numeric) is
+comment on function api.ingest_swaps(jsonb, boolean, numeric, text) is
 'RPC of walltrack.ingest_swaps, for the helius-webhook function and the replay.';
-grant execute on function api.ingest_swaps(jsonb, boolean, numeric) to service_role;
+grant execute on function api.ingest_swaps(jsonb, boolean, numeric, text) to service_role;
 
-create function api.complete_token_lookup(facts jsonb)
+create function api.complete_token_lookup(facts jsonb, worker text default null)
 returns jsonb
 language sql
 security invoker
 set search_path = ''
 as $$
-  select walltrack.complete_token_lookup(facts);
+  select walltrack.complete_token_lookup(facts, worker);
 $$;
-comment on function api.complete_token_lookup(jsonb) is
+comment on function api.complete_token_lookup(jsonb, text) is
 'RPC of walltrack.complete_token_lookup, for the webhook''s and token-lookup''s lookups.';
-grant execute on function api.complete_token_lookup(jsonb) to service_role;
+grant execute on function api.complete_token_lookup(jsonb, text) to service_role;
 
 create function api.decide_waiting()
 returns jsonb

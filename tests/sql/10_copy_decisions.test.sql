@@ -1,6 +1,6 @@
 -- Every decision reason of api.ingest_swaps, sizing, idempotency and chain order.
 begin;
-select plan(49);
+select plan(51);
 
 create temporary table w as
 select
@@ -346,6 +346,25 @@ select is(
     -> 'decisions') with ordinality as d),
   array['copied', 'mirror_sell', 'already_holding'],
   'the lookup that completes decides every waiting signal of its token in chain order'
+);
+
+select tests.new_wallet('pending-live');
+update walltrack.wallets set mode = 'live' where label = 'pending-live';
+select tests.safe_token('MintHanded11111111111111111111111111111111');
+create temporary table handed as
+select api.ingest_swaps(jsonb_build_array(pg_temp.ago(tests.swap_tx('handed',
+  (select address from walltrack.wallets where label = 'pending-live'), 'buy',
+  'MintHanded11111111111111111111111111111111', 1000000000, 1000000000), 1)
+), false, 15, 'webhook-1') as result;
+select is(
+  (select result #>> '{claimed_orders,0,id}' from handed),
+  (select result #>> '{live_orders,0}' from handed),
+  'a live copy comes back claimed for the worker that executes it at once (no read back)'
+);
+select is(
+  (select o.lease_owner from walltrack.orders as o
+   where o.id = (select (result #>> '{live_orders,0}')::bigint from handed)),
+  'webhook-1', 'under that worker''s lease, so no other worker takes it meanwhile'
 );
 
 create temporary table lapsed as
