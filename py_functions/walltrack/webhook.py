@@ -62,6 +62,7 @@ def store(transactions: list[dict[str, Any]], claim_seconds: float) -> dict[str,
             "decisions": [],
             "live_orders": [],
             "claimed_orders": [],
+            "pending": [],
             "tokens_to_fetch": {},
         }
     params = {
@@ -140,7 +141,7 @@ def handle_delivery(request: flask.Request) -> tuple[dict[str, Any], int]:
         "stored": len(delivery.transactions),
         "new_signals": stored["new_signals"],
         "decisions": stored["decisions"] + decided,
-        "pending": [i for i in stored.get("pending", []) if i not in decided_ids],
+        "pending": [i for i in stored["pending"] if i not in decided_ids],
         "live_orders": stored["live_orders"] + [o for r in results for o in r["live_orders"]],
         "executed": merged_executions(results),
         "rejected": [

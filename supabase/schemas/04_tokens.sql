@@ -2,7 +2,7 @@
 -- RugCheck, DexScreener and Helius DAS, each kind of fact with its own freshness. The
 -- verdict is judged here from the fresh facts and the config thresholds (a threshold change
 -- applies without refetching), a manual list wins, and a rugged token is unsafe for good.
--- The functions only fetch what walltrack.tokens_to_fetch (for a delivery) or
+-- The functions only fetch what walltrack.claim_token_lookups (for a delivery) or
 -- walltrack.tokens_to_refresh (13_token_refresh.sql) names, and store it with
 -- walltrack.store_token_facts.
 
@@ -382,23 +382,6 @@ comment on function walltrack.token_gate(text) is
 'token_unsafe, token_unknown), or null when it may be bought.';
 grant execute on function walltrack.token_gate(text) to service_role;
 
-create function walltrack.tokens_bought(swaps jsonb)
-returns text[]
-language sql
-stable
-set search_path = ''
-as $$
-  -- The tokens active watched wallets buy in a delivery's swaps: those a decision needs.
-  select coalesce(array_agg(distinct s.value ->> 'token_mint'), '{}')
-  from jsonb_array_elements(swaps) as s
-  inner join walltrack.wallets as w
-    on w.address = s.value ->> 'wallet' and w.status = 'active'
-  where s.value ->> 'side' = 'buy';
-$$;
-comment on function walltrack.tokens_bought(jsonb) is
-'The tokens bought by active watched wallets in a delivery''s normalised swaps.';
-grant execute on function walltrack.tokens_bought(jsonb) to service_role;
-
 create function walltrack.claim_token_lookups(mints text[], claim_seconds numeric)
 returns jsonb
 language plpgsql
@@ -445,19 +428,6 @@ comment on function walltrack.claim_token_lookups(text[], numeric) is
 'Sources to fetch per token ({mint: [sources]}) among the given mints; claims them so a burst '
 'makes one lookup, and counts cache hits.';
 grant execute on function walltrack.claim_token_lookups(text[], numeric) to service_role;
-
-create function walltrack.tokens_to_fetch(swaps jsonb, claim_seconds numeric default 3)
-returns jsonb
-language sql
-set search_path = ''
-as $$
-  -- For the buys of active watched wallets in a delivery's normalised swaps.
-  select walltrack.claim_token_lookups(walltrack.tokens_bought(swaps), claim_seconds);
-$$;
-comment on function walltrack.tokens_to_fetch(jsonb, numeric) is
-'Sources to fetch per token bought by an active watched wallet in a delivery ({mint: '
-'[sources]}); claims them so a burst makes one lookup, and counts cache hits.';
-grant execute on function walltrack.tokens_to_fetch(jsonb, numeric) to service_role;
 
 create function walltrack.tokens_awaiting_lookup(mints text[])
 returns text[]

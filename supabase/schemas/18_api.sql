@@ -48,19 +48,6 @@ grant execute on function api.helius_sync_done(text, text, text) to service_role
 
 -- Tokens: the read-through cache, for the webhook and token-lookup
 
-create function api.tokens_to_fetch(swaps jsonb, claim_seconds numeric default 3)
-returns jsonb
-language sql
-security invoker
-set search_path = ''
-as $$
-  select walltrack.tokens_to_fetch(swaps, claim_seconds);
-$$;
-comment on function api.tokens_to_fetch(jsonb, numeric) is
-'RPC of walltrack.tokens_to_fetch, for '
-'a caller that asks which token facts to fetch before it ingests.';
-grant execute on function api.tokens_to_fetch(jsonb, numeric) to service_role;
-
 create function api.store_token_facts(facts jsonb)
 returns jsonb
 language sql

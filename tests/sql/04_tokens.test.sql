@@ -1,5 +1,5 @@
 -- Token verdicts from facts and thresholds, the freshness of each kind of fact, and the
--- read-through RPCs (tokens_to_fetch, store_token_facts).
+-- read-through (ingest_swaps' lookup claims, store_token_facts).
 begin;
 select plan(44);
 
@@ -141,26 +141,29 @@ select is(
   array['das'], 'after it, the failed source is asked again'
 );
 
--- Read-through RPCs.
-create temporary table delivery as
-select jsonb_build_array(
-  jsonb_build_object('wallet', (select address from walltrack.wallets where label = 'whale-alpha'),
-    'side', 'buy', 'token_mint', 'MintNewRT1111111111111111111111111111111111'),
-  jsonb_build_object('wallet', (select address from walltrack.wallets where label = 'whale-alpha'),
-    'side', 'buy', 'token_mint', 'MintNewRT1111111111111111111111111111111111'),
-  jsonb_build_object('wallet', 'Stranger1111111111111111111111111111111111', 'side', 'buy',
-    'token_mint', 'MintPool11111111111111111111111111111111111'),
-  jsonb_build_object('wallet', (select address from walltrack.wallets where label = 'whale-alpha'),
-    'side', 'sell', 'token_mint', 'MintSold11111111111111111111111111111111111')
-) as swaps;
+-- Read-through: what a delivery claims to look up (api.ingest_swaps with fetch_tokens).
+create temporary table whale as
+select address from walltrack.wallets where label = 'whale-alpha';
 select is(
-  api.tokens_to_fetch((select swaps from delivery)),
+  api.ingest_swaps(jsonb_build_array(
+    tests.swap_tx('rt-buy-1', (select address from whale), 'buy',
+      'MintNewRT1111111111111111111111111111111111', 1000000000, 1000000000),
+    tests.swap_tx('rt-buy-2', (select address from whale), 'buy',
+      'MintNewRT1111111111111111111111111111111111', 1000000000, 1000000000, 1),
+    tests.swap_tx('rt-stranger', 'Stranger1111111111111111111111111111111111', 'buy',
+      'MintPood11111111111111111111111111111111111', 1000000000, 1000000000),
+    tests.swap_tx('rt-sell', (select address from whale), 'sell',
+      'MintSodd11111111111111111111111111111111111', 1000000000, 1000000000)
+  ), true) -> 'tokens_to_fetch',
   '{"MintNewRT1111111111111111111111111111111111": ["rugcheck", "dexscreener", "das"]}'::jsonb,
   'only the tokens watched wallets buy are looked up, each once, from every source'
 );
 select is(
-  api.tokens_to_fetch((select swaps from delivery)), '{}'::jsonb,
-  'a burst: while the lookup is in flight, the same token is not looked up again'
+  api.ingest_swaps(jsonb_build_array(
+    tests.swap_tx('rt-buy-3', (select address from whale), 'buy',
+      'MintNewRT1111111111111111111111111111111111', 1000000000, 1000000000, 2)
+  ), true) -> 'tokens_to_fetch',
+  '{}'::jsonb, 'a burst: while the lookup is in flight, the same token is not looked up again'
 );
 select is(
   jsonb_array_length(api.ingest_swaps(jsonb_build_array(tests.swap_tx(
