@@ -3,7 +3,9 @@ bare insert of the same rows into an unindexed table, interleaved batch by batch
 
 Steady state, as a real watchlist runs: each batch holds 50 leader buys of tokens never seen
 before (each copied: position, order, fill) and 50 leader sells of the previous batch's
-tokens (each mirrored: order, fill, close), so the open book stays about 50 positions."""
+tokens (each mirrored: order, fill, close), so the open book stays about 50 positions.
+Then a burst: batches of 100 leader buys of new tokens, which the decision pass opens
+together (one INSERT of their positions, one of their orders and fills)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from simulator.helius_tx import base58, normalised_swap
 
 BATCH = 100
 BATCHES = 60
+BURSTS = 10
 WALLETS = 100
 
 BARE_INSERT = """
@@ -34,7 +37,7 @@ cross join lateral jsonb_array_elements(t.value -> 'swaps') as s
 
 def prepare(db: psycopg.Connection[Any]) -> tuple[list[str], list[str]]:
     wallets = [base58(44) for _ in range(WALLETS)]
-    mints = [base58(44) for _ in range(BATCHES * BATCH // 2)]
+    mints = [base58(44) for _ in range(BATCHES * BATCH // 2 + BURSTS * BATCH)]
     db.execute(
         "update walltrack.config set max_open_positions = 1000, max_total_exposure_sol = 1000000"
     )
@@ -71,6 +74,37 @@ def batches(wallets: list[str], mints: list[str]) -> list[str]:
     return bodies
 
 
+def bursts(wallets: list[str], mints: list[str]) -> list[str]:
+    """Batches of leader buys only, each of a token the steady state never saw."""
+    first = BATCHES * BATCH // 2
+    return [
+        json.dumps(
+            [
+                transaction(10**6 + n, wallets[n % WALLETS], mints[first + n], "buy")
+                for n in range(b * BATCH, (b + 1) * BATCH)
+            ]
+        )
+        for b in range(BURSTS)
+    ]
+
+
+def timed_bursts(db: psycopg.Connection[Any], bodies: list[str]) -> dict[str, float]:
+    """The bursts through ingest, each against a bare insert of the same rows."""
+    bare = ingest = 0.0
+    copied = 0
+    for body in bodies:
+        start = time.perf_counter()
+        db.execute(BARE_INSERT, (body,))
+        bare += time.perf_counter() - start
+        start = time.perf_counter()
+        row = db.execute("select api.ingest_swaps(%s::jsonb)", (body,)).fetchone()
+        ingest += time.perf_counter() - start
+        assert row is not None, body
+        copied += sum(d["decision"] == "copied" for d in row[0]["decisions"])
+    swaps = len(bodies) * BATCH
+    return {"burst_copied": copied, "burst_per_s": swaps / ingest, "burst_ratio": bare / ingest}
+
+
 def run(database_url: str) -> dict[str, float]:
     with psycopg.connect(database_url, autocommit=True) as db:
         wallets, mints = prepare(db)
@@ -96,6 +130,7 @@ def run(database_url: str) -> dict[str, float]:
             assert row is not None and "decisions" in row[0], row
             counted[path] += len(row[0]["decisions"])
             copied += sum(d["decision"] == "copied" for d in row[0]["decisions"])
+        burst = timed_bursts(db, bursts(wallets, mints))
     swaps = counted["ingest"] + counted["read_through"]
     ingest_seconds = seconds["ingest"] + seconds["read_through"]
     return {
@@ -106,4 +141,4 @@ def run(database_url: str) -> dict[str, float]:
         "read_through_per_s": counted["read_through"] / seconds["read_through"],
         "bare_per_s": swaps / seconds["bare"],
         "ratio": seconds["bare"] / ingest_seconds,
-    }
+    } | burst

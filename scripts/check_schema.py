@@ -643,9 +643,12 @@ def render(rows: set[Row]) -> list[str]:
 # No forward references: run after each schemas file.
 
 # Each PL/pgSQL function of the trees, and for a trigger function each table it is attached to
-# (plpgsql_check needs the table to resolve NEW and OLD; one attached nowhere yet is skipped).
+# (plpgsql_check needs the table to resolve NEW and OLD, and the names of its transition
+# tables; one attached nowhere yet is skipped).
 PLPGSQL_FUNCTIONS = """
-select p.oid, p.oid::regprocedure::text, coalesce(tg.tgrelid, 0), tg.tgrelid::regclass::text
+select
+    p.oid, p.oid::regprocedure::text, coalesce(tg.tgrelid, 0), tg.tgrelid::regclass::text,
+    tg.tgnewtable, tg.tgoldtable
 from pg_proc as p
 join pg_language as l on l.oid = p.prolang and l.lanname = 'plpgsql'
 left join pg_trigger as tg on tg.tgfoid = p.oid and not tg.tgisinternal
@@ -664,13 +667,19 @@ def forward_references(connection: Connection, schema_file: Path, seen: set[str]
         "select extnamespace::regnamespace::text from pg_extension where extname = 'plpgsql_check'"
     ).fetchone() or ("",)
     check = sql.SQL(
-        "select message from {}.plpgsql_check_function_tb(%s::oid, %s::oid) where level = 'error'"
+        "select message from {}.plpgsql_check_function_tb("
+        "%s::oid, %s::oid, newtable => %s, oldtable => %s) where level = 'error'"
     ).format(sql.Identifier(check_schema))
     findings = []
-    for oid, function, relid, table in connection.execute(PLPGSQL_FUNCTIONS).fetchall():
+    for oid, function, relid, table, new_table, old_table in connection.execute(
+        PLPGSQL_FUNCTIONS
+    ).fetchall():
         subject = f"{function} (trigger on {table})" if table else function
         try:
-            messages = [message for (message,) in connection.execute(check, (oid, relid))]
+            messages = [
+                message
+                for (message,) in connection.execute(check, (oid, relid, new_table, old_table))
+            ]
         except psycopg.Error as error:  # plpgsql_check itself gave up on the function
             messages = [str(error).strip()]
         for message in messages:

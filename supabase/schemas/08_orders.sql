@@ -192,79 +192,148 @@ comment on function walltrack.trigger_order_transition() is
 'Enforces the order lifecycle transitions, keeps the intent columns fixed and a confirmed '
 'fill immutable.';
 
+create function walltrack.order_fees_sol(placed walltrack.orders)
+returns numeric
+language plpgsql
+immutable
+set search_path = ''
+as $$
+-- What the order paid to land: network fee, priority fee and tip.
+begin
+  return (
+    coalesce(placed.network_fee_lamports, 0) + coalesce(placed.priority_fee_lamports, 0)
+    + coalesce(placed.tip_lamports, 0)
+  ) / 1e9;
+end;
+$$;
+comment on function walltrack.order_fees_sol(walltrack.orders) is
+'Fees and tip an order paid, in SOL.';
+grant execute on function walltrack.order_fees_sol(walltrack.orders) to service_role;
+
+create function walltrack.apply_fills(fills walltrack.orders[])
+returns void
+language plpgsql
+set search_path = ''
+as $$
+-- Confirmed orders move their positions: a buy adds quantity and cost (fees included), a
+-- sell realizes proceeds net of fees minus the average cost of what it sold. What is left
+-- below the dust threshold closes the position and its cost is written off. Entries first,
+-- summed per position; then exits one by one in the order they filled, as each close
+-- extends the equity curve the breaker reads.
+declare
+  entry record;
+  fill walltrack.orders;
+  pos walltrack.positions;
+  dust_sol numeric;
+  held numeric;
+  cost_sold numeric;
+  proceeds numeric;
+begin
+  -- Entries only add: per position, the sum of its fills (whole lamports, so rounding the
+  -- sum equals rounding fill by fill). Each position is updated by its key: a plan that
+  -- cannot turn into a scan of every position when the table's statistics lag behind.
+  for entry in
+    select
+      f.position_id,
+      sum(f.filled_out) as filled_out,
+      sum(f.filled_in / 1e9 + walltrack.order_fees_sol(f)) as cost_sol,
+      max(f.confirmed_at) as confirmed_at,
+      (array_agg(f.fill_price_sol order by f.confirmed_at desc, f.id desc))[1] as fill_price_sol
+    from unnest(fills) as f
+    where f.side = 'buy'
+    group by f.position_id
+  loop
+    update walltrack.positions as p
+    set
+      qty_bought = p.qty_bought + entry.filled_out,
+      cost_basis_sol = round(p.cost_basis_sol + entry.cost_sol, 9),
+      status = case when p.status = 'opening' then 'open' else p.status end,
+      last_price_sol = case
+        when p.last_price_at > entry.confirmed_at then p.last_price_sol else entry.fill_price_sol
+      end,
+      last_price_at = greatest(p.last_price_at, entry.confirmed_at)
+    where p.id = entry.position_id;
+  end loop;
+
+  for fill in
+    select f.* from unnest(fills) as f where f.side = 'sell' order by f.confirmed_at, f.id
+  loop
+    dust_sol := coalesce(dust_sol, (select c.position_dust_sol from walltrack.config as c));
+    select p.* into strict pos from walltrack.positions as p where p.id = fill.position_id
+    for update;
+    held := pos.qty_bought - pos.qty_sold;
+    perform walltrack.ensure(fill.filled_in <= held,
+      format('order %s sold %s but position %s holds %s', fill.id, fill.filled_in, pos.id, held));
+    cost_sold := case
+      when fill.filled_in = held then walltrack.position_open_cost_sol(pos)
+      else round(walltrack.position_open_cost_sol(pos) * fill.filled_in / held, 9)
+    end;
+    proceeds := round(fill.filled_out / 1e9 - walltrack.order_fees_sol(fill), 9);
+    pos.qty_sold := pos.qty_sold + fill.filled_in;
+    pos.proceeds_sol := pos.proceeds_sol + proceeds;
+    pos.realized_pnl_sol := pos.realized_pnl_sol + proceeds - cost_sold;
+    if walltrack.position_open_cost_sol(pos) < dust_sol or pos.qty_sold = pos.qty_bought then
+      pos.realized_pnl_sol := pos.realized_pnl_sol - walltrack.position_open_cost_sol(pos);
+      pos.status := 'closed';
+      pos.close_reason := fill.reason;
+      pos.closed_at := fill.confirmed_at;
+    end if;
+    if pos.last_price_at is null or fill.confirmed_at >= pos.last_price_at then
+      pos.last_price_sol := fill.fill_price_sol;
+      pos.last_price_at := fill.confirmed_at;
+    end if;
+    update walltrack.positions as p
+    set
+      qty_sold = pos.qty_sold,
+      proceeds_sol = pos.proceeds_sol,
+      realized_pnl_sol = pos.realized_pnl_sol,
+      status = pos.status,
+      close_reason = pos.close_reason,
+      closed_at = pos.closed_at,
+      last_price_sol = pos.last_price_sol,
+      last_price_at = pos.last_price_at
+    where p.id = pos.id;
+  end loop;
+end;
+$$;
+comment on function walltrack.apply_fills(walltrack.orders[]) is
+'Applies confirmed orders'' fills to their positions (average-cost PnL, fees included, close '
+'on dust): the entries summed per position, then the exits in fill order.';
+grant execute on function walltrack.apply_fills(walltrack.orders[]) to service_role;
+
 create function walltrack.trigger_order_apply_fill()
 returns trigger
 language plpgsql
 set search_path = ''
 as $$
--- A confirmed order moves its position: a buy adds quantity and cost (fees included), a
--- sell realizes proceeds net of fees minus the average cost of what it sold. What is
--- left below the dust threshold closes the position and its cost is written off.
-declare
-  pos walltrack.positions;
-  fees_sol numeric := (
-    coalesce(new.network_fee_lamports, 0) + coalesce(new.priority_fee_lamports, 0)
-    + coalesce(new.tip_lamports, 0)
-  ) / 1e9;
-  dust_sol numeric := (select c.position_dust_sol from walltrack.config as c);
-  held numeric;
-  cost_sold numeric;
-  proceeds numeric;
+-- An order confirmed by an update (a live fill, recorded from the chain).
 begin
-  if new.side = 'buy' then
-    -- A buy only adds: one statement.
-    update walltrack.positions as p
-    set
-      qty_bought = p.qty_bought + new.filled_out,
-      cost_basis_sol = round(p.cost_basis_sol + new.filled_in / 1e9 + fees_sol, 9),
-      status = case when p.status = 'opening' then 'open' else p.status end,
-      last_price_sol = case
-        when p.last_price_at > new.confirmed_at then p.last_price_sol else new.fill_price_sol
-      end,
-      last_price_at = greatest(p.last_price_at, new.confirmed_at)
-    where p.id = new.position_id;
-    return null;
-  end if;
-  select p.* into strict pos from walltrack.positions as p where p.id = new.position_id
-  for update;
-  held := pos.qty_bought - pos.qty_sold;
-  perform walltrack.ensure(new.filled_in <= held,
-    format('order %s sold %s but position %s holds %s', new.id, new.filled_in, pos.id, held));
-  cost_sold := case
-    when new.filled_in = held then walltrack.position_open_cost_sol(pos)
-    else round(walltrack.position_open_cost_sol(pos) * new.filled_in / held, 9)
-  end;
-  proceeds := round(new.filled_out / 1e9 - fees_sol, 9);
-  pos.qty_sold := pos.qty_sold + new.filled_in;
-  pos.proceeds_sol := pos.proceeds_sol + proceeds;
-  pos.realized_pnl_sol := pos.realized_pnl_sol + proceeds - cost_sold;
-  if walltrack.position_open_cost_sol(pos) < dust_sol or pos.qty_sold = pos.qty_bought then
-    pos.realized_pnl_sol := pos.realized_pnl_sol - walltrack.position_open_cost_sol(pos);
-    pos.status := 'closed';
-    pos.close_reason := new.reason;
-    pos.closed_at := new.confirmed_at;
-  end if;
-  if pos.last_price_at is null or new.confirmed_at >= pos.last_price_at then
-    pos.last_price_sol := new.fill_price_sol;
-    pos.last_price_at := new.confirmed_at;
-  end if;
-  update walltrack.positions as p
-  set
-    qty_sold = pos.qty_sold,
-    proceeds_sol = pos.proceeds_sol,
-    realized_pnl_sol = pos.realized_pnl_sol,
-    status = pos.status,
-    close_reason = pos.close_reason,
-    closed_at = pos.closed_at,
-    last_price_sol = pos.last_price_sol,
-    last_price_at = pos.last_price_at
-  where p.id = pos.id;
+  perform walltrack.apply_fills(array[new]);
   return null;
 end;
 $$;
 comment on function walltrack.trigger_order_apply_fill() is
-'Applies a confirmed order''s fill to its position (average-cost PnL, fees included, '
-'close on dust).';
+'Applies the fill of an order confirmed by an update to its position.';
+
+create function walltrack.trigger_orders_apply_inserted_fills()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+-- Orders recorded already filled (simulation, write-offs): the statement's fills at once.
+declare
+  fills walltrack.orders[] := array(
+    select o::walltrack.orders from inserted as o where o.status = 'confirmed' order by o.id
+  );
+begin
+  if cardinality(fills) > 0 then
+    perform walltrack.apply_fills(fills);
+  end if;
+  return null;
+end;
+$$;
+comment on function walltrack.trigger_orders_apply_inserted_fills() is
+'Applies the fills of the orders a statement inserted already confirmed, in one pass.';
 
 create function walltrack.trigger_order_fail_entry()
 returns trigger
@@ -310,7 +379,8 @@ comment on function walltrack.trigger_order_matches_position() is
 --   insert  orders_before_insert_breaker           no buy order while the breaker is active
 --           orders_before_insert_engine_only       placed by WallTrack, never by hand
 --           orders_before_insert_matches_position  its token and mode are its position's
---           orders_after_insert_apply_fill       a confirmed order moves its position's money
+--           orders_after_insert_apply_fills      orders inserted confirmed move their positions'
+--                                                money (per statement, over the inserted rows)
 --   update  orders_before_update_fill_engine_only  a fill comes from the chain, never by hand
 --           orders_before_update_set_updated_at  stamp updated_at
 --           orders_before_update_transition      status moves forward only; intent is fixed;
@@ -372,11 +442,12 @@ for each row
 when (new.side = 'buy' and new.status in ('failed', 'cancelled'))
 execute function walltrack.trigger_order_fail_entry();
 
-create trigger orders_after_insert_apply_fill
+-- Statement-level, over the inserted rows: a batch's simulated entries fill in one pass.
+create trigger orders_after_insert_apply_fills
 after insert on walltrack.orders
-for each row
-when (new.status = 'confirmed')
-execute function walltrack.trigger_order_apply_fill();
+referencing new table as inserted
+for each statement
+execute function walltrack.trigger_orders_apply_inserted_fills();
 
 -- Only the transition applies the fill: `set status = 'confirmed'` on an order that already
 -- is would otherwise apply it a second time.
@@ -392,17 +463,17 @@ for each row execute function walltrack.trigger_refuse_change(
   'Orders are the command log: cancel a pending order instead of deleting it.'
 );
 
-create function walltrack.place_order(
+create function walltrack.order_intent(
   position_id bigint, signal_id bigint, side walltrack.trade_side,
   reason walltrack.order_reason, mode walltrack.trade_mode, token_mint text, amount_in numeric,
   idempotency_key text, cfg walltrack.config, token_decimals smallint,
   reference_price_sol numeric, take_profit_level integer default null
 )
-returns bigint
+returns walltrack.orders
 language plpgsql
 set search_path = ''
 as $$
--- Records an order from its intent. A simulation order is recorded already filled: at the
+-- The order to record for an intent. A simulation order is recorded already filled: at the
 -- reference price (the leader's, or the tick's for exits) made worse by the configured
 -- slippage, paying the configured fee. A live order waits, pending, for execute-orders.
 declare
@@ -412,8 +483,6 @@ declare
     else reference_price_sol * (1 - cfg.sim_slippage_bps / 10000.0)
   end;
   placed walltrack.orders;
-  order_id bigint;
-  engine text := walltrack.begin_engine_write();
 begin
   placed.position_id := position_id;
   placed.signal_id := signal_id;
@@ -448,30 +517,80 @@ begin
     placed.submitted_at := clock_timestamp();
     placed.confirmed_at := clock_timestamp();
   end if;
-  insert into walltrack.orders (
-    position_id, signal_id, side, reason, take_profit_level, mode, input_mint, output_mint,
-    amount_in, slippage_bps, idempotency_key, max_attempts, status, attempts,
-    quoted_price_sol, fill_price_sol, realized_slippage_bps, filled_in, filled_out,
-    network_fee_lamports, submitted_at, confirmed_at
-  ) values (
-    placed.position_id, placed.signal_id, placed.side, placed.reason, placed.take_profit_level,
-    placed.mode, placed.input_mint, placed.output_mint, placed.amount_in, placed.slippage_bps,
-    placed.idempotency_key, placed.max_attempts, placed.status, placed.attempts,
-    placed.quoted_price_sol, placed.fill_price_sol, placed.realized_slippage_bps,
-    placed.filled_in, placed.filled_out, placed.network_fee_lamports, placed.submitted_at,
-    placed.confirmed_at
+  return placed;
+end;
+$$;
+comment on function walltrack.order_intent(
+  bigint, bigint, walltrack.trade_side, walltrack.order_reason, walltrack.trade_mode, text,
+  numeric, text, walltrack.config, smallint, numeric, integer
+) is
+'The order row for an intent: pending for live, already filled for simulation (at the '
+'reference price worsened by config.sim_slippage_bps, paying config.sim_fee_lamports).';
+grant execute on function walltrack.order_intent(
+  bigint, bigint, walltrack.trade_side, walltrack.order_reason, walltrack.trade_mode, text,
+  numeric, text, walltrack.config, smallint, numeric, integer
+) to service_role;
+
+create function walltrack.insert_orders(intents walltrack.orders[])
+returns bigint[]
+language plpgsql
+set search_path = ''
+as $$
+-- Records orders built by order_intent in one statement (their simulated fills applied
+-- together by the orders' fill trigger); returns their ids in the order given.
+declare
+  order_ids bigint[];
+  engine text := walltrack.begin_engine_write();
+begin
+  -- The ids come from a sequence, drawn in the order the rows are inserted: the order given.
+  with inserted as (
+    insert into walltrack.orders (
+      position_id, signal_id, side, reason, take_profit_level, mode, input_mint, output_mint,
+      amount_in, slippage_bps, idempotency_key, max_attempts, status, attempts,
+      quoted_price_sol, fill_price_sol, realized_slippage_bps, filled_in, filled_out,
+      network_fee_lamports, submitted_at, confirmed_at
+    )
+    select
+      i.position_id, i.signal_id, i.side, i.reason, i.take_profit_level, i.mode, i.input_mint,
+      i.output_mint, i.amount_in, i.slippage_bps, i.idempotency_key, i.max_attempts, i.status,
+      i.attempts, i.quoted_price_sol, i.fill_price_sol, i.realized_slippage_bps, i.filled_in,
+      i.filled_out, i.network_fee_lamports, i.submitted_at, i.confirmed_at
+    from unnest(intents) with ordinality as i
+    order by i.ordinality
+    returning id
   )
-  returning id into order_id;
+  select array_agg(o.id order by o.id) into order_ids from inserted as o;
   perform walltrack.end_engine_write(engine);
-  return order_id;
+  return coalesce(order_ids, '{}');
+end;
+$$;
+comment on function walltrack.insert_orders(walltrack.orders[]) is
+'Records orders built by walltrack.order_intent in one statement; returns their ids.';
+grant execute on function walltrack.insert_orders(walltrack.orders[]) to service_role;
+
+create function walltrack.place_order(
+  position_id bigint, signal_id bigint, side walltrack.trade_side,
+  reason walltrack.order_reason, mode walltrack.trade_mode, token_mint text, amount_in numeric,
+  idempotency_key text, cfg walltrack.config, token_decimals smallint,
+  reference_price_sol numeric, take_profit_level integer default null
+)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+-- One order from its intent (an exit, a mirror sell): see order_intent.
+begin
+  return (walltrack.insert_orders(array[walltrack.order_intent(
+    position_id, signal_id, side, reason, mode, token_mint, amount_in, idempotency_key, cfg,
+    token_decimals, reference_price_sol, take_profit_level
+  )]))[1];
 end;
 $$;
 comment on function walltrack.place_order(
   bigint, bigint, walltrack.trade_side, walltrack.order_reason, walltrack.trade_mode, text,
   numeric, text, walltrack.config, smallint, numeric, integer
 ) is
-'Records an order from its intent: pending for live, already filled for simulation (at the '
-'reference price worsened by config.sim_slippage_bps, paying config.sim_fee_lamports).';
+'Records one order from its intent (walltrack.order_intent) and returns its id.';
 grant execute on function walltrack.place_order(
   bigint, bigint, walltrack.trade_side, walltrack.order_reason, walltrack.trade_mode, text,
   numeric, text, walltrack.config, smallint, numeric, integer

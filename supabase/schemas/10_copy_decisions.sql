@@ -1,6 +1,7 @@
 -- Copy decisions: walltrack.ingest_swaps records a Helius batch as signals first, then
--- decides each new one: copy a buy (size it, open the position and its entry order, fill it
--- at once in simulation), mirror a sell, or say why not. For the webhook, a buy of a token
+-- decides each new one: copy a buy (size it; the batch's copies are opened together, their
+-- positions, entry orders and simulated fills in a few statements), mirror a sell, or say
+-- why not. For the webhook, a buy of a token
 -- whose facts are being looked up stays pending (decision empty) and every later signal of
 -- that token waits behind it; whoever completes the lookup decides them
 -- (walltrack.complete_token_lookup), or the schedule does (walltrack.decide_waiting).
@@ -120,10 +121,12 @@ create type walltrack.decision as (
   position_id bigint,
   order_id bigint,
   positions_delta integer,
-  exposure_delta_sol numeric
+  exposure_delta_sol numeric,
+  copy_size_sol numeric
 );
 comment on type walltrack.decision is
-'The outcome of deciding one signal, and how it moved the book (positions, exposure).';
+'The outcome of deciding one signal, how it moved the book (positions, exposure) and, for a '
+'copy to open, its size in SOL.';
 
 create function walltrack.skip(reason text)
 returns walltrack.decision
@@ -132,7 +135,7 @@ immutable
 set search_path = ''
 as $$
 begin
-  return row('skipped', reason, null, null, 0, 0)::walltrack.decision;
+  return row('skipped', reason, null, null, 0, 0, null)::walltrack.decision;
 end;
 $$;
 comment on function walltrack.skip(text) is 'A skipped decision with its reason.';
@@ -159,20 +162,20 @@ grant execute on function walltrack.buy_is_stale(walltrack.signals, walltrack.co
 to service_role;
 
 create function walltrack.decide_buy(
-  signal walltrack.signals, wallet walltrack.wallets, cfg walltrack.config, book walltrack.book
+  signal walltrack.signals, wallet walltrack.wallets, cfg walltrack.config, book walltrack.book,
+  gate text, positions_in_token integer
 )
 returns walltrack.decision
 language plpgsql
+stable
 set search_path = ''
 as $$
--- Rules in the order an operator reads them; the first that refuses gives the reason.
+-- Rules in the order an operator reads them; the first that refuses gives the reason. The
+-- token's gate (token_gate) and its open positions come from the caller, which reads them
+-- once per batch and counts the copies it decides. A copy is opened by open_copies.
 declare
   refusal text;
   size_sol numeric;
-  new_position_id bigint;
-  new_order_id bigint;
-  cost_sol numeric;
-  engine text;
 begin
   refusal := case
     when wallet.status <> 'active' then 'wallet_not_active'
@@ -183,15 +186,12 @@ begin
       then 'not_a_sol_quote'
     when coalesce(signal.price_sol <= 0, true) then 'no_leader_price'
     when walltrack.buy_is_stale(signal, cfg) then 'stale'
-    else walltrack.token_gate(signal.token_mint)
+    else gate
   end;
   if refusal is null then
     size_sol := walltrack.copy_size_sol(cfg, wallet.position_size_sol, signal.quote_amount / 1e9);
     refusal := case
-      when (
-        select count(*) from walltrack.positions as p
-        where p.token_mint = signal.token_mint and p.status in ('opening', 'open', 'closing')
-      ) >= cfg.max_positions_per_token then 'already_holding'
+      when positions_in_token >= cfg.max_positions_per_token then 'already_holding'
       when book.open_positions >= cfg.max_open_positions then 'max_positions'
       when coalesce(size_sol < cfg.min_position_sol, true) then 'below_min_size'
       when size_sol + book.exposure_sol > cfg.max_total_exposure_sol then 'exposure_limit'
@@ -200,31 +200,78 @@ begin
   if refusal is not null then
     return walltrack.skip(refusal);
   end if;
-
-  engine := walltrack.begin_engine_write();
-  insert into walltrack.positions (wallet_id, token_mint, token_decimals, mode, opened_from_signal_id)
-  values (wallet.id, signal.token_mint, signal.token_decimals, wallet.mode, signal.id)
-  returning id into new_position_id;
-  perform walltrack.end_engine_write(engine);
-  new_order_id := walltrack.place_order(
-    position_id => new_position_id, signal_id => signal.id, side => 'buy',
-    reason => 'copy_entry', mode => wallet.mode, token_mint => signal.token_mint,
-    amount_in => size_sol * 1e9, idempotency_key => format('signal:%s:entry', signal.id),
-    cfg => cfg, token_decimals => signal.token_decimals, reference_price_sol => signal.price_sol
-  );
-  cost_sol := size_sol;
-  if wallet.mode = 'simulation' then
-    select walltrack.position_open_cost_sol(p) into cost_sol
-    from walltrack.positions as p where p.id = new_position_id;
-  end if;
-  return row('copied', 'copied', new_position_id, new_order_id, 1, cost_sol)::walltrack.decision;
+  -- What the copy puts at stake: a live entry its size until it fills; a simulated one
+  -- fills at once, and its fill adds the simulated fee to the position's cost.
+  return row(
+    'copied', 'copied', null, null, 1,
+    size_sol + case when wallet.mode = 'simulation' then cfg.sim_fee_lamports / 1e9 else 0 end,
+    size_sol
+  )::walltrack.decision;
 end;
 $$;
 comment on function walltrack.decide_buy(
-  walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book
+  walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book, text, integer
 ) is
-'Decides a leader buy: refuses with a reason, or opens a position with its entry order '
-'(filled at once in simulation).';
+'Decides a leader buy: refuses with a reason, or copies it with its size (opened by '
+'walltrack.open_copies with the batch''s other copies).';
+
+create function walltrack.open_copies(
+  outcomes walltrack.decision[], copies walltrack.signals[], modes walltrack.trade_mode[],
+  slots integer[], cfg walltrack.config
+)
+returns walltrack.decision[]
+language plpgsql
+set search_path = ''
+as $$
+-- Opens the copies decided so far (each leader buy with its wallet's mode; slots: where its
+-- decision sits in outcomes, with the size), in chain order: one statement for their
+-- positions, one for their entry orders, whose simulated fills the orders' fill trigger
+-- applies in one more. Returns the decisions with their position and order ids.
+declare
+  position_ids bigint[];
+  order_ids bigint[];
+  outcome walltrack.decision;
+  engine text := walltrack.begin_engine_write();
+begin
+  -- The ids come from a sequence, drawn in the order the rows are inserted: chain order.
+  with opened as (
+    insert into walltrack.positions (
+      wallet_id, token_mint, token_decimals, mode, opened_from_signal_id
+    )
+    select
+      copies[n].wallet_id, copies[n].token_mint, copies[n].token_decimals, modes[n],
+      copies[n].id
+    from generate_subscripts(copies, 1) as n
+    order by n
+    returning id
+  )
+  select array_agg(o.id order by o.id) into position_ids from opened as o;
+  perform walltrack.end_engine_write(engine);
+  order_ids := walltrack.insert_orders(array(
+    select walltrack.order_intent(
+      position_id => position_ids[n], signal_id => copies[n].id, side => 'buy',
+      reason => 'copy_entry', mode => modes[n], token_mint => copies[n].token_mint,
+      amount_in => outcomes[slots[n]].copy_size_sol * 1e9,
+      idempotency_key => format('signal:%s:entry', copies[n].id), cfg => cfg,
+      token_decimals => copies[n].token_decimals, reference_price_sol => copies[n].price_sol
+    )
+    from generate_subscripts(copies, 1) as n
+    order by n
+  ));
+  for n in 1 .. cardinality(slots) loop
+    outcome := outcomes[slots[n]];
+    outcome.position_id := position_ids[n];
+    outcome.order_id := order_ids[n];
+    outcomes[slots[n]] := outcome;
+  end loop;
+  return outcomes;
+end;
+$$;
+comment on function walltrack.open_copies(
+  walltrack.decision[], walltrack.signals[], walltrack.trade_mode[], integer[], walltrack.config
+) is
+'Opens a batch''s copies decided so far (positions and entry orders in one statement each, '
+'simulated entries filled at once); returns the decisions with their position and order ids.';
 
 create function walltrack.decide_sell(
   signal walltrack.signals, wallet walltrack.wallets, cfg walltrack.config
@@ -309,25 +356,28 @@ comment on function walltrack.decide_sell(walltrack.signals, walltrack.wallets, 
 'that wallet in that token, or says why not.';
 
 create function walltrack.decide_signal(
-  signal walltrack.signals, wallet walltrack.wallets, cfg walltrack.config, book walltrack.book
+  signal walltrack.signals, wallet walltrack.wallets, cfg walltrack.config, book walltrack.book,
+  gate text, positions_in_token integer
 )
 returns walltrack.decision
 language plpgsql
 set search_path = ''
 as $$
--- Decides one recorded signal of the wallet; the caller records the decision.
+-- Decides one recorded signal of the wallet; the caller opens the copies and records the
+-- decision.
 begin
   return case
     when signal.tx_error is not null then row(
-      'ignored', 'failed_transaction', null, null, 0, 0
+      'ignored', 'failed_transaction', null, null, 0, 0, null
     )::walltrack.decision
-    when signal.side = 'buy' then walltrack.decide_buy(signal, wallet, cfg, book)
+    when signal.side = 'buy'
+      then walltrack.decide_buy(signal, wallet, cfg, book, gate, positions_in_token)
     else walltrack.decide_sell(signal, wallet, cfg)
   end;
 end;
 $$;
 comment on function walltrack.decide_signal(
-  walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book
+  walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book, text, integer
 ) is
 'Decides one signal (copy, mirror, skip or ignore) against the batch''s book.';
 
@@ -451,6 +501,10 @@ as $$
 -- facts a lookup is fetching is held (left pending) unless it is already stale. Every
 -- later signal of a held token is held behind it, and so is every signal of a token with
 -- a pending signal outside the candidates: a leader's sell is never decided before its buy.
+-- Set-based where the rules allow: the tokens' gates and open positions are read once, the
+-- copies decided are opened together (open_copies), and all decisions are written in one
+-- statement. A sell may mirror a copy just decided, and its close may trip the breaker for
+-- the buys after it, so the copies decided before a sell are opened before it is decided.
 declare
   cfg walltrack.config;
   book walltrack.book;
@@ -460,6 +514,11 @@ declare
   decided_ids bigint[] := '{}'::bigint[];
   held text[];
   awaited text[] := '{}'::text[];
+  gates jsonb;
+  positions_by_token jsonb;
+  copies walltrack.signals[] := '{}'::walltrack.signals[];
+  copy_modes walltrack.trade_mode[] := '{}'::walltrack.trade_mode[];
+  copy_slots integer[] := '{}'::integer[];
   engine text;
 begin
   -- Decisions read and change shared limits (open positions, exposure): one batch at a
@@ -476,6 +535,17 @@ begin
       where s.id = any(candidate_ids) and s.side = 'buy'
     ));
   end if;
+  select
+    coalesce(jsonb_object_agg(m.token_mint, walltrack.token_gate(m.token_mint)), '{}'),
+    coalesce(jsonb_object_agg(m.token_mint, (
+      select count(*) from walltrack.positions as p
+      where p.token_mint = m.token_mint and p.status in ('opening', 'open', 'closing')
+    )), '{}')
+  into gates, positions_by_token
+  from (
+    select distinct s.token_mint from walltrack.signals as s
+    where s.id = any(candidate_ids) and s.side = 'buy' and s.decision is null
+  ) as m;
   book := walltrack.current_book();
   for item in
     select s as signal, w as wallet
@@ -491,7 +561,25 @@ begin
       held := held || (item.signal).token_mint;
       continue;
     end if;
-    outcome := walltrack.decide_signal(item.signal, item.wallet, cfg, book);
+    if (item.signal).side = 'sell' and cardinality(copies) > 0 then
+      outcomes := walltrack.open_copies(outcomes, copies, copy_modes, copy_slots, cfg);
+      copies := '{}';
+      copy_modes := '{}';
+      copy_slots := '{}';
+    end if;
+    outcome := walltrack.decide_signal(item.signal, item.wallet, cfg, book,
+      gates ->> (item.signal).token_mint,
+      coalesce((positions_by_token ->> (item.signal).token_mint)::integer, 0));
+    if outcome.copy_size_sol is not null then
+      copies := copies || item.signal;
+      copy_modes := copy_modes || (item.wallet).mode;
+      copy_slots := copy_slots || (cardinality(outcomes) + 1);
+    end if;
+    if positions_by_token ? (item.signal).token_mint then
+      positions_by_token := jsonb_set(positions_by_token, array[(item.signal).token_mint],
+        to_jsonb((positions_by_token ->> (item.signal).token_mint)::integer
+          + outcome.positions_delta));
+    end if;
     book.open_positions := book.open_positions + outcome.positions_delta;
     book.exposure_sol := book.exposure_sol + outcome.exposure_delta_sol;
     if outcome.positions_delta < 0 then
@@ -501,6 +589,9 @@ begin
     decided_ids := decided_ids || (item.signal).id;
     outcomes := outcomes || outcome;
   end loop;
+  if cardinality(copies) > 0 then
+    outcomes := walltrack.open_copies(outcomes, copies, copy_modes, copy_slots, cfg);
+  end if;
 
   -- Every decision written at once, each on its signal (set once, see the signals trigger).
   engine := walltrack.begin_engine_write();
@@ -512,7 +603,8 @@ begin
     position_id = d.position_id,
     order_id = d.order_id
   from rows from (unnest(decided_ids), unnest(outcomes)) as d(
-    signal_id, decision, reason, position_id, order_id, positions_delta, exposure_delta_sol
+    signal_id, decision, reason, position_id, order_id, positions_delta, exposure_delta_sol,
+    copy_size_sol
   )
   where s.id = d.signal_id;
   perform walltrack.end_engine_write(engine);
@@ -678,10 +770,13 @@ comment on function walltrack.complete_token_lookup(jsonb, text) is
 grant execute on function walltrack.complete_token_lookup(jsonb, text) to service_role;
 
 grant execute on function walltrack.decide_signal(
-  walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book
+  walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book, text, integer
 ) to service_role;
 grant execute on function walltrack.decide_buy(
-  walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book
+  walltrack.signals, walltrack.wallets, walltrack.config, walltrack.book, text, integer
+) to service_role;
+grant execute on function walltrack.open_copies(
+  walltrack.decision[], walltrack.signals[], walltrack.trade_mode[], integer[], walltrack.config
 ) to service_role;
 grant execute on function walltrack.decide_sell(
   walltrack.signals, walltrack.wallets, walltrack.config

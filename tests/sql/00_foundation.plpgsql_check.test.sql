@@ -2,16 +2,20 @@ begin;
 select plan(2);
 
 -- Every plpgsql function in the project's schemas, checked against the table it is a
--- trigger on (plpgsql_check needs the relation to resolve NEW and OLD).
+-- trigger on (plpgsql_check needs the relation to resolve NEW and OLD, and the names of its
+-- transition tables).
 create temporary view plpgsql_findings as
 select p.oid::regprocedure::text as function_name, f.lineno, f.message
 from pg_proc as p
 join pg_namespace as n on n.oid = p.pronamespace
 join pg_language as l on l.oid = p.prolang and l.lanname = 'plpgsql'
 left join lateral (
-  select t.tgrelid from pg_trigger as t where t.tgfoid = p.oid limit 1
+  select t.tgrelid, t.tgnewtable, t.tgoldtable from pg_trigger as t where t.tgfoid = p.oid
+  limit 1
 ) as trg on true
-cross join lateral plpgsql_check_function_tb(p.oid, coalesce(trg.tgrelid, 0)) as f
+cross join lateral plpgsql_check_function_tb(
+  p.oid, coalesce(trg.tgrelid, 0), newtable => trg.tgnewtable, oldtable => trg.tgoldtable
+) as f
 where n.nspname in ('walltrack', 'api');
 
 -- The check must be able to fail: a broken function is seen.

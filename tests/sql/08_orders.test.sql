@@ -1,5 +1,5 @@
 begin;
-select plan(21);
+select plan(23);
 
 create temporary table fixture as
 select tests.new_position(tests.new_wallet()) as position_id;
@@ -181,6 +181,45 @@ select lives_ok(
   $$ update walltrack.orders set last_error = 'noted', lease_owner = null
      where id = (select submitted_id from o) $$,
   'bookkeeping columns of a confirmed order stay editable'
+);
+
+-- Entries inserted already filled in one statement (a delivery's simulated copies) move a
+-- position exactly as the same fills inserted one by one.
+create temporary table twin as
+select tests.new_position(tests.new_wallet('fills at once')) as together_id;
+insert into twin (together_id) select tests.new_position(tests.new_wallet('fills one by one'));
+create function pg_temp.filled_entries(position_id bigint, prefix text, numbers integer[])
+returns text language sql as $$
+  select format($sql$
+    insert into walltrack.orders (
+      position_id, side, reason, mode, input_mint, output_mint, amount_in, slippage_bps,
+      idempotency_key, max_attempts, status, attempts, filled_in, filled_out, fill_price_sol,
+      network_fee_lamports, confirmed_at
+    )
+    select %s, 'buy', 'copy_entry', 'simulation', 'So11111111111111111111111111111111111111112',
+      'TestMint1111111111111111111111111111111111', f.lamports, 100, %L || f.n, 3, 'confirmed',
+      1, f.lamports, f.tokens, f.price, 5000, now() + f.n * interval '1 second'
+    from (values (1, 100000000, 90000000, 0.0011), (2, 50000000, 40000000, 0.00125)) as
+      f(n, lamports, tokens, price)
+    where f.n = any(%L)
+  $sql$, position_id, prefix, numbers);
+$$;
+select tests.as_engine(pg_temp.filled_entries(min(together_id), 'together-', '{1,2}'))
+from twin;
+select tests.as_engine(pg_temp.filled_entries(max(together_id), 'alone-', '{1}')) from twin;
+select tests.as_engine(pg_temp.filled_entries(max(together_id), 'alone-', '{2}')) from twin;
+select results_eq(
+  $$ select p.qty_bought, p.cost_basis_sol, p.avg_entry_price_sol, p.last_price_sol, p.status::text
+     from walltrack.positions as p where p.id = (select min(together_id) from twin) $$,
+  $$ select p.qty_bought, p.cost_basis_sol, p.avg_entry_price_sol, p.last_price_sol, p.status::text
+     from walltrack.positions as p where p.id = (select max(together_id) from twin) $$,
+  'two entries filled in one statement move the position as the same two filled one by one'
+);
+select is(
+  (select array[p.qty_bought, p.cost_basis_sol, p.last_price_sol] from walltrack.positions as p
+   where p.id = (select min(together_id) from twin)),
+  array[130000000, 0.15001, 0.00125]::numeric[],
+  'their quantities and costs add up, fees included, and the later fill gives the last price'
 );
 
 select * from finish();

@@ -1,6 +1,6 @@
 -- Every decision reason of api.ingest_swaps, sizing, idempotency and chain order.
 begin;
-select plan(51);
+select plan(54);
 
 create temporary table w as
 select
@@ -404,6 +404,55 @@ select is(
    where subject = 'transaction ' || tests.signature('refused')),
   'ingest_swaps: signal amounts must be positive (token) or not negative (quote, price)',
   'and it becomes a fault the operator sees, with its reason'
+);
+
+-- A delivery's copies are opened together (set-based): each decision names its own position
+-- and entry order, and a sell later in the same delivery mirrors the copy just opened.
+update walltrack.config set
+  max_open_positions = 1000, max_total_exposure_sol = 1000, max_positions_per_token = 5,
+  trading_enabled = true, max_copy_delay_seconds = null;
+create temporary table batch_wallet as select tests.new_wallet('batch copier') as id;
+update walltrack.wallets set copy_sells = true where id = (select id from batch_wallet);
+select tests.safe_token(m) from (values
+  ('MintBatchA111111111111111111111111111111111'), ('MintBatchB111111111111111111111111111111111'),
+  ('MintBatchC111111111111111111111111111111111')
+) as t(m);
+create temporary table batch as
+select api.ingest_swaps(jsonb_build_array(
+  tests.swap_tx('batch-a', x.address, 'buy', 'MintBatchA111111111111111111111111111111111',
+    1000000000, 1000000000),
+  tests.swap_tx('batch-b', x.address, 'buy', 'MintBatchB111111111111111111111111111111111',
+    2000000000, 1000000000),
+  tests.swap_tx('batch-c', x.address, 'buy', 'MintBatchC111111111111111111111111111111111',
+    3000000000, 1000000000),
+  tests.swap_tx('batch-a-out', x.address, 'sell', 'MintBatchA111111111111111111111111111111111',
+    1000000000, 1200000000)
+)) as report
+from walltrack.wallets as x where x.id = (select id from batch_wallet);
+select is(
+  (select count(*) from walltrack.signals as s
+   inner join walltrack.positions as p on s.position_id = p.id
+   inner join walltrack.orders as o on s.order_id = o.id
+   where s.signature in (tests.signature('batch-a'), tests.signature('batch-b'),
+     tests.signature('batch-c'))
+     and s.decision = 'copied' and p.opened_from_signal_id = s.id
+     and p.token_mint = s.token_mint and o.signal_id = s.id and o.position_id = p.id
+     and o.status = 'confirmed' and p.qty_bought = o.filled_out),
+  3::bigint,
+  'three copies in one delivery: each decision names its own position and filled entry order'
+);
+select is(
+  (select s.decision_reason || ' ' || p.status || ' ' || p.close_reason
+   from walltrack.signals as s inner join walltrack.positions as p on s.position_id = p.id
+   where s.signature = tests.signature('batch-a-out')),
+  'mirror_sell closed mirror_sell',
+  'a sell later in the same delivery mirrors the copy opened just before it'
+);
+select is(
+  (select array_agg(p.status::text order by p.token_mint) from walltrack.positions as p
+   where p.wallet_id = (select id from batch_wallet)),
+  array['closed', 'open', 'open'],
+  'and leaves the other copies of the delivery open'
 );
 
 select * from finish();

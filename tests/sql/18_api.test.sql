@@ -1,5 +1,5 @@
 begin;
-select plan(21);
+select plan(22);
 
 -- Catalog checks: what the API personas could reach at all.
 select is_empty(
@@ -40,6 +40,16 @@ select is_empty(
      join pg_namespace as n on n.oid = p.pronamespace
      where n.nspname = 'api' and not has_function_privilege('service_role', p.oid, 'execute') $$,
   'service_role can execute every api function'
+);
+-- The api functions are security invoker: whatever they call runs as service_role too. Only
+-- the schedule's own jobs (run by pg_cron as the owner) are kept from it.
+select is_empty(
+  $$ select p.oid::regprocedure::text from pg_proc as p
+     join pg_namespace as n on n.oid = p.pronamespace
+     where n.nspname = 'walltrack' and p.prorettype <> 'trigger'::regtype
+       and p.proname not in ('release_expired_leases', 'purge_expired_tokens', 'refresh_performance')
+       and not has_function_privilege('service_role', p.oid, 'execute') $$,
+  'service_role can execute every walltrack function the api may reach'
 );
 
 -- Real attempts, as PostgREST would make them.
