@@ -1,10 +1,10 @@
 -- Copy decisions: walltrack.ingest_swaps records a Helius batch as signals first, then
 -- decides each new one: copy a buy (size it; the batch's copies are opened together, their
 -- positions, entry orders and simulated fills in a few statements), mirror a sell, or say
--- why not. For the webhook, a buy of a token
--- whose facts are being looked up stays pending (decision empty) and every later signal of
--- that token waits behind it; whoever completes the lookup decides them
--- (walltrack.complete_token_lookup), or the schedule does (walltrack.decide_waiting).
+-- why not. For the webhook, a buy of a token whose facts are being looked up stays pending
+-- (decision empty) and every later signal of that token waits behind it; whoever completes
+-- the lookup decides them (walltrack.complete_token_lookup), or the schedule does
+-- (walltrack.decide_waiting).
 
 create function walltrack.copy_size_sol(
   cfg walltrack.config, wallet_size_sol numeric, leader_sol numeric
