@@ -215,13 +215,11 @@ returns void
 language plpgsql
 set search_path = ''
 as $$
--- Confirmed orders move their positions: a buy adds quantity and cost (fees included), a
--- sell realizes proceeds net of fees minus the average cost of what it sold. What is left
--- below the dust threshold closes the position and its cost is written off. Entries first,
--- summed per position; then exits one by one in the order they filled, as each close
--- extends the equity curve the breaker reads.
+-- Confirmed orders move their positions, in the order given (the order they filled): a buy
+-- adds quantity and cost (fees included), a sell realizes proceeds net of fees minus the
+-- average cost of what it sold. What is left below the dust threshold closes the position
+-- and its cost is written off; each close extends the equity curve the breaker reads.
 declare
-  entry record;
   fill walltrack.orders;
   pos walltrack.positions;
   dust_sol numeric;
@@ -229,35 +227,23 @@ declare
   cost_sold numeric;
   proceeds numeric;
 begin
-  -- Entries only add: per position, the sum of its fills (whole lamports, so rounding the
-  -- sum equals rounding fill by fill). Each position is updated by its key: a plan that
-  -- cannot turn into a scan of every position when the table's statistics lag behind.
-  for entry in
-    select
-      f.position_id,
-      sum(f.filled_out) as filled_out,
-      sum(f.filled_in / 1e9 + walltrack.order_fees_sol(f)) as cost_sol,
-      max(f.confirmed_at) as confirmed_at,
-      (array_agg(f.fill_price_sol order by f.confirmed_at desc, f.id desc))[1] as fill_price_sol
-    from unnest(fills) as f
-    where f.side = 'buy'
-    group by f.position_id
-  loop
-    update walltrack.positions as p
-    set
-      qty_bought = p.qty_bought + entry.filled_out,
-      cost_basis_sol = round(p.cost_basis_sol + entry.cost_sol, 9),
-      status = case when p.status = 'opening' then 'open' else p.status end,
-      last_price_sol = case
-        when p.last_price_at > entry.confirmed_at then p.last_price_sol else entry.fill_price_sol
-      end,
-      last_price_at = greatest(p.last_price_at, entry.confirmed_at)
-    where p.id = entry.position_id;
-  end loop;
-
-  for fill in
-    select f.* from unnest(fills) as f where f.side = 'sell' order by f.confirmed_at, f.id
-  loop
+  foreach fill in array fills loop
+    if fill.side = 'buy' then
+      -- A buy only adds: one statement, the position found by its key.
+      update walltrack.positions as p
+      set
+        qty_bought = p.qty_bought + fill.filled_out,
+        cost_basis_sol = round(
+          p.cost_basis_sol + fill.filled_in / 1e9 + walltrack.order_fees_sol(fill), 9
+        ),
+        status = case when p.status = 'opening' then 'open' else p.status end,
+        last_price_sol = case
+          when p.last_price_at > fill.confirmed_at then p.last_price_sol else fill.fill_price_sol
+        end,
+        last_price_at = greatest(p.last_price_at, fill.confirmed_at)
+      where p.id = fill.position_id;
+      continue;
+    end if;
     dust_sol := coalesce(dust_sol, (select c.position_dust_sol from walltrack.config as c));
     select p.* into strict pos from walltrack.positions as p where p.id = fill.position_id
     for update;
@@ -297,8 +283,8 @@ begin
 end;
 $$;
 comment on function walltrack.apply_fills(walltrack.orders[]) is
-'Applies confirmed orders'' fills to their positions (average-cost PnL, fees included, close '
-'on dust): the entries summed per position, then the exits in fill order.';
+'Applies confirmed orders'' fills to their positions, in the order given (average-cost PnL, '
+'fees included, close on dust).';
 grant execute on function walltrack.apply_fills(walltrack.orders[]) to service_role;
 
 create function walltrack.trigger_order_apply_fill()
@@ -323,7 +309,8 @@ as $$
 -- Orders recorded already filled (simulation, write-offs): the statement's fills at once.
 declare
   fills walltrack.orders[] := array(
-    select o::walltrack.orders from inserted as o where o.status = 'confirmed' order by o.id
+    select o::walltrack.orders from inserted as o where o.status = 'confirmed'
+    order by o.confirmed_at, o.id
   );
 begin
   if cardinality(fills) > 0 then
