@@ -36,6 +36,13 @@ create table walltrack.wallets (
   baseline_period_days integer,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
+  -- history backfill (kept by walltrack.record_backfill_page)
+  history_until_signature walltrack.solana_signature,
+  history_until_slot bigint,
+  history_walk_before walltrack.solana_signature,
+  history_walk_top_signature walltrack.solana_signature,
+  history_walk_top_slot bigint,
+  history_checked_at timestamptz,
 
   constraint wallets_address_unique unique (address),
   constraint wallets_position_size_positive check (walltrack.ensure(
@@ -54,6 +61,10 @@ create table walltrack.wallets (
   constraint wallets_discovery_metadata_object check (walltrack.ensure(
     jsonb_typeof(discovery_metadata) = 'object',
     'wallets.discovery_metadata must be a JSON object'
+  )),
+  constraint wallets_history_walk_whole check (walltrack.ensure(
+    (history_walk_before is null) = (history_walk_top_signature is null),
+    'a history walk in progress needs both where it resumes and its newest transaction'
   )),
   constraint wallets_numbers_finite check (walltrack.ensure_finite(
     'wallets',
@@ -102,12 +113,37 @@ comment on function walltrack.trigger_wallet_guard() is
 
 -- Triggers on wallets, in the order Postgres fires them (one timing at a time, by name):
 --   insert  wallets_before_write_guard            no duplicate address, a live strategy
---   update  wallets_before_update_set_updated_at  stamp updated_at
+--   update  wallets_before_update_history_engine_only  the history watermark: backfill only
+--           wallets_before_update_set_updated_at  stamp updated_at
 --           wallets_before_write_guard            no duplicate address, a live strategy
 --   delete  wallets_before_delete_refuse          refused: retire instead
 create trigger wallets_before_write_guard
 before insert or update on walltrack.wallets
 for each row execute function walltrack.trigger_wallet_guard();
+
+-- Moving the watermark forward by hand would skip history a backfill never read (missed
+-- leader sells never mirrored); a WHEN clause, so an ordinary edit pays no call.
+create trigger wallets_before_update_history_engine_only
+before update on walltrack.wallets
+for each row
+when (
+  pg_trigger_depth() = 0
+  and (
+    new.history_until_signature, new.history_until_slot, new.history_walk_before,
+    new.history_walk_top_signature, new.history_walk_top_slot, new.history_checked_at
+  )
+  is distinct from
+  (
+    old.history_until_signature, old.history_until_slot, old.history_walk_before,
+    old.history_walk_top_signature, old.history_walk_top_slot, old.history_checked_at
+  )
+  and current_setting('walltrack.engine_write', true) is distinct from 'on'
+)
+execute function walltrack.trigger_refuse_direct_write(
+  'wallet %s: its history watermark is kept by the helius-backfill function, not edited',
+  'To read a wallet''s history again, run helius-backfill; the watermark only moves as far '
+  'as the history it has read.'
+);
 
 create trigger wallets_before_update_set_updated_at
 before update on walltrack.wallets
@@ -174,3 +210,16 @@ comment on column walltrack.wallets.baseline_period_days is
 'Length of the period the baseline was measured over, in days.';
 comment on column walltrack.wallets.created_at is 'When the row was added.';
 comment on column walltrack.wallets.updated_at is 'Last edit of the row.';
+comment on column walltrack.wallets.history_until_signature is
+'Watermark: the wallet''s history is known complete (webhook or backfill) up to this '
+'transaction; the next backfill reads what is newer.';
+comment on column walltrack.wallets.history_until_slot is 'Slot of the watermark transaction.';
+comment on column walltrack.wallets.history_walk_before is
+'A backfill walk left unfinished (credits spent) resumes with the transactions older than '
+'this one.';
+comment on column walltrack.wallets.history_walk_top_signature is
+'The newest transaction of the walk in progress: the watermark once the walk ends.';
+comment on column walltrack.wallets.history_walk_top_slot is
+'Slot of the walk''s newest transaction.';
+comment on column walltrack.wallets.history_checked_at is
+'When a backfill last finished reading this wallet''s history.';

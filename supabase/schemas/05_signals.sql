@@ -11,6 +11,11 @@ comment on type walltrack.signal_decision is
 'copied = an order was created; skipped = a copy was possible but a rule refused it; '
 'ignored = nothing to copy (failed transaction, not a trade we follow).';
 
+create type walltrack.signal_origin as enum ('webhook', 'backfill');
+comment on type walltrack.signal_origin is
+'Who stored a signal first: the webhook as it happened, or a backfill that found it later in '
+'the wallet''s history (a delivery the webhook missed).';
+
 create table walltrack.signals (
   id bigint generated always as identity primary key,
   -- event
@@ -36,6 +41,7 @@ create table walltrack.signals (
   decided_at timestamptz,
   position_id bigint,
   order_id bigint,
+  found_by walltrack.signal_origin not null default 'webhook',
 
   constraint signals_dedupe unique nulls not distinct (signature, wallet_id, token_mint),
   constraint signals_amounts_positive check (walltrack.ensure(
@@ -79,11 +85,12 @@ as $$
 begin
   if (new.signature, new.slot, new.block_time, new.received_at, new.wallet_id, new.source,
     new.side, new.token_mint, new.token_amount, new.token_decimals, new.quote_mint,
-    new.quote_amount, new.quote_decimals, new.price_sol, new.tx_error, new.raw)
+    new.quote_amount, new.quote_decimals, new.price_sol, new.tx_error, new.raw, new.found_by)
     is distinct from
     (old.signature, old.slot, old.block_time, old.received_at, old.wallet_id, old.source,
       old.side, old.token_mint, old.token_amount, old.token_decimals, old.quote_mint,
-      old.quote_amount, old.quote_decimals, old.price_sol, old.tx_error, old.raw) then
+      old.quote_amount, old.quote_decimals, old.price_sol, old.tx_error, old.raw,
+      old.found_by) then
     raise exception using
       message = format('signal %s is an event: its recorded columns cannot be changed', old.id),
       hint = 'Only the decision columns can be set, once.',
@@ -195,3 +202,6 @@ comment on column walltrack.signals.decision_reason is
 comment on column walltrack.signals.decided_at is 'When the decision was taken.';
 comment on column walltrack.signals.position_id is 'The position opened or sold by the decision.';
 comment on column walltrack.signals.order_id is 'The order the decision created.';
+comment on column walltrack.signals.found_by is
+'webhook = delivered as it happened; backfill = found later in the wallet''s history, a '
+'delivery the webhook missed.';

@@ -381,7 +381,9 @@ comment on function walltrack.decide_signal(
 ) is
 'Decides one signal (copy, mirror, skip or ignore) against the batch''s book.';
 
-create function walltrack.insert_signals(transactions jsonb)
+create function walltrack.insert_signals(
+  transactions jsonb, found_by walltrack.signal_origin
+)
 returns bigint[]
 language plpgsql
 set search_path = ''
@@ -424,7 +426,8 @@ begin
   inserted as (
     insert into walltrack.signals (
       signature, slot, block_time, wallet_id, source, side, token_mint, token_amount,
-      token_decimals, quote_mint, quote_amount, quote_decimals, price_sol, tx_error, raw
+      token_decimals, quote_mint, quote_amount, quote_decimals, price_sol, tx_error, raw,
+      found_by
     )
     select
       r.signature, r.slot, r.block_time, w.id, r.source, r.side, r.token_mint, r.token_amount,
@@ -433,7 +436,7 @@ begin
         when r.quote_mint = 'So11111111111111111111111111111111111111112'
           then round(r.quote_amount / 1e9 / (r.token_amount / 10::numeric ^ r.token_decimals), 18)
       end,
-      r.tx_error, r.body -> 'raw'
+      r.tx_error, r.body -> 'raw', insert_signals.found_by
     from swap_rows as r
     inner join walltrack.wallets as w on r.wallet = w.address
     on conflict on constraint signals_dedupe do nothing
@@ -444,12 +447,15 @@ begin
   return new_ids;
 end;
 $$;
-comment on function walltrack.insert_signals(jsonb) is
-'Inserts the signals of normalised transactions (idempotent on signature, wallet, mint) and '
-'returns the new ids; the caller holds the engine-write mark.';
-grant execute on function walltrack.insert_signals(jsonb) to service_role;
+comment on function walltrack.insert_signals(jsonb, walltrack.signal_origin) is
+'Inserts the signals of normalised transactions (idempotent on signature, wallet, mint), '
+'marked with who found them, and returns the new ids; the caller holds the engine-write mark.';
+grant execute on function walltrack.insert_signals(jsonb, walltrack.signal_origin)
+to service_role;
 
-create function walltrack.record_swaps(transactions jsonb)
+create function walltrack.record_swaps(
+  transactions jsonb, found_by walltrack.signal_origin
+)
 returns bigint[]
 language plpgsql
 set search_path = ''
@@ -466,13 +472,13 @@ declare
   engine text := walltrack.begin_engine_write();
 begin
   begin
-    new_ids := walltrack.insert_signals(transactions);
+    new_ids := walltrack.insert_signals(transactions, found_by);
   exception when others then
     for item in
       select t.value, t.ordinality from jsonb_array_elements(transactions) with ordinality as t
     loop
       begin
-        new_ids := new_ids || walltrack.insert_signals(jsonb_build_array(item.value));
+        new_ids := new_ids || walltrack.insert_signals(jsonb_build_array(item.value), found_by);
       exception when others then
         get stacked diagnostics error_state = returned_sqlstate, error_message = message_text,
           error_hint = pg_exception_hint;
@@ -486,10 +492,11 @@ begin
   return new_ids;
 end;
 $$;
-comment on function walltrack.record_swaps(jsonb) is
+comment on function walltrack.record_swaps(jsonb, walltrack.signal_origin) is
 'Stores normalised transactions as signals and returns the new ids; a transaction the '
 'database refuses is recorded as a fault and the others are stored.';
-grant execute on function walltrack.record_swaps(jsonb) to service_role;
+grant execute on function walltrack.record_swaps(jsonb, walltrack.signal_origin)
+to service_role;
 
 create function walltrack.decide_signals(candidate_ids bigint[], hold_for_lookups boolean)
 returns bigint[]
@@ -658,7 +665,7 @@ grant execute on function walltrack.decision_report(bigint[], text) to service_r
 
 create function walltrack.ingest_swaps(
   transactions jsonb, fetch_tokens boolean default false, claim_seconds numeric default 15,
-  worker text default null
+  worker text default null, found_by walltrack.signal_origin default 'webhook'
 )
 returns jsonb
 language plpgsql
@@ -671,6 +678,7 @@ as $$
 -- tokens_to_fetch, and their buys stay pending until the lookup completes
 -- (walltrack.complete_token_lookup): the caller never sends the delivery twice. Given a
 -- worker, the live orders the decisions created come claimed for it (decision_report).
+-- found_by says who found the swaps: the webhook, or a backfill of a wallet's history.
 declare
   new_ids bigint[];
   decided_ids bigint[];
@@ -682,7 +690,7 @@ begin
       errcode = 'invalid_parameter_value';
   end if;
   perform pg_advisory_xact_lock(hashtext('walltrack.ingest_swaps'));
-  new_ids := walltrack.record_swaps(transactions);
+  new_ids := walltrack.record_swaps(transactions, found_by);
   if fetch_tokens then
     wanted := walltrack.claim_token_lookups(array(
       select distinct s.token_mint
@@ -707,12 +715,16 @@ begin
   );
 end;
 $$;
-comment on function walltrack.ingest_swaps(jsonb, boolean, numeric, text) is
+comment on function walltrack.ingest_swaps(
+  jsonb, boolean, numeric, text, walltrack.signal_origin
+) is
 'Records a normalised Helius delivery as signals (idempotent on signature, wallet, mint) and '
 'decides each new one, or with fetch_tokens leaves pending the buys whose token facts must '
 'be fetched first (tokens_to_fetch, claimed). Returns decisions, pending signal ids and the '
 'live orders to execute (claimed for the worker, if one is given).';
-grant execute on function walltrack.ingest_swaps(jsonb, boolean, numeric, text) to service_role;
+grant execute on function walltrack.ingest_swaps(
+  jsonb, boolean, numeric, text, walltrack.signal_origin
+) to service_role;
 
 create function walltrack.decide_waiting(mints text[] default null)
 returns jsonb

@@ -74,3 +74,110 @@ $$;
 comment on function walltrack.helius_sync_done(text, text, text) is
 'Records a push Helius accepted: webhook id, URL, the hash of the list pushed, and when.';
 grant execute on function walltrack.helius_sync_done(text, text, text) to service_role;
+
+-- History backfill: Helius retries a failed delivery three times, then drops it; webhooks
+-- also go silent in outages. Each watched wallet keeps a watermark (the transaction its
+-- history is known complete up to); the helius-backfill function walks the wallet's parsed
+-- history from the newest transaction down to the watermark, page by page, and each page is
+-- stored and decided here like a delivery, marked as found by backfill. What the webhook
+-- already stored is not stored again (signals_dedupe). A late buy is decided stale, a late
+-- sell still mirrors. A walk cut short (credits spent) resumes where it stopped.
+
+create function walltrack.backfill_plan(max_wallets integer)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+-- The wallets whose history is due a read, least recently read first (a walk left
+-- unfinished, and a wallet never read, come first): each with its watermark (until) and,
+-- for a walk in progress, where it resumes (before). Watched wallets, and any wallet whose
+-- copies are still open: its sells must still be mirrored.
+begin
+  return coalesce((
+    select jsonb_agg(jsonb_build_object(
+      'address', w.address, 'until', w.history_until_signature,
+      'before', w.history_walk_before
+    ) order by w.history_checked_at nulls first, w.id)
+    from (
+      select x.* from walltrack.wallets as x
+      where x.status = 'active' or exists (
+        select from walltrack.positions as p
+        where p.wallet_id = x.id and p.status in ('opening', 'open', 'closing')
+      )
+      order by x.history_checked_at nulls first, x.id
+      limit max_wallets
+    ) as w
+  ), '[]'::jsonb);
+end;
+$$;
+comment on function walltrack.backfill_plan(integer) is
+'[{address, until, before}]: the wallets whose history to read next, least recently read '
+'first, with their watermark and the resume point of an unfinished walk.';
+grant execute on function walltrack.backfill_plan(integer) to service_role;
+
+create function walltrack.record_backfill_page(
+  address text, transactions jsonb, newest jsonb, oldest_signature text, complete boolean
+)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+-- One page of a wallet's history walk, newest first: the normalised transactions read
+-- (older than the walk's resume point, newer than its watermark), the page's newest
+-- transaction ({signature, slot}) and its oldest signature, and whether the walk reached
+-- the watermark (or the start of the history). The transactions are stored and decided as
+-- found by backfill. The first page of a walk names its newest transaction, which becomes
+-- the watermark when the walk completes. A wallet never read starts its watermark at its
+-- newest transaction and stores nothing: WallTrack copies from when it starts watching.
+declare
+  wallet walltrack.wallets;
+  report jsonb := jsonb_build_object('new_signals', 0, 'decisions', '[]'::jsonb);
+  engine text;
+begin
+  select w.* into wallet from walltrack.wallets as w where w.address = record_backfill_page.address
+  for update;
+  perform walltrack.ensure(wallet.id is not null,
+    format('wallet %s is not on the watchlist', address));
+  perform walltrack.ensure(jsonb_typeof(transactions) = 'array',
+    'record_backfill_page expects a JSON array of normalised transactions');
+  if wallet.history_until_signature is not null or wallet.history_walk_before is not null then
+    report := walltrack.ingest_swaps(transactions, found_by => 'backfill');
+  end if;
+  if wallet.history_walk_top_signature is null and newest ->> 'signature' is not null then
+    wallet.history_walk_top_signature := newest ->> 'signature';
+    wallet.history_walk_top_slot := (newest ->> 'slot')::bigint;
+  end if;
+  wallet.history_walk_before := coalesce(oldest_signature, wallet.history_walk_before);
+  if complete or wallet.history_until_signature is null then
+    if wallet.history_walk_top_signature is not null then
+      wallet.history_until_signature := wallet.history_walk_top_signature;
+      wallet.history_until_slot := wallet.history_walk_top_slot;
+    end if;
+    wallet.history_walk_before := null;
+    wallet.history_walk_top_signature := null;
+    wallet.history_walk_top_slot := null;
+    wallet.history_checked_at := now();
+  end if;
+  engine := walltrack.begin_engine_write();
+  update walltrack.wallets as w
+  set
+    history_until_signature = wallet.history_until_signature,
+    history_until_slot = wallet.history_until_slot,
+    history_walk_before = wallet.history_walk_before,
+    history_walk_top_signature = wallet.history_walk_top_signature,
+    history_walk_top_slot = wallet.history_walk_top_slot,
+    history_checked_at = wallet.history_checked_at
+  where w.id = wallet.id;
+  perform walltrack.end_engine_write(engine);
+  return report || jsonb_build_object(
+    'until', wallet.history_until_signature, 'before', wallet.history_walk_before
+  );
+end;
+$$;
+comment on function walltrack.record_backfill_page(text, jsonb, jsonb, text, boolean) is
+'Stores and decides one page of a wallet''s history walk (found by backfill) and moves the '
+'walk: its resume point, and the watermark when it completes. Returns the ingest report with '
+'the wallet''s until and before.';
+grant execute on function walltrack.record_backfill_page(text, jsonb, jsonb, text, boolean)
+to service_role;

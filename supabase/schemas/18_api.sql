@@ -116,8 +116,36 @@ as $$
   select walltrack.ingest_swaps(transactions, fetch_tokens, claim_seconds, worker);
 $$;
 comment on function api.ingest_swaps(jsonb, boolean, numeric, text) is
-'RPC of walltrack.ingest_swaps, for the helius-webhook function and the replay.';
+'RPC of walltrack.ingest_swaps, for the helius-webhook function and the replay: what the '
+'webhook is delivered (a backfill stores its finds with api.record_backfill_page).';
 grant execute on function api.ingest_swaps(jsonb, boolean, numeric, text) to service_role;
+
+create function api.backfill_plan(max_wallets integer default 100)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.backfill_plan(max_wallets);
+$$;
+comment on function api.backfill_plan(integer) is
+'RPC of walltrack.backfill_plan, for the helius-backfill function.';
+grant execute on function api.backfill_plan(integer) to service_role;
+
+create function api.record_backfill_page(
+  address text, transactions jsonb, newest jsonb, oldest_signature text, complete boolean
+)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.record_backfill_page(address, transactions, newest, oldest_signature, complete);
+$$;
+comment on function api.record_backfill_page(text, jsonb, jsonb, text, boolean) is
+'RPC of walltrack.record_backfill_page, for the helius-backfill function.';
+grant execute on function api.record_backfill_page(text, jsonb, jsonb, text, boolean)
+to service_role;
 
 create function api.complete_token_lookup(facts jsonb, worker text default null)
 returns jsonb
