@@ -68,6 +68,11 @@ create table walltrack.config (
   breaker_capital_sol numeric not null default 10,
   -- copy latency
   max_copy_delay_seconds integer default 20,
+  -- history backfill (Helius parsed history, when a delivery was missed)
+  backfill_interval_minutes integer not null default 60,
+  webhook_silence_minutes integer not null default 15,
+  backfill_credits_per_run integer not null default 5000,
+  helius_history_call_credits integer not null default 100,
 
   constraint config_single_row check (walltrack.ensure(
     id, 'config has exactly one row, whose id is true'
@@ -162,6 +167,16 @@ create table walltrack.config (
       max_copy_delay_seconds
     ),
     'Empty copies a buy however late it is decided (only for replaying recorded swaps).'
+  )),
+  constraint config_backfill_ranges check (walltrack.ensure(
+    backfill_interval_minutes between 1 and 10080 and webhook_silence_minutes between 1 and 10080
+    and backfill_credits_per_run >= 0 and helius_history_call_credits between 1 and 100000,
+    format(
+      'config: backfill_interval_minutes and webhook_silence_minutes must be within 1..10080, '
+      'backfill_credits_per_run at least 0 and helius_history_call_credits within 1..100000; '
+      'got %s, %s, %s, %s', backfill_interval_minutes, webhook_silence_minutes,
+      backfill_credits_per_run, helius_history_call_credits
+    )
   )),
   -- NaN passes `> 0` (Postgres sorts it above every number): every amount, limit and
   -- threshold is a real number. Integer columns cannot hold NaN.
@@ -330,3 +345,14 @@ comment on column walltrack.config.max_copy_delay_seconds is
 'A leader buy not decided within this many seconds of its block time is skipped as stale: '
 'the price has moved on. Sells are mirrored however late. Empty = no limit (a replay of '
 'recorded swaps).';
+comment on column walltrack.config.backfill_interval_minutes is
+'Each watched wallet''s parsed history is read at least this often (helius-backfill), to '
+'recover deliveries Helius dropped.';
+comment on column walltrack.config.webhook_silence_minutes is
+'No webhook delivery for this long (any wallet) is a gap the database can see: every wallet '
+'not read since is read at the next backfill run. delivery_health flags it.';
+comment on column walltrack.config.backfill_credits_per_run is
+'Helius credits one helius-backfill run may spend; the wallets left continue next run. '
+'0 pauses the backfill.';
+comment on column walltrack.config.helius_history_call_credits is
+'Helius credits one parsed-history call costs (your plan''s price of an enhanced API call).';

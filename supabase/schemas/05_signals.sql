@@ -74,6 +74,10 @@ create index signals_wallet_time_idx on walltrack.signals (wallet_id, block_time
 create index signals_token_time_idx on walltrack.signals (token_mint, block_time);
 
 create index signals_undecided_idx on walltrack.signals (id) where decision is null;
+-- The swaps a backfill found (the webhook missed them): few, read by the backfill plan and
+-- delivery_health; only a backfill pays for it.
+create index signals_found_by_backfill_idx on walltrack.signals (wallet_id, received_at)
+where found_by = 'backfill';
 
 create function walltrack.trigger_signal_append_only()
 returns trigger

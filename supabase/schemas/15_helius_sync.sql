@@ -89,31 +89,62 @@ language plpgsql
 stable
 set search_path = ''
 as $$
--- The wallets whose history is due a read, least recently read first (a walk left
--- unfinished, and a wallet never read, come first): each with its watermark (until) and,
--- for a walk in progress, where it resumes (before). Watched wallets, and any wallet whose
--- copies are still open: its sells must still be mirrored.
+-- The wallets whose history is due a read, and the run's credit budget. Watched wallets, and
+-- any wallet whose copies are still open (its sells must still be mirrored), are due when:
+-- never read (the read only sets the watermark), a walk was left unfinished, the last read
+-- is older than config.backfill_interval_minutes, or a gap the database can see happened
+-- since: a backfill found a swap the webhook missed (any wallet: Helius drops deliveries
+-- for all at once), or no delivery came for config.webhook_silence_minutes. Least recently
+-- read first; each with its watermark (until), the resume point of a walk (before), and
+-- whether it is a first read.
+declare
+  cfg walltrack.config;
+  last_delivery timestamptz;
+  last_miss timestamptz;
 begin
-  return coalesce((
-    select jsonb_agg(jsonb_build_object(
-      'address', w.address, 'until', w.history_until_signature,
-      'before', w.history_walk_before
-    ) order by w.history_checked_at nulls first, w.id)
-    from (
-      select x.* from walltrack.wallets as x
-      where x.status = 'active' or exists (
-        select from walltrack.positions as p
-        where p.wallet_id = x.id and p.status in ('opening', 'open', 'closing')
-      )
-      order by x.history_checked_at nulls first, x.id
-      limit max_wallets
-    ) as w
-  ), '[]'::jsonb);
+  select c.* into cfg from walltrack.config as c;
+  -- Newest first by id: almost every signal is the webhook's, so this reads a few rows.
+  select s.received_at into last_delivery from walltrack.signals as s
+  where s.found_by = 'webhook' order by s.id desc limit 1;
+  select max(s.received_at) into last_miss from walltrack.signals as s
+  where s.found_by = 'backfill';  -- signals_found_by_backfill_idx
+  return jsonb_build_object(
+    'credits', cfg.backfill_credits_per_run,
+    'call_credits', cfg.helius_history_call_credits,
+    'wallets', coalesce((
+      select jsonb_agg(jsonb_build_object(
+        'address', w.address, 'until', w.history_until_signature,
+        'before', w.history_walk_before, 'first_read', w.history_checked_at is null
+      ) order by w.history_checked_at nulls first, w.id)
+      from (
+        select x.* from walltrack.wallets as x
+        where (x.status = 'active' or exists (
+          select from walltrack.positions as p
+          where p.wallet_id = x.id and p.status in ('opening', 'open', 'closing')
+        )) and (
+          x.history_checked_at is null
+          or x.history_walk_before is not null
+          or x.history_checked_at
+          < now() - make_interval(mins => cfg.backfill_interval_minutes)
+          or x.history_checked_at < last_miss
+          or (
+            coalesce(last_delivery, '-infinity') < now()
+            - make_interval(mins => cfg.webhook_silence_minutes)
+            and x.history_checked_at
+            < now() - make_interval(mins => cfg.webhook_silence_minutes)
+          )
+        )
+        order by x.history_checked_at nulls first, x.id
+        limit max_wallets
+      ) as w
+    ), '[]'::jsonb)
+  );
 end;
 $$;
 comment on function walltrack.backfill_plan(integer) is
-'[{address, until, before}]: the wallets whose history to read next, least recently read '
-'first, with their watermark and the resume point of an unfinished walk.';
+'{credits, call_credits, wallets: [{address, until, before, first_read}]}: the run''s Helius '
+'credit budget and the wallets whose history is due a read (never read, a walk unfinished, '
+'read too long ago, or a delivery gap seen since), least recently read first.';
 grant execute on function walltrack.backfill_plan(integer) to service_role;
 
 create function walltrack.record_backfill_page(
@@ -129,7 +160,8 @@ as $$
 -- the watermark (or the start of the history). The transactions are stored and decided as
 -- found by backfill. The first page of a walk names its newest transaction, which becomes
 -- the watermark when the walk completes. A wallet never read starts its watermark at its
--- newest transaction and stores nothing: WallTrack copies from when it starts watching.
+-- newest transaction and stores nothing: WallTrack copies from when it starts watching. A
+-- wallet read once with no history at all has no watermark: its next read takes everything.
 declare
   wallet walltrack.wallets;
   report jsonb := jsonb_build_object('new_signals', 0, 'decisions', '[]'::jsonb);
@@ -141,7 +173,7 @@ begin
     format('wallet %s is not on the watchlist', address));
   perform walltrack.ensure(jsonb_typeof(transactions) = 'array',
     'record_backfill_page expects a JSON array of normalised transactions');
-  if wallet.history_until_signature is not null or wallet.history_walk_before is not null then
+  if wallet.history_checked_at is not null or wallet.history_walk_before is not null then
     report := walltrack.ingest_swaps(transactions, found_by => 'backfill');
   end if;
   if wallet.history_walk_top_signature is null and newest ->> 'signature' is not null then

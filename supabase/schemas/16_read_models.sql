@@ -41,6 +41,64 @@ comment on function walltrack.overview() is
 'Row counts per WallTrack table and the trading switches, for health checks and the demo.';
 grant execute on function walltrack.overview() to service_role;
 
+create view walltrack.delivery_health
+with (security_invoker = true)
+as
+select
+  w.id as wallet_id,
+  w.address,
+  w.label,
+  w.status,
+  last_webhook.received_at as last_delivery_at,
+  w.history_checked_at as last_backfill_at,
+  counts.by_webhook as swaps_by_webhook,
+  counts.by_backfill as swaps_by_backfill,
+  round(100.0 * counts.by_backfill / nullif(counts.by_webhook + counts.by_backfill, 0), 1)
+    as backfill_share_pct,
+  now() - last_webhook.received_at as webhook_silent_for,
+  counts.missed_since_last_delivery,
+  counts.missed_since_last_delivery > 0 as flagged
+from walltrack.wallets as w
+left join lateral (
+  select s.received_at, s.block_time from walltrack.signals as s
+  where s.wallet_id = w.id and s.found_by = 'webhook'
+  order by s.block_time desc nulls last limit 1
+) as last_webhook on true
+cross join lateral (
+  select
+    count(*) filter (where s.found_by = 'webhook') as by_webhook,
+    count(*) filter (where s.found_by = 'backfill') as by_backfill,
+    count(*) filter (
+      where s.found_by = 'backfill'
+      and s.block_time > coalesce(last_webhook.block_time, '-infinity')
+    ) as missed_since_last_delivery
+  from walltrack.signals as s
+  where s.wallet_id = w.id
+) as counts;
+
+revoke all on walltrack.delivery_health from public, anon, authenticated;
+grant select on walltrack.delivery_health to service_role;
+comment on view walltrack.delivery_health is
+'Per wallet, whether Helius delivers its swaps: the last delivery, the last history read '
+'(backfill), the swaps each found, and a flag when backfill keeps finding swaps the webhook '
+'never delivered. Counts are swaps (signals).';
+comment on column walltrack.delivery_health.last_delivery_at is
+'When the wallet''s newest swap delivered by the webhook was received; empty = never.';
+comment on column walltrack.delivery_health.last_backfill_at is
+'When helius-backfill last read the wallet''s history to its end; empty = never.';
+comment on column walltrack.delivery_health.swaps_by_backfill is
+'Swaps the webhook missed, found later in the wallet''s history by helius-backfill.';
+comment on column walltrack.delivery_health.backfill_share_pct is
+'Share of the wallet''s swaps only backfill found, %: above 0, Helius dropped deliveries.';
+comment on column walltrack.delivery_health.webhook_silent_for is
+'Time since the wallet''s last webhook delivery (a quiet wallet is silent too: read with '
+'missed_since_last_delivery).';
+comment on column walltrack.delivery_health.missed_since_last_delivery is
+'Swaps backfill found that happened after the webhook''s last delivery for this wallet.';
+comment on column walltrack.delivery_health.flagged is
+'The webhook is silent for this wallet while backfill keeps finding its swaps: check the '
+'Helius webhook (helius-sync) and the function''s logs.';
+
 -- ---------------------------------------------------------------------------------------
 -- Shared by the demo, the report and the replay
 

@@ -1,5 +1,5 @@
 begin;
-select plan(17);
+select plan(18);
 
 select is((select count(*) from walltrack.config), 1::bigint, 'config is seeded with its one row');
 select throws_ok(
@@ -88,6 +88,13 @@ select throws_ok(
   $$ update walltrack.config set sim_fee_lamports = 9223372036854775807 $$,
   '23514', 'config.sim_fee_lamports must be at most 10000000 (0.01 SOL), got 9223372036854775807',
   'a simulated fee no swap pays is refused'
+);
+select throws_ok(
+  $$ update walltrack.config set helius_history_call_credits = 0 $$, '23514',
+  'config: backfill_interval_minutes and webhook_silence_minutes must be within 1..10080, '
+  'backfill_credits_per_run at least 0 and helius_history_call_credits within 1..100000; '
+  'got 60, 15, 5000, 0',
+  'a history call that costs nothing is refused: the budget would never stop a run'
 );
 
 select * from finish();

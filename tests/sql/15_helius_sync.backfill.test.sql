@@ -1,7 +1,7 @@
 -- History backfill: watermarks, walks in pages, what the webhook missed stored once as found
 -- by backfill, a late buy stale and a late sell still mirrored.
 begin;
-select plan(14);
+select plan(22);
 
 create temporary table bw as select tests.new_wallet('backfilled leader') as id;
 insert into bw (id) select tests.new_wallet('never read leader');
@@ -35,7 +35,7 @@ update walltrack.config set max_copy_delay_seconds = 20;
 
 select is(
   (select jsonb_agg(p.value ->> 'address' order by p.ordinality)
-   from jsonb_array_elements(api.backfill_plan(1000)) with ordinality as p
+   from jsonb_array_elements(api.backfill_plan(1000) -> 'wallets') with ordinality as p
    where p.value ->> 'address' in (select read from bwa union all select fresh from bwa)),
   jsonb_build_array((select read from bwa), (select fresh from bwa)),
   'the plan lists the wallets never read, in order'
@@ -56,6 +56,25 @@ select is(
 );
 create temporary table watermarked as
 select pg_temp.page((select read from bwa), '[]', 'watermark', 'watermark', true) as report;
+
+-- A webhook silent for config.webhook_silence_minutes is a gap the database sees: a wallet
+-- read before the silence began is due, though its backfill interval has not passed.
+create function pg_temp.due(address text) returns boolean language sql as $$
+  select exists(select from jsonb_array_elements(api.backfill_plan(1000) -> 'wallets') as p
+    where p ->> 'address' = due.address);
+$$;
+select tests.as_engine($$ update walltrack.wallets set history_checked_at = now()
+  - interval '20 minutes' where address = (select fresh from bwa) $$);
+select is(pg_temp.due((select fresh from bwa)), false,
+  'a wallet read 20 minutes ago, the webhook delivering, is not due');
+select tests.as_engine($$ insert into walltrack.signals
+  (signature, wallet_id, tx_error, raw, received_at)
+  select tests.signature('last-delivery'), w.id, 'failed', '{}', now() - interval '16 minutes'
+  from walltrack.wallets as w where w.address = (select fresh from bwa) $$);
+select is(pg_temp.due((select fresh from bwa)), true,
+  'the webhook silent for 16 minutes (over 15): the wallet is due');
+select tests.as_engine($$ update walltrack.wallets set history_checked_at = now()
+  where address = (select fresh from bwa) $$);
 
 -- An outage: the webhook missed a sell and a buy. The walk's first page finds them.
 create temporary table first_page as
@@ -85,7 +104,7 @@ select is(
   'an unfinished walk keeps the watermark and remembers where it resumes and its newest'
 );
 select is(
-  (select p ->> 'before' from jsonb_array_elements(api.backfill_plan(1000)) as p
+  (select p ->> 'before' from jsonb_array_elements(api.backfill_plan(1000) -> 'wallets') as p
    where p ->> 'address' = (select read from bwa)),
   tests.signature('missed-buy'), 'the plan resumes the walk where it stopped'
 );
@@ -108,8 +127,48 @@ select is(
   'a finished walk moves the watermark to the newest transaction it read'
 );
 select isnt(
-  api.backfill_plan(1) -> 0 ->> 'address', (select read::text from bwa),
+  api.backfill_plan(1) -> 'wallets' -> 0 ->> 'address', (select read::text from bwa),
   'and the wallets not read yet come before it in the plan'
+);
+
+-- When a wallet is due. Both were just read to their end, after the last swap a backfill
+-- found: neither is due.
+select pg_temp.page((select fresh from bwa), '[]', null, null, true);
+select is(
+  array[pg_temp.due((select read from bwa)), pg_temp.due((select fresh from bwa))],
+  array[false, false], 'a wallet read to its end since the last gap is not due'
+);
+select tests.as_engine($$ update walltrack.wallets set history_checked_at = now()
+  - interval '61 minutes' where address = (select read from bwa) $$);
+select is(
+  pg_temp.due((select read from bwa)), true,
+  'a wallet read longer ago than backfill_interval_minutes is due'
+);
+select tests.as_engine($$ update walltrack.wallets set history_checked_at = now()
+  - interval '1 minute' where address in (select read from bwa union all select fresh from bwa)
+  $$);
+select pg_temp.page((select fresh from bwa), jsonb_build_array(tests.swap_tx('fresh-missed',
+  (select fresh from bwa), 'buy', 'MintBackfi22222222222222222222222222222222', 5, 5, 200)),
+  null, 'fresh-missed', true);
+select is(
+  pg_temp.due((select read from bwa)), true,
+  'a swap the webhook missed, found since a wallet was read, makes that wallet due too'
+);
+select is(
+  (select s.found_by::text from walltrack.signals as s
+   where s.signature = tests.signature('fresh-missed')),
+  'backfill', 'a wallet read once with an empty history stores what its next read finds'
+);
+select is(
+  (select array[h.swaps_by_webhook, h.swaps_by_backfill, h.missed_since_last_delivery]
+   from walltrack.delivery_health as h where h.address = (select read from bwa)),
+  array[1, 2, 2]::bigint[],
+  'delivery_health counts what each found, and the misses after the last delivery'
+);
+select is(
+  (select array[h.flagged::text, h.backfill_share_pct::text]
+   from walltrack.delivery_health as h where h.address = (select read from bwa)),
+  array['true', '66.7'], 'and flags the wallet whose swaps only backfill finds'
 );
 
 -- Guards.

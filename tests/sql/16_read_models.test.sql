@@ -236,7 +236,8 @@ select is(
      a.attrelid = 'walltrack.config'::regclass and a.attnum > 0 and not a.attisdropped
      and a.attname not in (
        'id', 'updated_at', 'helius_webhook_id', 'helius_webhook_url', 'helius_synced_at',
-       'helius_synced_hash'
+       'helius_synced_hash', 'backfill_interval_minutes', 'webhook_silence_minutes',
+       'backfill_credits_per_run', 'helius_history_call_credits'
      )),
   'signals_log_config: every config column but the operational state, in the table''s order'
 );
