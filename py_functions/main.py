@@ -6,7 +6,7 @@ import logging
 
 import functions_framework
 
-from walltrack import live_orders, sync, webhook
+from walltrack import backfill, live_orders, sync, webhook
 from walltrack.http import json_endpoint
 from walltrack.price_refresh import handle_refresh
 from walltrack.token_lookup import handle_lookup
@@ -17,6 +17,7 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 
 helius_webhook = functions_framework.http(json_endpoint(webhook.handle_delivery))
 helius_sync = functions_framework.http(json_endpoint(sync.handle_sync))
+helius_backfill = functions_framework.http(json_endpoint(backfill.handle_backfill))
 token_lookup = functions_framework.http(json_endpoint(handle_lookup))
 price_refresh = functions_framework.http(json_endpoint(handle_refresh))
 execute_orders = functions_framework.http(json_endpoint(live_orders.handle_execute))

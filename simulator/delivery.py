@@ -83,7 +83,7 @@ def deliver_due(
             tx_type = transaction["type"]
             watching = [hook for hook in state.webhooks.values() if watches(hook, swap.wallet)]
             hooks = [dict(hook) for hook in watching if subscribes(hook, tx_type)]
-            duplicate = world.decide_locked("webhook", None, "delivery").duplicate
+            delivery = world.decide_locked("webhook", None, "delivery")
         about = {
             "t": swap.t,
             "signature": transaction["signature"],
@@ -93,9 +93,12 @@ def deliver_due(
             "type": tx_type,
         }
         body = json.dumps([transaction]).encode()
-        new = [about | {"skipped": skip_reason(bool(watching), tx_type)}] if not hooks else []
+        if delivery.dropped:
+            hooks = []
+        skipped = skip_reason(bool(watching), tx_type, delivery.dropped)
+        new = [about | {"skipped": skipped}] if not hooks else []
         for hook in hooks:
-            for copy in range(1, 3 if duplicate else 2):
+            for copy in range(1, 3 if delivery.duplicate else 2):
                 outcome = post(client, hook, body, world.scenario.delivery, stopping)
                 new.append(about | {"webhook_id": hook["webhookID"], "copy": copy, **outcome})
         with world.lock:
@@ -105,7 +108,9 @@ def deliver_due(
         reports.extend(new)
 
 
-def skip_reason(wallet_watched: bool, tx_type: str) -> str:
+def skip_reason(wallet_watched: bool, tx_type: str, dropped: bool) -> str:
+    if dropped:
+        return "delivery outage: dropped"
     if not wallet_watched:
         return "no webhook watches this wallet"
     # A swap on a venue Helius does not parse, under a subscription to SWAP alone.

@@ -26,6 +26,7 @@ class Decision:
     retry_after: str | None = None
     chain: set[str] = field(default_factory=set)  # expired_blockhash, slippage
     duplicate: bool = False
+    dropped: bool = False  # a webhook delivery lost in an outage
     fired: list[str] = field(default_factory=list)  # rule descriptions, for the call log
 
     def apply(self, fault: Fault) -> None:
@@ -38,6 +39,8 @@ class Decision:
             self.status, self.retry_after = fault.status, fault.retry_after
         elif fault.kind == "duplicate":
             self.duplicate = True
+        elif fault.kind == "outage":
+            self.dropped = True
         else:
             self.chain.add(fault.kind)
 

@@ -39,6 +39,7 @@ Venue = Literal[
 # "das" and "rpc" share one JSON-RPC endpoint: getAsset calls are "das", the others "rpc".
 Service = Literal[
     "helius",
+    "helius_history",
     "das",
     "rpc",
     "rugcheck",
@@ -58,16 +59,18 @@ FaultKind = Literal[
     "bare_error",
     "simulation_error",
     "duplicate",
+    "outage",
 ]
 ANSWER_FAULTS = ("latency", "timeout", "status")
 CHAIN_FAULTS = ("expired_blockhash", "slippage", "node_behind", "bare_error")  # sendTransaction
 # Which fault kinds make sense where: answers can be slowed, hung or failed on every HTTP
-# service; the chain faults act on sendTransaction; duplicates on webhook deliveries.
+# service; the chain faults act on sendTransaction; duplicates and outages (the delivery is
+# dropped, never sent, as when Helius gives up or goes silent) on webhook deliveries.
 KINDS_BY_SERVICE: dict[str, tuple[str, ...]] = {
     **{service: ANSWER_FAULTS for service in get_args(Service)},
     "rpc": (*ANSWER_FAULTS, *CHAIN_FAULTS),
     "jupiter_swap": (*ANSWER_FAULTS, "simulation_error"),
-    "webhook": ("duplicate",),
+    "webhook": ("duplicate", "outage"),
 }
 
 
@@ -300,6 +303,8 @@ class Scenario(Model):
     tokens: list[Token] = []
     swaps: list[LeaderSwap] = []
     faults: list[Fault] = []
+    # Helius's history pages may hold fewer transactions than asked, with more behind them.
+    helius_history_page_max: Annotated[int, Field(ge=1, le=100)] = 100
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Scenario:

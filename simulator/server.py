@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from simulator import helius, jupiter, rpc, token_apis
+from simulator import helius, history, jupiter, rpc, token_apis
 from simulator.delivery import deliver_due
 from simulator.encoding import number_text
 from simulator.faults import Decision
@@ -39,6 +39,7 @@ class Service:
     handler: Handler
 
 
+HELIUS_HISTORY = Service(history.PREFIX, "helius_history", history.transactions)
 HELIUS = Service("/helius", "helius", helius.management)
 RPC = Service("/rpc", "rpc", rpc.handle)
 RUGCHECK = Service("/rugcheck/v1", "rugcheck", token_apis.rugcheck)
@@ -46,7 +47,7 @@ DEXSCREENER = Service("/dexscreener", "dexscreener", token_apis.dexscreener)
 JUPITER_PRICE = Service("/jupiter/price/v3", "jupiter_price", jupiter.price)
 JUPITER_QUOTE = Service("/jupiter/swap/v1/quote", "jupiter_quote", jupiter.quote)
 JUPITER_SWAP = Service("/jupiter/swap/v1/swap", "jupiter_swap", jupiter.swap)
-SERVICES = (HELIUS, RPC, RUGCHECK, DEXSCREENER, JUPITER_PRICE, JUPITER_QUOTE, JUPITER_SWAP)
+SERVICES = (HELIUS_HISTORY, HELIUS, RPC, RUGCHECK, DEXSCREENER, JUPITER_PRICE, JUPITER_QUOTE, JUPITER_SWAP)
 CONTROL_PREFIX = "/control"
 
 # Where each client's base URL must point (the values of `env_for`).

@@ -358,7 +358,7 @@ def parse_delivery(body: bytes) -> Delivery:
         if not isinstance(element, dict):
             delivery.rejected.append(Rejected(index, None, "not a JSON object"))
             continue
-        signature = _readable_signature(element)
+        signature = readable_signature(element)
         problem = _unstorable(element, MAX_TRANSACTION_DEPTH)
         if problem is not None:
             delivery.rejected.append(Rejected(index, signature, problem))
@@ -473,7 +473,7 @@ def _unstorable_text(text: str) -> str:
     return "text is not valid unicode (lone surrogate)"
 
 
-def _readable_signature(element: Mapping[str, Any]) -> str | None:
+def readable_signature(element: Mapping[str, Any]) -> str | None:
     signature = element.get("signature")
     return signature if isinstance(signature, str) and _SIGNATURE.fullmatch(signature) else None
 

@@ -1,6 +1,8 @@
 """helius-sync (ADR-001): push the active wallet list and the transaction types to the one
 global webhook, only when SQL says they changed and the interval has passed. Config changes
-only after Helius accepts.
+only after Helius accepts. After a push, a backfill run reads the history of the wallets
+just added (their watermark starts there) and of any wallet the change left unwatched for a
+moment.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from typing import Any
 
 import flask
 
-from walltrack import auth, database, helius_api
+from walltrack import auth, backfill, database, helius_api
+from walltrack.errors import WalltrackError
 from walltrack.settings import HeliusSettings
 
 logger = logging.getLogger("walltrack.sync")
@@ -50,4 +53,16 @@ def handle_sync(request: flask.Request) -> tuple[dict[str, Any], int]:
         "action": plan["action"],
         "webhook_id": webhook_id,
         "addresses": len(plan["addresses"]),
+        "backfill": backfill_after_push(settings),
     }, 200
+
+
+def backfill_after_push(settings: HeliusSettings) -> dict[str, Any]:
+    """The push is done and recorded: a backfill that fails now is left to its schedule."""
+    try:
+        return backfill.run_backfill(
+            backfill.HistorySettings(settings.api_base_url, settings.api_key)
+        )
+    except WalltrackError as failure:
+        logger.warning("backfill after the push failed, left to its schedule: %s", failure.detail)
+        return {"error": failure.public_message}

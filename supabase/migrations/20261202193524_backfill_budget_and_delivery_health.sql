@@ -40,7 +40,11 @@ comment on column walltrack.config.helius_history_call_credits is
 create index signals_found_by_backfill_idx on walltrack.signals (wallet_id, received_at)
 where found_by = 'backfill';
 
-create or replace function walltrack.backfill_plan(max_wallets integer)
+-- An operator's read on demand takes every wallet, due or not.
+drop function api.backfill_plan(integer);
+drop function walltrack.backfill_plan(integer);
+
+create function walltrack.backfill_plan(max_wallets integer, every_wallet boolean)
 returns jsonb
 language plpgsql
 stable
@@ -51,8 +55,8 @@ as $$
 -- never read (the read only sets the watermark), a walk was left unfinished, the last read
 -- is older than config.backfill_interval_minutes, or a gap the database can see happened
 -- since: a backfill found a swap the webhook missed (any wallet: Helius drops deliveries
--- for all at once), or no delivery came for config.webhook_silence_minutes. Least recently
--- read first; each with its watermark (until), the resume point of a walk (before), and
+-- for all at once), or no delivery came for config.webhook_silence_minutes; every_wallet
+-- (an operator's read on demand) takes them all, due or not. Least recently read first; each with its watermark (until), the resume point of a walk (before), and
 -- whether it is a first read.
 declare
   cfg walltrack.config;
@@ -79,7 +83,8 @@ begin
           select from walltrack.positions as p
           where p.wallet_id = x.id and p.status in ('opening', 'open', 'closing')
         )) and (
-          x.history_checked_at is null
+          every_wallet
+          or x.history_checked_at is null
           or x.history_walk_before is not null
           or x.history_checked_at
           < now() - make_interval(mins => cfg.backfill_interval_minutes)
@@ -98,11 +103,12 @@ begin
   );
 end;
 $$;
-comment on function walltrack.backfill_plan(integer) is
+comment on function walltrack.backfill_plan(integer, boolean) is
 '{credits, call_credits, wallets: [{address, until, before, first_read}]}: the run''s Helius '
 'credit budget and the wallets whose history is due a read (never read, a walk unfinished, '
-'read too long ago, or a delivery gap seen since), least recently read first.';
-grant execute on function walltrack.backfill_plan(integer) to service_role;
+'read too long ago, or a delivery gap seen since; or all of them: every_wallet), least '
+'recently read first.';
+grant execute on function walltrack.backfill_plan(integer, boolean) to service_role;
 
 create or replace function walltrack.record_backfill_page(
   address text, transactions jsonb, newest jsonb, oldest_signature text, complete boolean
@@ -138,7 +144,7 @@ begin
     wallet.history_walk_top_slot := (newest ->> 'slot')::bigint;
   end if;
   wallet.history_walk_before := coalesce(oldest_signature, wallet.history_walk_before);
-  if complete or wallet.history_until_signature is null then
+  if complete or wallet.history_checked_at is null then
     if wallet.history_walk_top_signature is not null then
       wallet.history_until_signature := wallet.history_walk_top_signature;
       wallet.history_until_slot := wallet.history_walk_top_slot;
@@ -228,3 +234,17 @@ comment on column walltrack.delivery_health.missed_since_last_delivery is
 comment on column walltrack.delivery_health.flagged is
 'The webhook is silent for this wallet while backfill keeps finding its swaps: check the '
 'Helius webhook (helius-sync) and the function''s logs.';
+
+create function api.backfill_plan(
+  max_wallets integer default 100, every_wallet boolean default false
+)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.backfill_plan(max_wallets, every_wallet);
+$$;
+comment on function api.backfill_plan(integer, boolean) is
+'RPC of walltrack.backfill_plan, for the helius-backfill function.';
+grant execute on function api.backfill_plan(integer, boolean) to service_role;

@@ -120,17 +120,19 @@ comment on function api.ingest_swaps(jsonb, boolean, numeric, text) is
 'webhook is delivered (a backfill stores its finds with api.record_backfill_page).';
 grant execute on function api.ingest_swaps(jsonb, boolean, numeric, text) to service_role;
 
-create function api.backfill_plan(max_wallets integer default 100)
+create function api.backfill_plan(
+  max_wallets integer default 100, every_wallet boolean default false
+)
 returns jsonb
 language sql
 security invoker
 set search_path = ''
 as $$
-  select walltrack.backfill_plan(max_wallets);
+  select walltrack.backfill_plan(max_wallets, every_wallet);
 $$;
-comment on function api.backfill_plan(integer) is
+comment on function api.backfill_plan(integer, boolean) is
 'RPC of walltrack.backfill_plan, for the helius-backfill function.';
-grant execute on function api.backfill_plan(integer) to service_role;
+grant execute on function api.backfill_plan(integer, boolean) to service_role;
 
 create function api.record_backfill_page(
   address text, transactions jsonb, newest jsonb, oldest_signature text, complete boolean

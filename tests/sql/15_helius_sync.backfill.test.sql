@@ -1,7 +1,7 @@
 -- History backfill: watermarks, walks in pages, what the webhook missed stored once as found
 -- by backfill, a late buy stale and a late sell still mirrored.
 begin;
-select plan(22);
+select plan(23);
 
 create temporary table bw as select tests.new_wallet('backfilled leader') as id;
 insert into bw (id) select tests.new_wallet('never read leader');
@@ -137,6 +137,11 @@ select pg_temp.page((select fresh from bwa), '[]', null, null, true);
 select is(
   array[pg_temp.due((select read from bwa)), pg_temp.due((select fresh from bwa))],
   array[false, false], 'a wallet read to its end since the last gap is not due'
+);
+select ok(
+  (api.backfill_plan(1000, every_wallet => true) -> 'wallets') @> jsonb_build_array(
+    jsonb_build_object('address', (select read from bwa))),
+  'an operator''s read on demand takes every wallet, due or not'
 );
 select tests.as_engine($$ update walltrack.wallets set history_checked_at = now()
   - interval '61 minutes' where address = (select read from bwa) $$);

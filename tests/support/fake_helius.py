@@ -1,4 +1,5 @@
-"""An HTTP-level fake of Helius's webhook management API, on 127.0.0.1, recording calls."""
+"""An HTTP-level fake of Helius's webhook management API, on 127.0.0.1, recording calls; its
+parsed history (read by the backfill helius-sync runs after a push) is empty."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ class Call:
 @dataclass
 class FakeHelius:
     base_url: str = ""
-    calls: list[Call] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)  # webhook management
+    history_calls: int = 0
     # Statuses to answer with, in order; 200 with a webhookID once they run out.
     statuses: list[int] = field(default_factory=list)
     next_id: int = 1
@@ -33,6 +35,10 @@ class FakeHelius:
 
     def reply(self, request: Request) -> Reply:
         url = urlparse(request.path)
+        if url.path.startswith("/v0/addresses/"):
+            with self.lock:
+                self.history_calls += 1
+            return Reply(200, {}, b"[]")
         body = json.loads(request.body or b"{}")
         with self.lock:
             self.calls.append(Call(request.method, url.path, parse_qs(url.query), body))
