@@ -47,7 +47,17 @@ DEXSCREENER = Service("/dexscreener", "dexscreener", token_apis.dexscreener)
 JUPITER_PRICE = Service("/jupiter/price/v3", "jupiter_price", jupiter.price)
 JUPITER_QUOTE = Service("/jupiter/swap/v1/quote", "jupiter_quote", jupiter.quote)
 JUPITER_SWAP = Service("/jupiter/swap/v1/swap", "jupiter_swap", jupiter.swap)
-SERVICES = (HELIUS_HISTORY, HELIUS, RPC, RUGCHECK, DEXSCREENER, JUPITER_PRICE, JUPITER_QUOTE, JUPITER_SWAP)
+# The history's prefix lies under Helius's: it is matched first.
+SERVICES = (
+    HELIUS_HISTORY,
+    HELIUS,
+    RPC,
+    RUGCHECK,
+    DEXSCREENER,
+    JUPITER_PRICE,
+    JUPITER_QUOTE,
+    JUPITER_SWAP,
+)
 CONTROL_PREFIX = "/control"
 
 # Where each client's base URL must point (the values of `env_for`).

@@ -72,7 +72,8 @@ def read_all_but(db: Db, address: str, when: str) -> None:
     """Marks every other wallet read at `when` (an engine-only column)."""
     db.execute(
         "select tests.as_engine(format("
-        "'update walltrack.wallets set history_checked_at = %%s where address <> %%L', %s::text, %s::text))",
+        "'update walltrack.wallets set history_checked_at = %%s where address <> %%L',"
+        " %s::text, %s::text))",
         (when, address),
     )
 
@@ -261,7 +262,8 @@ def test_an_operator_reads_every_wallet_on_demand_and_a_bad_body_is_refused(
     app = function_app("helius_backfill").test_client()
     on_demand = app.post("/", headers=OPERATOR, json={"every_wallet": True})
     assert (on_demand.status_code, on_demand.get_json()["new_signals"]) == (200, 1)
-    for body in ([], {"every_wallet": "yes"}):
+    bad_bodies: list[Any] = [[], {"every_wallet": "yes"}]
+    for body in bad_bodies:
         refused = app.post("/", headers=OPERATOR, json=body)
         assert refused.status_code == 400
         assert refused.get_json() == {"error": 'the body is empty, or {"every_wallet": true|false}'}
