@@ -91,8 +91,8 @@ class Functions:
             timeout=30,
         )
 
-    def call(self, name: str) -> dict[str, Any]:
-        response = self.client.post(name, json={})
+    def call(self, name: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self.client.post(name, json=body or {})
         response.raise_for_status()
         answer: dict[str, Any] = response.json()
         return answer
@@ -207,15 +207,17 @@ class Progress:
         return [row[1:] for row in rows]
 
     def report(self, t: int) -> None:
-        for _, label, side, symbol, mint, decision, reason in self.newer(
+        for _, label, side, symbol, mint, decision, reason, found_by in self.newer(
             "signals",
             """
-            select id, wallet_label, side, token_symbol, token_mint, decision, decision_reason
+            select id, wallet_label, side, token_symbol, token_mint, decision, decision_reason,
+              found_by
             from walltrack.signal_list where id > %s order by id
             """,
         ):
             token = mint[:6] if symbol is None else symbol  # not looked up yet: its mint
-            print(f"  t={t:>3}s  {label:<12} {side:<4} {token:<5} -> {decision} ({reason})")
+            late = ", found by backfill" if found_by == "backfill" else ""
+            print(f"  t={t:>3}s  {label:<12} {side:<4} {token:<5} -> {decision} ({reason}{late})")
         for _, label, symbol, reason, level, status in self.newer(
             "orders",
             """
@@ -274,7 +276,16 @@ def play(db: Db, functions: Functions, simulator: Simulator, pace: float, end_t:
     progress = Progress(db)
     for t in range(STEP_SECONDS, end_t + STEP_SECONDS, STEP_SECONDS):
         started = time.monotonic()
-        simulator.advance(t)
+        for lost in dropped(simulator.advance(t)["deliveries"]):
+            label, symbol = db.execute(
+                "select (select label from walltrack.wallets where address = %s),"
+                " (select symbol from walltrack.tokens where mint = %s)",
+                (lost["wallet"], lost["mint"]),
+            ).fetchone() or (None, None)
+            print(
+                f"  t={t:>3}s  {label:<12} {lost['side']:<4} {symbol or lost['mint'][:6]:<5}"
+                " -> never delivered (a Helius webhook outage)"
+            )
         functions.call("price-refresh")
         functions.call("confirm-orders")
         progress.report(t)
@@ -286,6 +297,33 @@ def play(db: Db, functions: Functions, simulator: Simulator, pace: float, end_t:
             progress.report(t)
         time.sleep(max(0.0, pace - (time.monotonic() - started)))
     return progress
+
+
+def dropped(deliveries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The swaps the simulator's outage kept from the webhook (demo.json's outage fault)."""
+    return [d for d in deliveries if str(d.get("skipped", "")).startswith("delivery outage")]
+
+
+def recover_missed(db: Db, functions: Functions, progress: Progress, end_t: int) -> None:
+    """The operator reads every wallet's parsed history on demand (the schedule would, within
+    config.backfill_interval_minutes): what the webhook missed is stored and decided late."""
+    answer = functions.call("helius-backfill", {"every_wallet": True})
+    print(
+        f"\nhelius-backfill on demand: {answer['pages']} history pages read, "
+        f"{answer['new_signals']} swap(s) the webhook never delivered"
+    )
+    progress.report(end_t)
+    print_table(
+        "Delivery health (walltrack.delivery_health)",
+        ["wallet", "by webhook", "by backfill", "backfill %", "flagged"],
+        db.execute(
+            """
+            select label, swaps_by_webhook, swaps_by_backfill, backfill_share_pct, flagged
+            from walltrack.delivery_health where swaps_by_webhook + swaps_by_backfill > 0
+            order by wallet_id
+            """
+        ).fetchall(),
+    )
 
 
 def wait_for_time_exits(
@@ -419,6 +457,7 @@ def main() -> None:
         print("\nThe scenario, 10 s of scenario time per step:")
         end_t = scenario_end(Path(args.scenario))
         progress = play(db, functions, simulator, args.pace, end_t)
+        recover_missed(db, functions, progress, end_t)
         wait_for_time_exits(db, functions, progress, end_t, args.wait_time_exits)
         summary(db)
         report = write_report(db, Path(args.report or REPO_ROOT / ".local/demo-report.html"))

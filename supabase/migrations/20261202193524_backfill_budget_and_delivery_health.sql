@@ -248,3 +248,34 @@ $$;
 comment on function api.backfill_plan(integer, boolean) is
 'RPC of walltrack.backfill_plan, for the helius-backfill function.';
 grant execute on function api.backfill_plan(integer, boolean) to service_role;
+
+-- The demo says which swaps only backfill found.
+create or replace view walltrack.signal_list
+with (security_invoker = true)
+as
+select
+  s.id,
+  s.wallet_id,
+  w.address as wallet_address,
+  w.label as wallet_label,
+  s.signature,
+  s.slot,
+  s.block_time,
+  s.source,
+  s.side,
+  s.token_mint,
+  k.symbol as token_symbol,
+  s.token_amount,
+  s.token_decimals,
+  s.quote_mint,
+  s.quote_amount,
+  s.quote_decimals,
+  s.price_sol,
+  s.tx_error,
+  s.decision,
+  s.decision_reason,
+  s.decided_at,
+  s.found_by
+from walltrack.signals as s
+inner join walltrack.wallets as w on s.wallet_id = w.id
+left join walltrack.tokens as k on s.token_mint = k.mint;

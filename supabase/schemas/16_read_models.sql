@@ -218,7 +218,8 @@ select
   s.tx_error,
   s.decision,
   s.decision_reason,
-  s.decided_at
+  s.decided_at,
+  s.found_by
 from walltrack.signals as s
 inner join walltrack.wallets as w on s.wallet_id = w.id
 left join walltrack.tokens as k on s.token_mint = k.mint;

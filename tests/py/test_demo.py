@@ -92,8 +92,14 @@ def test_every_leader_swap_is_decided_with_its_reason(demo: tuple[str, Any]) -> 
         ("whale-alpha", "LATE", "buy", "skipped", "breaker_active"),
         ("sleepy-delta", "FLAT", "buy", "copied", "copied"),  # after the reset
         ("whale-alpha", "PUMP", "buy", "copied", "copied"),
-        ("whale-alpha", "PUMP", "sell", "copied", "mirror_sell"),
+        ("whale-alpha", "PUMP", "sell", "copied", "mirror_sell"),  # lost in the outage
     ]
+    # Helius never delivered the PUMP sell (the scenario's webhook outage): the operator's
+    # backfill found it in whale-alpha's history, and it was mirrored all the same.
+    assert rows(
+        db,
+        "select side::text, decision_reason from walltrack.signals where found_by = 'backfill'",
+    ) == [("sell", "mirror_sell")]
 
 
 def test_positions_close_by_every_kind_of_exit_with_exact_pnl(demo: tuple[str, Any]) -> None:
@@ -158,6 +164,8 @@ def test_the_scoreboard_and_the_printed_summary_match_the_database(
         ("whale-alpha", 2, Decimal("100.00"), Decimal("0.015498581"), Decimal("1.13")),
     ]
     assert "CIRCUIT BREAKER ACTIVATED (consecutive_losses: 3 vs threshold 3" in output
+    assert "whale-alpha  sell PUMP  -> never delivered (a Helius webhook outage)" in output
+    assert "whale-alpha  sell PUMP  -> copied (mirror_sell, found by backfill)" in output
     assert "Realized PnL, all positions: -0.089127429 SOL" in output
     assert "HTML report:" in output
 
