@@ -7,7 +7,7 @@ import subprocess
 
 from psycopg.conninfo import conninfo_to_dict
 
-from bench import deadline, execution, ingest, scoreboard, ticks, webhook
+from bench import backfill, deadline, execution, ingest, scoreboard, ticks, webhook
 from bench.stack import BENCH_ENV, bench_stack, env_file_values, function_port
 from scripts.stack_env import REPO_ROOT
 
@@ -41,6 +41,7 @@ def main() -> None:
                 stdout=subprocess.DEVNULL,
             )
         ingested = ingest.run(stack.database_url)
+        backfilled = backfill.run(stack.database_url)
         executed = execution.run(stack)
         served = webhook.run(
             stack.database_url,
@@ -73,6 +74,14 @@ def main() -> None:
         "bare insert of the same rows",
         f"{ingested['burst_ratio']:.2f}",
         ">= 0.10",
+    )
+    row(
+        f"history backfill: {backfill.WALLETS} wallets x {backfill.HISTORY:,} transactions,"
+        f" pages of {backfill.PAGE} through record_backfill_page (found by backfill)",
+        f"{backfilled['backfill_per_s']:,.0f} swaps/s",
+        f"plain ingest_swaps of the same pages {backfilled['ingest_per_s']:,.0f} swaps/s",
+        f"{backfilled['ratio']:.2f}",
+        "(issue 16: shown; a walk costs what ingest does)",
     )
     row(
         "token cache-hit check inside ingest (half the batches above)",
