@@ -26,7 +26,7 @@ from scripts.stack_env import StackEnv
 from simulator import Simulator, env_for, run_simulator
 from simulator.delivery import leader_transaction
 from simulator.helius_tx import base58, swap_transaction
-from tests.support.function_app import OPERATOR, OPERATOR_SECRET, function_app
+from tests.support.function_app import OPERATOR, function_app, helius_functions_env
 from tests.support.http_fake import Reply, Request, serve
 from tests.support.stack_secrets import stack_secret
 
@@ -114,14 +114,7 @@ def environment(monkeypatch: pytest.MonkeyPatch, stack: StackEnv, db: Db) -> Ite
         "update walltrack.config set helius_webhook_id = null, helius_webhook_url = null,"
         " helius_synced_hash = null, helius_synced_at = null"
     )
-    for name, value in {
-        "SUPABASE_URL": stack.supabase_url,
-        "SUPABASE_SERVICE_ROLE_KEY": stack.service_role_key,
-        "HELIUS_API_KEY": API_KEY,
-        "HELIUS_WEBHOOK_URL": f"{stack.supabase_url}/functions/v1/helius-webhook",
-        "HELIUS_WEBHOOK_SECRET": stack_secret("HELIUS_WEBHOOK_SECRET"),
-        "FUNCTIONS_SECRET": OPERATOR_SECRET,
-    }.items():
+    for name, value in helius_functions_env(stack, API_KEY).items():
         monkeypatch.setenv(name, value)
     yield
 

@@ -24,7 +24,7 @@ from scripts.stack_env import StackEnv
 from simulator import ScenarioError, Simulator, env_for, parse_scenario, run_simulator
 from simulator.helius_tx import VENUES, base58
 from simulator.scenario import Venue
-from tests.support.function_app import OPERATOR, OPERATOR_SECRET, function_app
+from tests.support.function_app import OPERATOR, function_app, helius_functions_env
 from tests.support.http_fake import Reply, Request, serve
 from tests.support.stack_secrets import stack_secret
 from walltrack.helius import parse_delivery
@@ -214,15 +214,7 @@ def sync_and_trade(
     """helius-sync pushes the watchlist to the simulated Helius (HELIUS_TRANSACTION_TYPES =
     `types`, None: unset), then the leader buys on DBC: the delivery report."""
     with run_simulator(scenario(leader.address, leader.mint, ["meteora_dbc"])) as sim:
-        for name, value in {
-            **env_for(sim.base_url),
-            "SUPABASE_URL": stack.supabase_url,
-            "SUPABASE_SERVICE_ROLE_KEY": stack.service_role_key,
-            "HELIUS_API_KEY": API_KEY,
-            "HELIUS_WEBHOOK_URL": f"{stack.supabase_url}/functions/v1/helius-webhook",
-            "HELIUS_WEBHOOK_SECRET": stack_secret("HELIUS_WEBHOOK_SECRET"),
-            "FUNCTIONS_SECRET": OPERATOR_SECRET,
-        }.items():
+        for name, value in (env_for(sim.base_url) | helius_functions_env(stack, API_KEY)).items():
             monkeypatch.setenv(name, value)
         if types is None:
             monkeypatch.delenv("HELIUS_TRANSACTION_TYPES", raising=False)
