@@ -6,7 +6,7 @@ import logging
 
 import functions_framework
 
-from walltrack import backfill, live_orders, sync, webhook
+from walltrack import backfill, live_orders, reconciliation, sync, webhook
 from walltrack.http import json_endpoint
 from walltrack.price_refresh import handle_refresh
 from walltrack.token_lookup import handle_lookup
@@ -22,3 +22,4 @@ token_lookup = functions_framework.http(json_endpoint(handle_lookup))
 price_refresh = functions_framework.http(json_endpoint(handle_refresh))
 execute_orders = functions_framework.http(json_endpoint(live_orders.handle_execute))
 confirm_orders = functions_framework.http(json_endpoint(live_orders.handle_confirm))
+reconcile_wallet = functions_framework.http(json_endpoint(reconciliation.handle_reconcile))

@@ -1,7 +1,7 @@
 """The demo's report: one self-contained HTML file (inline CSS and SVG, nothing fetched) with
-the realized equity curve, the realized PnL per wallet, the exits by reason and the tables
-behind them. Every section names the table or view it reads and shows its SQL, so each
-figure can be checked against the database.
+the realized equity curve, the realized PnL per wallet, the exits by reason, the tables
+behind them and the chain reconciliation's open findings. Every section names the table or
+view it reads and shows its SQL, so each figure can be checked against the database.
 
     python -m scripts.report --out reports/report.html
 """
@@ -103,7 +103,8 @@ SCOREBOARD = Query(
       expectancy_sol as "expectancy SOL", max_drawdown_sol as "max drawdown SOL",
       max_consecutive_losses as "max losing run", copy_decay_pct as "copy decay (points)",
       leader_trades_compared as "trades compared", open_exposure_sol as "open exposure SOL",
-      unrealized_pnl_sol as "unrealized SOL", refreshed_at as refreshed
+      unrealized_pnl_sol as "unrealized SOL", open_chain_findings as "open chain findings",
+      refreshed_at as refreshed
     from walltrack.scoreboard
     where time_window = 'all'
     """,
@@ -134,6 +135,21 @@ ORDERS = Query(
       attempts, last_error as "last error"
     from walltrack.order_list
     order by created_at desc, id desc
+    limit 500
+    """,
+)
+
+CHAIN_FINDINGS = Query(
+    "walltrack.chain_finding_list (not resolved yet)",
+    """
+    select
+      id as finding, coalesce(token_symbol, '') as token, token_mint as mint, kind, state,
+      blocks_live_buys as "blocks live buys", db_amount as "database (atomic)",
+      chain_amount as "chain (atomic)", difference as "difference (atomic)",
+      sol_balance_sol as "SOL balance", coalesce(wallet_labels, '') as "held for",
+      first_seen_at as "first seen", last_seen_at as "last seen", times_seen as runs
+    from walltrack.chain_finding_list
+    order by id desc
     limit 500
     """,
 )
@@ -298,6 +314,12 @@ SECTIONS = (
     Section("scoreboard", "Scoreboard", SCOREBOARD, html_table),
     Section("positions", "Positions (latest opened first, at most 500)", POSITIONS, html_table),
     Section("orders", "Orders (most recent first, at most 500)", ORDERS, html_table),
+    Section(
+        "chain-findings",
+        "Chain reconciliation: open findings (resolve with api.resolve_chain_finding)",
+        CHAIN_FINDINGS,
+        html_table,
+    ),
     Section("breaker", "Circuit breaker events", BREAKER_EVENTS, html_table),
 )
 

@@ -126,6 +126,8 @@ class Chain:
         self.settings = scenario.chain
         self.lamports: dict[str, int] = {}
         self.tokens: dict[str, int] = {}  # token account -> atomic units
+        # token account -> (owner, mint, token program): what getTokenAccountsByOwner lists
+        self.holders: dict[str, tuple[str, str, str]] = {}
         self.landed: dict[str, Landed] = {}
         self.dropped: set[str] = set()  # accepted without preflight, never to land
         self.issued: dict[str, int] = {}  # blockhash -> slot it belongs to
@@ -224,6 +226,7 @@ class Chain:
         if self.settings.payers_hold_empty_wsol_account and str(account) not in self.tokens:
             self.tokens[str(account)] = 0
             self.lamports[str(account)] = TOKEN_ACCOUNT_RENT
+            self.holders[str(account)] = (str(user), WSOL_MINT, str(TOKEN_PROGRAM))
         return account if str(account) in self.tokens else None
 
     def land(
@@ -381,10 +384,55 @@ class Chain:
             if key not in pool_accounts:
                 self.lamports[key] = amount
         for balance in post_tokens:
-            if keys[balance.account_index] not in pool_accounts:
-                self.tokens[keys[balance.account_index]] = balance.amount
+            account = keys[balance.account_index]
+            if account not in pool_accounts:
+                self.tokens[account] = balance.amount
+                self.holders[account] = (balance.owner, balance.mint, balance.program)
         for account in closed:
             self.tokens.pop(account, None)
+            self.holders.pop(account, None)
+
+    # --- token accounts ----------------------------------------------------------------
+
+    def token_accounts(
+        self, owner: str, program: str | None = None, mint: str | None = None
+    ) -> list[tuple[str, str, int, str]]:
+        """(account, mint, atomic units, token program) of every token account the owner
+        holds, of one program or one mint, in account order."""
+        return [
+            (account, held_mint, self.tokens.get(account, 0), held_program)
+            for account, (held_owner, held_mint, held_program) in sorted(self.holders.items())
+            if held_owner == owner and program in (None, held_program) and mint in (None, held_mint)
+        ]
+
+    def move_tokens(
+        self, mint: str, amount: int, source: str | None, destination: str | None
+    ) -> dict[str, int]:
+        """Moves tokens between owners' associated accounts outside any swap (a transfer
+        signed elsewhere, a drain, an airdrop): from `source` (None: minted) to `destination`
+        (None: burnt). Returns the owners' balances after it."""
+        token = self.scenario.token(mint)
+        if token is None or amount <= 0:
+            raise ValueError(f"move_tokens needs a scenario token and an amount above 0 ({mint})")
+        program = token.program_id
+        moved: dict[str, int] = {}
+        for owner, sign in ((source, -1), (destination, 1)):
+            if owner is None:
+                continue
+            account = str(
+                token_account(
+                    Pubkey.from_string(owner), Pubkey.from_string(mint), Pubkey.from_string(program)
+                )
+            )
+            held = self.tokens.get(account, 0) + sign * amount
+            if held < 0:
+                raise ValueError(f"{owner} holds {held - sign * amount} of {mint}, not {amount}")
+            if account not in self.tokens:
+                self.lamports[account] = TOKEN_ACCOUNT_RENT
+            self.tokens[account] = held
+            self.holders[account] = (owner, mint, program)
+            moved[owner] = held
+        return moved
 
 
 def failure_json(failure: tuple[int, int] | None) -> Any:

@@ -19,11 +19,12 @@ from solders.message import MessageHeader, MessageV0
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
-from simulator.chain import Landed, TokenBalance
+from simulator.chain import TOKEN_ACCOUNT_RENT, Landed, TokenBalance
 from simulator.encoding import b58decode, b58encode, number_text
 from simulator.faults import Decision
 from simulator.http import Reply, Request, json_reply
 from simulator.market import ui_amount
+from simulator.scenario import TOKEN_2022_PROGRAM, TOKEN_PROGRAM, WSOL_MINT
 from simulator.token_apis import das_asset, listed
 from simulator.world import World
 
@@ -202,6 +203,77 @@ def get_balance(call: Call) -> Any:
         raise invalid_params("Invalid param: Invalid") from None
     with call.world.lock:
         return with_context(call.world, call.world.state.chain.balance(address))
+
+
+TOKEN_PROGRAMS = {TOKEN_PROGRAM: "spl-token", TOKEN_2022_PROGRAM: "spl-token-2022"}
+TOKEN_ACCOUNT_SPACE = 165  # a token account without extensions
+# Token-2022 accounts carry the ImmutableOwner extension its associated accounts get.
+TOKEN_2022_ACCOUNT_SPACE = 170
+
+
+def get_token_accounts_by_owner(call: Call) -> Any:
+    """The owner's token accounts of one program or one mint, as a node lists them with
+    `encoding: jsonParsed` (the only encoding served here)."""
+    owner, account_filter, config = call.param(0), call.param(1), call.config(2)
+    try:
+        Pubkey.from_string(owner)
+    except (TypeError, ValueError):
+        raise invalid_params("Invalid param: Invalid") from None
+    if not isinstance(account_filter, dict) or len(account_filter) != 1:
+        raise invalid_params("Invalid params: expected a mint or programId filter")
+    program, mint = account_filter.get("programId"), account_filter.get("mint")
+    if program is None and mint is None:
+        raise invalid_params("Invalid params: expected a mint or programId filter")
+    if program is not None and program not in TOKEN_PROGRAMS:
+        raise invalid_params("Invalid param: unrecognized Token program id")
+    if config.get("encoding") != "jsonParsed":
+        raise invalid_params("Invalid params: this node serves encoding jsonParsed only")
+    commitment(config.get("commitment", "finalized"))
+    with call.world.lock:
+        chain = call.world.state.chain
+        accounts = chain.token_accounts(owner, program, mint)
+        return with_context(
+            call.world,
+            [parsed_token_account(call.world, owner, *account) for account in accounts],
+        )
+
+
+def parsed_token_account(
+    world: World, owner: str, account: str, mint: str, amount: int, program: str
+) -> dict[str, Any]:
+    token = world.scenario.token(mint)
+    decimals = token.decimals if token else 9  # wSOL, the only other mint a payer holds
+    ui = ui_amount(amount, decimals)
+    space = TOKEN_2022_ACCOUNT_SPACE if program == TOKEN_2022_PROGRAM else TOKEN_ACCOUNT_SPACE
+    info: dict[str, Any] = {
+        "isNative": mint == WSOL_MINT,
+        "mint": mint,
+        "owner": owner,
+        "state": "initialized",
+        "tokenAmount": {
+            "amount": str(amount),
+            "decimals": decimals,
+            "uiAmount": ui,
+            "uiAmountString": number_text(ui),
+        },
+    }
+    if program == TOKEN_2022_PROGRAM:
+        info["extensions"] = [{"extension": "immutableOwner"}]
+    return {
+        "pubkey": account,
+        "account": {
+            "data": {
+                "program": TOKEN_PROGRAMS[program],
+                "parsed": {"info": info, "type": "account"},
+                "space": space,
+            },
+            "executable": False,
+            "lamports": world.state.chain.lamports.get(account, TOKEN_ACCOUNT_RENT),
+            "owner": program,
+            "rentEpoch": 18446744073709551615,
+            "space": space,
+        },
+    }
 
 
 def get_health(call: Call) -> Any:
@@ -467,6 +539,7 @@ METHODS: dict[str, Callable[[Call], Any]] = {
     "getBlockHeight": get_block_height,
     "getSlot": get_slot,
     "getBalance": get_balance,
+    "getTokenAccountsByOwner": get_token_accounts_by_owner,
     "getHealth": get_health,
     "getVersion": get_version,
     "sendTransaction": send_transaction,

@@ -161,6 +161,18 @@ class Simulator:
                 "dropped_transactions": sorted(chain.dropped),
             }
 
+    def move_tokens(
+        self, mint: str, amount: int, source: str | None = None, destination: str | None = None
+    ) -> dict[str, Any]:
+        """Moves tokens outside WallTrack, as a transfer signed elsewhere would: out of
+        `source`'s account of the mint (None: minted) into `destination`'s (None: burnt)."""
+        with self.world.lock:
+            try:
+                held = self.world.state.chain.move_tokens(mint, amount, source, destination)
+            except ValueError as refused:
+                raise BadRequest(str(refused)) from None
+        return {"mint": mint, "amount": amount, "held": held}
+
     def control(self, request: Request) -> Reply:
         action = request.path.removeprefix(CONTROL_PREFIX).strip("/")
         if request.method == "GET" and action in ("calls", "deliveries"):
@@ -175,6 +187,8 @@ class Simulator:
             return json_reply(self.advance(advance_target(body, self.world.now())))
         if request.method == "POST" and action == "reset":
             return json_reply(self.reset(keep_webhooks=body.get("keep_webhooks") is True))
+        if request.method == "POST" and action == "move_tokens":
+            return json_reply(self.move_tokens(*move_arguments(body)))
         return error_reply(404, f"no control action {request.method} {action or '(none)'}")
 
     # --- requests ----------------------------------------------------------------------
@@ -203,6 +217,21 @@ class Simulator:
         if decision.status is not None:
             return fault_reply(service, decision.status, decision.retry_after)
         return service.handler(self.world, request, decision)
+
+
+def move_arguments(body: dict[str, Any]) -> tuple[str, int, str | None, str | None]:
+    """{"mint", "amount" (atomic units, a string or an integer), "from"?, "to"?}."""
+    mint, amount = body.get("mint"), body.get("amount")
+    source, destination = body.get("from"), body.get("to")
+    if not isinstance(mint, str) or not (
+        type(amount) is int or (isinstance(amount, str) and amount.isdigit())
+    ):
+        raise BadRequest("move_tokens takes {mint, amount (atomic units), from?, to?}")
+    if source is None and destination is None:
+        raise BadRequest("move_tokens needs from, to or both")
+    if not all(owner is None or isinstance(owner, str) for owner in (source, destination)):
+        raise BadRequest("from and to are owner addresses")
+    return mint, int(amount), source, destination
 
 
 def advance_target(body: dict[str, Any], now: Decimal) -> Decimal:

@@ -202,7 +202,8 @@ comment on column walltrack.signals.decision_reason is
 'breaker_active, token_unsafe, token_unknown, token_not_checked, max_positions, '
 'exposure_limit, already_holding, below_min_size, no_position_to_mirror, mirror_sells_off, '
 'live_trading_off, failed_transaction, not_a_sol_quote, stale (a buy not decided within '
-'config.max_copy_delay_seconds of its block time).';
+'config.max_copy_delay_seconds of its block time), chain_mismatch (a live buy of a token '
+'an unresolved phantom or deficit chain finding holds).';
 comment on column walltrack.signals.decided_at is 'When the decision was taken.';
 comment on column walltrack.signals.position_id is 'The position opened or sold by the decision.';
 comment on column walltrack.signals.order_id is 'The order the decision created.';

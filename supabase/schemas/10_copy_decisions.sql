@@ -35,7 +35,30 @@ grant execute on function walltrack.copy_size_sol(walltrack.config, numeric, num
 to service_role;
 
 -- walltrack.token_gate(token_mint), the token's refusal reason, comes with the token
--- verdicts (04_tokens.sql).
+-- verdicts (04_tokens.sql); walltrack.reconciliation_gate(token_mint), the chain's, with
+-- the reconciliation findings (08_reconciliation.sql).
+create function walltrack.token_gates(token_mint text)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+-- The token's refusal reason per trade mode, read once per batch: a paper copy sees only the
+-- token's verdict; a live one also the chain's (an unresolved phantom or deficit of it).
+declare
+  verdict text := walltrack.token_gate(token_mint);
+begin
+  return jsonb_build_object(
+    'simulation', verdict,
+    'live', coalesce(verdict, walltrack.reconciliation_gate(token_mint))
+  );
+end;
+$$;
+comment on function walltrack.token_gates(text) is
+'{"simulation": reason, "live": reason}: why a buy of the token is refused in each mode '
+'(token_gate; live adds reconciliation_gate), null where it may be bought.';
+grant execute on function walltrack.token_gates(text) to service_role;
+
 create function walltrack.leader_holding_before(signal walltrack.signals)
 returns numeric
 language plpgsql
@@ -508,10 +531,11 @@ as $$
 -- facts a lookup is fetching is held (left pending) unless it is already stale. Every
 -- later signal of a held token is held behind it, and so is every signal of a token with
 -- a pending signal outside the candidates: a leader's sell is never decided before its buy.
--- Set-based where the rules allow: the tokens' gates and open positions are read once, the
--- copies decided are opened together (open_copies), and all decisions are written in one
--- statement. A sell may mirror a copy just decided, and its close may trip the breaker for
--- the buys after it, so the copies decided before a sell are opened before it is decided.
+-- Set-based where the rules allow: the tokens' gates (per mode: token_gates) and open
+-- positions are read once, the copies decided are opened together (open_copies), and all
+-- decisions are written in one statement. A sell may mirror a copy just decided, and its
+-- close may trip the breaker for the buys after it, so the copies decided before a sell are
+-- opened before it is decided.
 declare
   cfg walltrack.config;
   book walltrack.book;
@@ -543,7 +567,7 @@ begin
     ));
   end if;
   select
-    coalesce(jsonb_object_agg(m.token_mint, walltrack.token_gate(m.token_mint)), '{}'),
+    coalesce(jsonb_object_agg(m.token_mint, walltrack.token_gates(m.token_mint)), '{}'),
     coalesce(jsonb_object_agg(m.token_mint, (
       select count(*) from walltrack.positions as p
       where p.token_mint = m.token_mint and p.status in ('opening', 'open', 'closing')
@@ -575,7 +599,7 @@ begin
       copy_slots := '{}';
     end if;
     outcome := walltrack.decide_signal(item.signal, item.wallet, cfg, book,
-      gates ->> (item.signal).token_mint,
+      gates -> (item.signal).token_mint ->> (item.wallet).mode::text,
       coalesce((positions_by_token ->> (item.signal).token_mint)::integer, 0));
     if outcome.copy_size_sol is not null then
       copies := copies || item.signal;

@@ -278,7 +278,17 @@ select
   p.unrealized_pnl_sol,
   p.refreshed_at,
   w.address,
-  p.wallet_id
+  p.wallet_id,
+  -- Live, not refreshed: a block on the wallet's live buys shows at once.
+  (
+    select count(*) from walltrack.chain_findings as f
+    where f.resolved_at is null and exists (
+      select from walltrack.positions as lp
+      where
+        lp.wallet_id = p.wallet_id and lp.token_mint = f.token_mint and lp.mode = 'live'
+        and lp.status in ('opening', 'open', 'closing')
+    )
+  ) as open_chain_findings
 from walltrack.performance as p
 inner join walltrack.wallets as w on p.wallet_id = w.id
 order by w.label, w.id, array_position(array['24h', '7d', '30d', 'all'], p.time_window);
@@ -290,6 +300,9 @@ comment on view walltrack.scoreboard is
 'The performance scoreboard as Studio shows it best: one line per wallet and window, the '
 'figures an operator decides on first, each actual next to its baseline. Refresh with '
 'select api.refresh_performance();';
+comment on column walltrack.scoreboard.open_chain_findings is
+'Unresolved chain findings (walltrack.chain_finding_list) on tokens the wallet''s open live '
+'positions hold, counted now (not at the last refresh).';
 comment on column walltrack.performance.losses is
 'Closed positions with negative realized PnL (a break-even close is neither).';
 comment on column walltrack.performance.baseline_trade_count is

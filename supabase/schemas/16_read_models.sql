@@ -346,6 +346,56 @@ comment on view walltrack.wallet_realized_pnl is
 'Realized PnL of each wallet''s closed positions, now (the scoreboard''s figure is as of its '
 'last refresh); a wallet without a close has no row. The report''s PnL per wallet.';
 
+-- What the operator reads in Studio, and the report lists: every chain finding not resolved
+-- yet, the live buys it blocks and the leaders whose positions hold the token.
+create view walltrack.chain_finding_list
+with (security_invoker = true)
+as
+select
+  f.id,
+  f.token_mint,
+  k.symbol as token_symbol,
+  f.kind,
+  case when f.cleared_at is null then 'open' else 'cleared' end as state,
+  f.kind in ('phantom', 'deficit') as blocks_live_buys,
+  f.db_amount,
+  f.chain_amount,
+  f.chain_amount - f.db_amount as difference,
+  f.token_decimals,
+  round(f.sol_balance_lamports / 1e9, 9) as sol_balance_sol,
+  (
+    select string_agg(distinct w.label, ', ' order by w.label)
+    from walltrack.positions as p
+    inner join walltrack.wallets as w on p.wallet_id = w.id
+    where
+      p.token_mint = f.token_mint and p.mode = 'live'
+      and p.status in ('opening', 'open', 'closing')
+  ) as wallet_labels,
+  f.first_seen_at,
+  f.last_seen_at,
+  f.times_seen,
+  f.cleared_at,
+  f.owner
+from walltrack.chain_findings as f
+left join walltrack.tokens as k on f.token_mint = k.mint
+where f.resolved_at is null;
+
+revoke all on walltrack.chain_finding_list from public, anon, authenticated;
+grant select on walltrack.chain_finding_list to service_role;
+comment on view walltrack.chain_finding_list is
+'Chain findings not resolved yet, newest mismatch first by id: what reconciliation found the '
+'trading key holding differently from the open live positions. Resolve one with '
+'api.resolve_chain_finding(finding_id, operator, note).';
+comment on column walltrack.chain_finding_list.state is
+'open while the mismatch persists; cleared once a run saw the chain agree again (the block '
+'stays until resolved).';
+comment on column walltrack.chain_finding_list.blocks_live_buys is
+'A phantom or deficit: new live buys of the token are refused (chain_mismatch).';
+comment on column walltrack.chain_finding_list.difference is
+'chain_amount - db_amount, atomic units: negative when the chain holds less.';
+comment on column walltrack.chain_finding_list.wallet_labels is
+'Leaders whose open live positions hold the token.';
+
 -- ---------------------------------------------------------------------------------------
 -- Read by the replay: the signals log it exports, and the figures it compares
 

@@ -374,6 +374,48 @@ comment on function api.record_confirmations(jsonb, jsonb, jsonb, jsonb, bigint)
 grant execute on function api.record_confirmations(jsonb, jsonb, jsonb, jsonb, bigint)
 to service_role;
 
+-- Chain reconciliation: the reconcile-wallet function and the operator
+
+create function api.chain_read_started()
+returns timestamptz
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select walltrack.chain_read_started();
+$$;
+comment on function api.chain_read_started() is
+'RPC of walltrack.chain_read_started, for the reconcile-wallet function (before its read).';
+grant execute on function api.chain_read_started() to service_role;
+
+create function api.reconcile_wallet(
+  owner text, token_accounts jsonb, sol_lamports bigint, read_at timestamptz
+)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.reconcile_wallet(owner, token_accounts, sol_lamports, read_at);
+$$;
+comment on function api.reconcile_wallet(text, jsonb, bigint, timestamptz) is
+'RPC of walltrack.reconcile_wallet, for the reconcile-wallet function.';
+grant execute on function api.reconcile_wallet(text, jsonb, bigint, timestamptz)
+to service_role;
+
+create function api.resolve_chain_finding(finding_id bigint, operator text, note text)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.resolve_chain_finding(finding_id, operator, note);
+$$;
+comment on function api.resolve_chain_finding(bigint, text, text) is
+'RPC of walltrack.resolve_chain_finding, for an operator, from the SQL editor.';
+grant execute on function api.resolve_chain_finding(bigint, text, text) to service_role;
+
 -- Performance (ADR-003)
 
 create function api.refresh_performance()

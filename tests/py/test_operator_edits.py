@@ -86,6 +86,7 @@ class World:
     strategies: dict[str, int] = field(default_factory=dict)
     reset_event: int = 0
     fault: int = 0
+    finding: int = 0
     first_position: int = 0
     # The scoreboard's definition: what walltrack.refresh_performance() stores.
     scoreboard: sql.Composable = field(default_factory=lambda: sql.SQL(""), repr=False)
@@ -253,6 +254,17 @@ def build_world(db: Db) -> World:
         (new_mint(),),
     )
     world.fault = one(db, "select max(id) as id from walltrack.faults")["id"]
+    # A reconciliation that finds the trading key holding none of M: a phantom finding.
+    product(
+        db,
+        "select api.reconcile_wallet(%s, '[]', 1000000000, now() + interval '1 second')",
+        (new_mint(),),
+    )
+    world.finding = one(
+        db,
+        "select id from walltrack.chain_findings where token_mint = %s and resolved_at is null",
+        (world.tokens["M"],),
+    )["id"]
     # Room for exactly one more copy, by count and by exposure.
     db.execute("reset role")
     db.execute(
@@ -297,6 +309,7 @@ def targets(world: World) -> dict[str, list[tuple[str, object]]]:
         ],
         "circuit_breaker_events": [("the world's reset", world.reset_event)],
         "faults": [("a recorded fault", world.fault)],
+        "chain_findings": [("M's phantom, open", world.finding)],
     }
 
 

@@ -30,7 +30,18 @@ ALPHA = '<b>Alpha & "friends"</b>'
 BETA = "beta"
 LAMPORT = Decimal("1e-9")
 CHARTS = ("equity-curve", "pnl-by-wallet", "exits-by-reason")
-SECTIONS = ("equity", "wallet-pnl", "exits", "scoreboard", "positions", "orders", "breaker")
+SECTIONS = (
+    "equity",
+    "wallet-pnl",
+    "exits",
+    "scoreboard",
+    "positions",
+    "orders",
+    "chain-findings",
+    "breaker",
+)
+# A token the trading key holds and no position accounts for: an excess finding.
+STRAY = ("Rprt" + "Stray").ljust(44, "1")
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,7 @@ class Book:
     exits: dict[str, Decimal]  # confirmed sell orders per reason
     scoreboard_rows: int
     breaker_events: int
+    chain_findings: int
 
 
 def mint(seed: str) -> str:
@@ -117,6 +129,12 @@ def make_book(db: Db) -> None:
         " values ('activated', 'manual', 'report-test', '<script>alert(1)</script>')"
     )
     db.execute("select api.reset_circuit_breaker('report-test', 'drill over')")
+    db.execute(
+        "select api.reconcile_wallet('RprtKeyhaver1111111111111111111111111111111',"
+        " jsonb_build_array(jsonb_build_object('mint', %s::text, 'amount', '7', 'decimals', 6)),"
+        " 1000000000, now())",
+        (STRAY,),
+    )
     db.execute("select api.refresh_performance()")
 
 
@@ -147,6 +165,7 @@ def read_book(db: Db) -> Book:
             "select count(*) from walltrack.scoreboard where time_window = 'all'"
         ),
         breaker_events=scalar("select count(*) from walltrack.circuit_breaker_events"),
+        chain_findings=scalar("select count(*) from walltrack.chain_finding_list"),
     )
 
 
@@ -230,6 +249,12 @@ def test_the_tables_and_their_sources(report: tuple[Path, Book]) -> None:
     tags = Tags(document)
     assert tags.count("scoreboard", "tr") == 1 + book.scoreboard_rows  # header + one per wallet
     assert tags.count("breaker", "tr") == 1 + book.breaker_events
+    assert book.chain_findings >= 1 and tags.count("chain-findings", "tr") == 1 + min(
+        book.chain_findings, 500
+    )
+    findings = re.search(r'<section id="chain-findings">(.*?)</section>', document, re.S)
+    assert findings and STRAY in findings[1] and "excess" in findings[1]
+    assert "open chain findings" in document
     for section in SECTIONS:
         found = re.search(rf'<section id="{section}">(.*?)</section>', document, re.S)
         assert found, f"section {section} is missing"
