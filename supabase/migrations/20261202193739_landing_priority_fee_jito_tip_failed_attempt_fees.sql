@@ -509,3 +509,53 @@ comment on function api.priority_fee(bigint[]) is
 'RPC of walltrack.priority_fee, for the execute-orders function: the priority fee (lamports) '
 'of an attempt from the recent prioritization fees of the swap''s writable accounts.';
 grant execute on function api.priority_fee(bigint[]) to service_role;
+
+-- A replay plays under every setting: the new ones too.
+create or replace view walltrack.signals_log_config
+with (security_invoker = true)
+as
+select
+  c.trading_enabled,
+  c.live_trading_enabled,
+  c.sizing_mode,
+  c.fixed_amount_sol,
+  c.leader_fraction,
+  c.min_position_sol,
+  c.max_position_sol,
+  c.max_open_positions,
+  c.max_total_exposure_sol,
+  c.max_positions_per_token,
+  c.default_slippage_bps,
+  c.max_slippage_bps,
+  c.priority_fee_lamports,
+  c.jito_tip_lamports,
+  c.order_max_attempts,
+  c.retry_backoff_seconds,
+  c.sim_slippage_bps,
+  c.sim_fee_lamports,
+  c.token_cache_ttl_minutes,
+  c.min_liquidity_usd,
+  c.min_market_cap_usd,
+  c.max_market_cap_usd,
+  c.min_pool_age_minutes,
+  c.max_rugcheck_score,
+  c.require_mint_authority_revoked,
+  c.require_freeze_authority_revoked,
+  c.max_top10_holders_pct,
+  c.unknown_token_policy,
+  c.breaker_max_daily_loss_sol,
+  c.breaker_max_drawdown_pct,
+  c.breaker_max_consecutive_losses,
+  c.breaker_min_win_rate_pct,
+  c.breaker_win_rate_window,
+  c.breaker_cooldown_minutes,
+  c.position_dust_sol,
+  c.helius_sync_interval_minutes,
+  c.token_market_ttl_minutes,
+  c.token_unknown_ttl_minutes,
+  c.breaker_capital_sol,
+  c.max_copy_delay_seconds,
+  c.priority_fee_percentile,
+  c.priority_fee_compute_units,
+  c.priority_fee_max_lamports
+from walltrack.config as c;
