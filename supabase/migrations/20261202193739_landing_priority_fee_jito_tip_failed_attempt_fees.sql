@@ -24,8 +24,10 @@ alter table walltrack.config add constraint config_priority_fee_range check (wal
 -- would only make every attempt fail.
 alter table walltrack.config add constraint config_jito_tip_minimum check (walltrack.ensure(
   coalesce(jito_tip_lamports >= 1000, true),
-  format('config.jito_tip_lamports must be at least 1000 (Jito''s minimum tip) or empty, '
-    || 'got %s', jito_tip_lamports),
+  format(
+    'config.jito_tip_lamports must be at least 1000 (Jito''s minimum tip) or empty, got %s',
+    jito_tip_lamports
+  ),
   'Empty sends live transactions through the RPC node, without a tip.'
 ));
 
@@ -102,8 +104,10 @@ create table walltrack.failed_attempt_fees (
   constraint failed_attempt_fees_signature_unique unique (tx_signature),
   constraint failed_attempt_fees_not_negative check (walltrack.ensure(
     network_fee_lamports >= 0 and priority_fee_lamports >= 0,
-    format('failed attempt fees must not be negative (network %s, priority %s)',
-      network_fee_lamports, priority_fee_lamports)
+    format(
+      'failed attempt fees must not be negative (network %s, priority %s)',
+      network_fee_lamports, priority_fee_lamports
+    )
   ))
 );
 
@@ -381,7 +385,9 @@ comment on function walltrack.record_fill(bigint, text, numeric, numeric, bigint
 'fee): derives fill price and slippage against the quote. Idempotent.';
 
 
-create or replace function walltrack.record_order_outcome(order_id bigint, action text, params jsonb)
+create or replace function walltrack.record_order_outcome(
+  order_id bigint, action text, params jsonb
+)
 returns jsonb
 language plpgsql
 set search_path = ''

@@ -184,8 +184,10 @@ create table walltrack.config (
   -- would only make every attempt fail.
   constraint config_jito_tip_minimum check (walltrack.ensure(
     coalesce(jito_tip_lamports >= 1000, true),
-    format('config.jito_tip_lamports must be at least 1000 (Jito''s minimum tip) or empty, '
-      || 'got %s', jito_tip_lamports),
+    format(
+      'config.jito_tip_lamports must be at least 1000 (Jito''s minimum tip) or empty, got %s',
+      jito_tip_lamports
+    ),
     'Empty sends live transactions through the RPC node, without a tip.'
   )),
   -- NaN passes `> 0` (Postgres sorts it above every number): every amount, limit and

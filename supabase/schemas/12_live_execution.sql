@@ -354,8 +354,10 @@ create table walltrack.failed_attempt_fees (
   constraint failed_attempt_fees_signature_unique unique (tx_signature),
   constraint failed_attempt_fees_not_negative check (walltrack.ensure(
     network_fee_lamports >= 0 and priority_fee_lamports >= 0,
-    format('failed attempt fees must not be negative (network %s, priority %s)',
-      network_fee_lamports, priority_fee_lamports)
+    format(
+      'failed attempt fees must not be negative (network %s, priority %s)',
+      network_fee_lamports, priority_fee_lamports
+    )
   ))
 );
 
@@ -401,6 +403,12 @@ execute function walltrack.trigger_refuse_direct_write(
 create trigger failed_attempt_fees_before_update_refuse
 before update or delete on walltrack.failed_attempt_fees
 for each row execute function walltrack.trigger_refuse_change(
+  'Failed attempt fees were paid on chain and moved their position: they are never rewritten.'
+);
+
+create trigger failed_attempt_fees_before_truncate_refuse
+before truncate on walltrack.failed_attempt_fees
+for each statement execute function walltrack.trigger_refuse_change(
   'Failed attempt fees were paid on chain and moved their position: they are never rewritten.'
 );
 
