@@ -388,6 +388,12 @@ comment on function walltrack.trigger_failed_attempt_charge() is
 'Charges a failed attempt''s fees to its position: cost basis up and realized PnL down by '
 'the same amount.';
 
+-- Triggers on failed_attempt_fees, in the order Postgres fires them (by name):
+--   insert    failed_attempt_fees_before_insert_engine_only  only confirm-orders records one
+--             failed_attempt_fees_after_insert_charge        the position pays the fee
+--   update    failed_attempt_fees_before_update_refuse       refused: paid for good
+--   delete    failed_attempt_fees_before_update_refuse       refused: paid for good
+--   truncate  failed_attempt_fees_before_truncate_refuse     refused
 create trigger failed_attempt_fees_before_insert_engine_only
 before insert on walltrack.failed_attempt_fees
 for each row
