@@ -32,6 +32,8 @@ from simulator.route import (
 from simulator.scenario import WSOL_MINT, Scenario, Token
 
 COMPUTE_BUDGET = Pubkey.from_string("ComputeBudget111111111111111111111111111111")
+SYSTEM_PROGRAM = "11111111111111111111111111111111"
+SYSTEM_TRANSFER = 2  # SystemInstruction::Transfer {lamports}
 SET_UNIT_LIMIT, SET_UNIT_PRICE = 2, 3
 DEFAULT_UNITS_PER_INSTRUCTION = 200_000
 MAX_UNITS = 1_400_000
@@ -169,6 +171,19 @@ class Chain:
         slot = self.issued.get(blockhash)
         return slot is not None and slot <= self.slot_at(now, commitment)
 
+    def recent_fee(self, slot: int, accounts: list[str]) -> int:
+        """The per-slot fee of transactions writing `accounts`: deterministic, each account
+        around its own multiple of the typical fee, a third of the slots at 0."""
+        typical = self.settings.recent_fee_micro_lamports
+
+        def draw(account: str) -> int:
+            label = f"{self.scenario.seed}:fee:{slot}:{account}".encode()
+            roll = int.from_bytes(hashlib.sha256(label).digest()[:8], "little")
+            level = 1 + int.from_bytes(hashlib.sha256(account.encode()).digest()[:1], "little") % 4
+            return 0 if roll % 3 == 0 else typical * level * (roll % 200) // 100
+
+        return max((draw(account) for account in accounts), default=draw("global"))
+
     # --- balances ----------------------------------------------------------------------
 
     def balance(self, address: str) -> int:
@@ -246,6 +261,8 @@ class Chain:
         moves = Moves()
         if call:
             moves = self.swap_moves(keys, call, pool, opening, fee, slippage_fault, accounts)
+        if moves.failure is None:  # a failed transaction moves nothing but its fee
+            moves = with_transfers(moves, message, keys)
         closing = [
             amount + moves.lamports.get(key, 0) - (fee if index == 0 else 0)
             for index, (key, amount) in enumerate(zip(keys, opening, strict=True))
@@ -433,6 +450,21 @@ class Chain:
             self.holders[account] = (owner, mint, program)
             moved[owner] = held
         return moved
+
+
+def with_transfers(moves: Moves, message: Message | MessageV0, keys: list[str]) -> Moves:
+    """The System program's transfers of the transaction (a Jito tip) added to its moves."""
+    lamports = Counter(moves.lamports)
+    for instruction in message.instructions:
+        data, accounts = bytes(instruction.data), bytes(instruction.accounts)
+        if keys[instruction.program_id_index] != SYSTEM_PROGRAM or len(data) != 12:
+            continue
+        if int.from_bytes(data[:4], "little") != SYSTEM_TRANSFER:
+            continue
+        amount = int.from_bytes(data[4:], "little")
+        lamports[keys[accounts[0]]] -= amount
+        lamports[keys[accounts[1]]] += amount
+    return Moves(dict(lamports), moves.tokens, moves.failure, moves.opened, moves.closed)
 
 
 def failure_json(failure: tuple[int, int] | None) -> Any:

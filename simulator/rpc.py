@@ -363,6 +363,44 @@ def submit(
     return signature
 
 
+MAX_FEE_ACCOUNTS = 128
+FEE_CACHE_SLOTS = 150  # a node keeps the prioritization fees of its last 150 blocks
+SPIKE_SLOTS = 30  # a spike covers the most recent slots
+SPIKE_FACTOR = 100
+
+
+def get_recent_prioritization_fees(call: Call) -> Any:
+    """One entry per recent slot (the node's cache: up to 150, fewer on a young chain): the
+    lowest fee a transaction write-locking the accounts paid in that slot, in micro-lamports
+    per compute unit, the highest of the accounts'. Many slots show 0. Faults: a spike of the
+    latest slots, or a node that knows no fees at all (an empty list)."""
+    accounts = call.param(0, [])
+    if not isinstance(accounts, list) or not all(isinstance(a, str) for a in accounts):
+        raise invalid_params("Invalid params: expected an array of addresses")
+    if len(accounts) > MAX_FEE_ACCOUNTS:
+        raise invalid_params(f"Too many inputs provided; max {MAX_FEE_ACCOUNTS}")
+    for account in accounts:
+        try:
+            Pubkey.from_string(account)
+        except ValueError:
+            raise invalid_params(f"Invalid param: {account} is not a pubkey") from None
+    if "empty_fees" in call.decision.chain:
+        return []
+    with call.world.lock:
+        chain, now = call.world.state.chain, call.world.state.now
+        latest = chain.slot_at(now)
+        first = max(chain.settings.genesis_slot, latest - FEE_CACHE_SLOTS + 1)
+        spike = "fee_spike" in call.decision.chain
+        return [
+            {
+                "slot": slot,
+                "prioritizationFee": chain.recent_fee(slot, accounts)
+                * (SPIKE_FACTOR if spike and slot > latest - SPIKE_SLOTS else 1),
+            }
+            for slot in range(first, latest + 1)
+        ]
+
+
 def get_signature_statuses(call: Call) -> Any:
     signatures = call.param(0)
     if not isinstance(signatures, list) or not all(isinstance(s, str) for s in signatures):
@@ -545,4 +583,5 @@ METHODS: dict[str, Callable[[Call], Any]] = {
     "sendTransaction": send_transaction,
     "getSignatureStatuses": get_signature_statuses,
     "getTransaction": get_transaction,
+    "getRecentPrioritizationFees": get_recent_prioritization_fees,
 }

@@ -47,6 +47,7 @@ Service = Literal[
     "jupiter_quote",
     "jupiter_swap",
     "jupiter_price",
+    "jito",
     "webhook",
 ]
 FaultKind = Literal[
@@ -60,15 +61,23 @@ FaultKind = Literal[
     "simulation_error",
     "duplicate",
     "outage",
+    "fee_spike",
+    "empty_fees",
+    "jito_rejects",
 ]
 ANSWER_FAULTS = ("latency", "timeout", "status")
 CHAIN_FAULTS = ("expired_blockhash", "slippage", "node_behind", "bare_error")  # sendTransaction
+# getRecentPrioritizationFees: the recent slots' fees jump 100-fold, or the node knows none.
+FEE_FAULTS = ("fee_spike", "empty_fees")
 # Which fault kinds make sense where: answers can be slowed, hung or failed on every HTTP
 # service; the chain faults act on sendTransaction; duplicates and outages (the delivery is
 # dropped, never sent, as when Helius gives up or goes silent) on webhook deliveries.
 KINDS_BY_SERVICE: dict[str, tuple[str, ...]] = {
     **{service: ANSWER_FAULTS for service in get_args(Service)},
-    "rpc": (*ANSWER_FAULTS, *CHAIN_FAULTS),
+    "rpc": (*ANSWER_FAULTS, *CHAIN_FAULTS, *FEE_FAULTS),
+    # Jito's block engine refuses a transaction it will not forward (lost auction, bundle
+    # limits); its chain faults (slippage...) apply to what it forwards too.
+    "jito": (*ANSWER_FAULTS, *CHAIN_FAULTS, "jito_rejects"),
     "jupiter_swap": (*ANSWER_FAULTS, "simulation_error"),
     "webhook": ("duplicate", "outage"),
 }
@@ -254,9 +263,13 @@ class Fault(Model):
 
     @property
     def target_method(self) -> str | None:
-        """Chain faults act on sendTransaction only, so only those calls count for them."""
-        chain_fault = self.kind in CHAIN_FAULTS
-        return "sendTransaction" if chain_fault else self.method
+        """Chain faults act on sendTransaction only, fee faults on getRecentPrioritizationFees,
+        so only those calls count for them."""
+        if self.kind in CHAIN_FAULTS or self.kind == "jito_rejects":
+            return "sendTransaction"
+        if self.kind in FEE_FAULTS:
+            return "getRecentPrioritizationFees"
+        return self.method
 
 
 class Chain(Model):
@@ -273,6 +286,9 @@ class Chain(Model):
     payers_hold_empty_wsol_account: bool = False
     lamports_per_signature: Annotated[int, Field(ge=0)] = 5000
     priority_fee_lamports: Annotated[int, Field(ge=0)] = 10_000  # Jupiter's "auto" level
+    # getRecentPrioritizationFees: each writable account's typical per-slot fee, micro-lamports
+    # per compute unit (each account draws around its own multiple of it; many slots pay 0).
+    recent_fee_micro_lamports: Annotated[int, Field(ge=0)] = 5_000
     default_balance_sol: Annotated[Decimal, Field(ge=0)] = Decimal(100)  # any unknown payer
 
 

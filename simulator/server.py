@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from simulator import helius, history, jupiter, rpc, token_apis
+from simulator import helius, history, jito, jupiter, rpc, token_apis
 from simulator.delivery import deliver_due
 from simulator.encoding import number_text
 from simulator.faults import Decision
@@ -47,6 +47,7 @@ DEXSCREENER = Service("/dexscreener", "dexscreener", token_apis.dexscreener)
 JUPITER_PRICE = Service("/jupiter/price/v3", "jupiter_price", jupiter.price)
 JUPITER_QUOTE = Service("/jupiter/swap/v1/quote", "jupiter_quote", jupiter.quote)
 JUPITER_SWAP = Service("/jupiter/swap/v1/swap", "jupiter_swap", jupiter.swap)
+JITO = Service("/jito", "jito", jito.handle)  # the block engine's root: /jito/api/v1/...
 # The history's prefix lies under Helius's: it is matched first.
 SERVICES = (
     HELIUS_HISTORY,
@@ -57,6 +58,7 @@ SERVICES = (
     JUPITER_PRICE,
     JUPITER_QUOTE,
     JUPITER_SWAP,
+    JITO,
 )
 CONTROL_PREFIX = "/control"
 
@@ -71,6 +73,8 @@ ENV_PREFIXES = {
     "JUPITER_SWAP_URL": JUPITER_SWAP.prefix,
     "SOLANA_RPC_URL": RPC.prefix,
 }
+# Jito is opt-in (setting JITO_URL sends live transactions through it): not in `env_for`.
+JITO_URL_PREFIX = JITO.prefix
 
 
 def env_for(base_url: str) -> dict[str, str]:
@@ -206,7 +210,11 @@ class Simulator:
             return error_reply(400, str(error))
 
     def serve(self, service: Service, request: Request) -> Reply | None:
-        name, method = rpc.classify(request) if service is RPC else (service.name, None)
+        name, method = service.name, None
+        if service is RPC:
+            name, method = rpc.classify(request)
+        elif service is JITO:
+            method = rpc.classify(request)[1]  # its faults may name a method too
         decision = self.world.decide(name, method, request.path)
         if decision.delay_ms and self.stopping.wait(decision.delay_ms / 1000):
             return None
@@ -248,7 +256,7 @@ def advance_target(body: dict[str, Any], now: Decimal) -> Decimal:
 
 def fault_reply(service: Service, status: int, retry_after: str | None) -> Reply:
     headers = {"Retry-After": retry_after} if retry_after else {}
-    if service is RPC:
+    if service in (RPC, JITO):
         return json_reply(rpc.fault_body(status), status, headers)
     return json_reply({"error": "simulated failure"}, status, headers)
 

@@ -4,9 +4,10 @@ Statuses are read in batches, first from the node's recent status cache, then, f
 signatures it does not know, with a search of the transaction history: a swap that landed
 long ago (the confirmer paused, the RPC rate-limited) is still found and recorded as landed.
 A landed swap's transaction is fetched and its real amounts make a fill; a failed one is
-classified as a failure. Only the transactions that even the history does not know are
-handed over for expiry, with a finalized block height read BEFORE the statuses: SQL retries
-one only once that height has passed its blockhash's last valid height, when it can never
+classified as a failure, with the fee it paid all the same (charged to the position in
+SQL). Only the transactions that even the history does not know are handed over for expiry,
+with a finalized block height read BEFORE the statuses: SQL retries one only once that
+height has passed its blockhash's last valid height, when it can never
 land any more. So a landed swap is never traded twice.
 
 The run records all of it in one call, api.record_confirmations. Each order is settled on
@@ -55,6 +56,8 @@ def fill_amounts(order: dict[str, Any], found: dict[str, Any], owner: str) -> tu
     swap (its rent) or the empty wSOL account it closes (the rent refunded) moves lamports
     between them, not out of the wallet, and wrapped SOL counts as SOL. The accounts are
     named by index, so the addresses a v0 transaction loads from lookup tables count too.
+    A Jito tip rides in the swap's transaction: it left the wallet too, but it is a fee, not
+    the swap's (the order keeps it as tip_lamports), so it is taken out of the SOL leg.
     Whether the amounts make a fill (both above zero) is record_fill's rule, in SQL."""
     meta = found["meta"]
     if found["transaction"]["message"]["accountKeys"][0] != owner:
@@ -63,7 +66,8 @@ def fill_amounts(order: dict[str, Any], found: dict[str, Any], owner: str) -> tu
     pre_tokens = meta.get("preTokenBalances") or []
     post_tokens = meta.get("postTokenBalances") or []
     ours = {0} | {b["accountIndex"] for b in pre_tokens + post_tokens if b.get("owner") == owner}
-    sol_out = -sum(int(post[i]) - int(pre[i]) for i in ours) - fee
+    tip = int(order.get("tip_lamports") or 0)
+    sol_out = -sum(int(post[i]) - int(pre[i]) for i in ours) - fee - tip
     buying = order["input_mint"] == SOL
     mint = order["output_mint"] if buying else order["input_mint"]
     tokens_in = token_amount(post_tokens, owner, mint) - token_amount(pre_tokens, owner, mint)
@@ -82,10 +86,11 @@ def settlement(
     if found is None:
         return None  # the status ran ahead of the transaction's indexing: next round
     if status.get("err") is not None:
+        # It landed and failed: it still paid its fee, which SQL charges to the position.
         failed = transaction_failure(status["err"], found["meta"].get("logMessages"))
-        return "failures", failure(
-            order["id"], signature, failed.error_class, f"failed on chain: {failed.detail}"
-        )
+        detail = f"failed on chain: {failed.detail}"
+        paid = {"fee_lamports": int(found["meta"]["fee"])}
+        return "failures", failure(order["id"], signature, failed.error_class, detail) | paid
     filled_in, filled_out, fee = fill_amounts(order, found, owner)
     return "fills", {
         "order_id": order["id"],

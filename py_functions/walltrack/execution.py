@@ -1,8 +1,15 @@
 """execute-orders: live orders become signed Jupiter swaps sent to Solana.
 
 For each order SQL hands over under a lease (api.claim_orders): ask Jupiter for a quote
-within the order's slippage bound, get the swap transaction, sign it with the trading
-keypair, record the signature BEFORE sending (api.record_signed), then send. Every outcome
+within the order's slippage bound, read the recent prioritization fees of the pools the route
+writes (getRecentPrioritizationFees) and let SQL turn them into this attempt's priority fee
+(api.priority_fee), get the swap transaction with that fee, sign it with the trading keypair,
+record the signature BEFORE sending (api.record_signed), then send.
+
+With JITO_URL set and config.jito_tip_lamports set, the tip is a transfer to one of Jito's tip
+accounts appended to the swap's own transaction, sent through Jito's block engine: one
+transaction, so the tip lands only with the swap, and if the swap fails on chain the tip is
+undone with it (only the fee is paid). Every outcome
 goes back to SQL, which decides retry or failure (api.record_failure). When the send's fate
 is unknown (a timeout, a 5xx, a refusal that does not prove the node kept it), nothing is
 recorded: the confirmer reconciles the order from its signature, so a transaction is never
@@ -18,12 +25,20 @@ import base64
 import json
 import logging
 import os
+import secrets
 import socket
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from solders.instruction import CompiledInstruction
 from solders.keypair import Keypair
+from solders.message import MessageHeader, MessageV0
+from solders.pubkey import Pubkey
+from solders.system_program import ID as SYSTEM_PROGRAM
+from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
 
 from walltrack import database
@@ -53,19 +68,18 @@ def load_keypair(secret: str) -> Keypair:
 
 @dataclass(frozen=True)
 class ChainSettings:
-    """The node to read the chain from, where to send, and the trading key."""
+    """The node to read the chain from and send to, Jito's block engine, the trading key."""
 
     rpc_url: str
-    send_url: str  # Jito's block engine when JITO_URL is set, else the RPC node
+    jito_url: str | None  # the block engine's root (https://mainnet.block-engine.jito.wtf)
     timeout_seconds: float
     keypair: Keypair = field(repr=False)  # never logged, never stored
 
     @classmethod
     def from_env(cls) -> ChainSettings:
-        rpc_url = optional("SOLANA_RPC_URL", "https://api.mainnet-beta.solana.com")
         return cls(
-            rpc_url=rpc_url,
-            send_url=optional("JITO_URL", rpc_url),
+            rpc_url=optional("SOLANA_RPC_URL", "https://api.mainnet-beta.solana.com"),
+            jito_url=optional("JITO_URL", "").rstrip("/") or None,
             timeout_seconds=float(optional("EXECUTION_TIMEOUT_SECONDS", "5")),
             keypair=load_keypair(required("WALLTRACK_KEYPAIR")),
         )
@@ -148,10 +162,120 @@ def jupiter(client: httpx.Client, step: str, request: httpx.Request) -> dict[str
     return answer
 
 
-def signed_swap(
-    client: httpx.Client, order: dict[str, Any], settings: ExecutionSettings
-) -> tuple[VersionedTransaction, dict[str, Any], dict[str, Any]]:
-    """Quote, swap transaction, signature: (the signed transaction, the quote, the swap)."""
+@dataclass(frozen=True)
+class Tip:
+    account: Pubkey  # one of Jito's tip accounts
+    lamports: int
+
+
+@dataclass
+class Worker:
+    """One execute-orders run: its connections, opened once (a TLS context costs tens of
+    milliseconds to build), and its name."""
+
+    settings: ExecutionSettings
+    jupiter: httpx.Client
+    rpc: SolanaRpc  # reads the fee market, sends without Jito
+    jito: SolanaRpc | None  # Jito's /api/v1/transactions, when JITO_URL is set
+    name: str  # the lease owner
+    tip_accounts: list[str] = field(default_factory=list)  # Jito's, read once a run
+
+
+@contextmanager
+def open_worker(settings: ExecutionSettings, name: str) -> Iterator[Worker]:
+    timeout, jito_url = settings.chain.timeout_seconds, settings.chain.jito_url
+    headers = {"x-api-key": settings.jupiter_api_key}
+    with ExitStack() as stack:
+        rpc = stack.enter_context(SolanaRpc(settings.chain.rpc_url, timeout))
+        jito = None
+        if jito_url:
+            jito = stack.enter_context(SolanaRpc(f"{jito_url}/api/v1/transactions", timeout))
+        client = stack.enter_context(httpx.Client(timeout=timeout, headers=headers))
+        yield Worker(settings, client, rpc, jito, name)
+
+
+def priority_fee(worker: Worker, quote: dict[str, Any]) -> int:
+    """This attempt's priority fee (lamports), decided in SQL from the recent fees of the
+    pools the route write-locks (its ammKeys). A node that cannot say is no reason to miss a
+    trade: SQL's fallback fee is paid."""
+    plan = quote.get("routePlan")
+    steps: list[Any] = plan if isinstance(plan, list) else []
+    pools = sorted({str(step["swapInfo"]["ammKey"]) for step in steps if "swapInfo" in step})
+    try:
+        samples = worker.rpc.recent_prioritization_fees(pools)
+    except (RpcUnavailable, RpcRefused) as failed:
+        logger.warning("recent prioritization fees unknown (%s): the fallback fee", failed)
+        samples = []
+    return int(database.rpc("priority_fee", {"samples": samples}))
+
+
+def jito_tip(worker: Worker, order: dict[str, Any]) -> Tip | None:
+    """The tip to pay when the swap goes through Jito: JITO_URL and config.jito_tip_lamports
+    both set. The tip account is drawn among Jito's (fewer write-lock contentions)."""
+    lamports = order.get("jito_tip_lamports")
+    if worker.jito is None or not lamports:
+        return None
+    if not worker.tip_accounts:
+        url = f"{worker.settings.chain.jito_url}/api/v1/getTipAccounts"
+        try:
+            with SolanaRpc(url, worker.settings.chain.timeout_seconds) as engine:
+                worker.tip_accounts = engine.tip_accounts()
+        except RpcRateLimited:
+            raise AttemptFailed("rate_limited", "jito getTipAccounts: HTTP 429") from None
+        except (RpcUnavailable, RpcRefused) as failed:
+            raise AttemptFailed("upstream_error", f"jito getTipAccounts: {failed}") from None
+    return Tip(Pubkey.from_string(secrets.choice(worker.tip_accounts)), int(lamports))
+
+
+def with_tip(message: MessageV0, tip: Tip) -> MessageV0:
+    """The message with a System transfer of the tip from the payer appended. The tip
+    account joins the writable unsigned keys (and the System program the read-only ones if
+    absent); every index past an inserted key moves up, those of lookup-loaded accounts too."""
+    keys, header = list(message.account_keys), message.header
+    readonly_unsigned = header.num_readonly_unsigned_accounts
+    at = len(keys) - readonly_unsigned  # the end of the writable unsigned keys
+    added_system = SYSTEM_PROGRAM not in keys
+    new_keys = [*keys[:at], tip.account, *keys[at:], *([SYSTEM_PROGRAM] if added_system else [])]
+
+    def moved(index: int) -> int:
+        if index < at:
+            return index
+        return index + 1 if index < len(keys) else index + 1 + int(added_system)
+
+    instructions = [
+        CompiledInstruction(
+            moved(ix.program_id_index), bytes(ix.data), bytes(moved(a) for a in bytes(ix.accounts))
+        )
+        for ix in message.instructions
+    ]
+    payer = keys[0]
+    transfer_ix = transfer(
+        TransferParams(from_pubkey=payer, to_pubkey=tip.account, lamports=tip.lamports)
+    )
+    instructions.append(
+        CompiledInstruction(new_keys.index(SYSTEM_PROGRAM), bytes(transfer_ix.data), bytes([0, at]))
+    )
+    new_header = MessageHeader(
+        header.num_required_signatures,
+        header.num_readonly_signed_accounts,
+        readonly_unsigned + int(added_system),
+    )
+    return MessageV0(
+        new_header, new_keys, message.recent_blockhash, instructions, message.address_table_lookups
+    )
+
+
+@dataclass(frozen=True)
+class SignedSwap:
+    transaction: VersionedTransaction
+    quote: dict[str, Any]
+    swap: dict[str, Any]
+    tip: Tip | None
+
+
+def signed_swap(worker: Worker, order: dict[str, Any]) -> SignedSwap:
+    """Quote, priority fee, swap transaction (with the tip when through Jito), signature."""
+    client, settings = worker.jupiter, worker.settings
     params = {
         "inputMint": order["input_mint"],
         "outputMint": order["output_mint"],
@@ -159,11 +283,12 @@ def signed_swap(
         "slippageBps": str(order["slippage_bps"]),
     }
     quote = jupiter(client, "quote", client.build_request("GET", settings.quote_url, params=params))
+    tip = jito_tip(worker, order)
     owner = settings.chain.keypair.pubkey()
     body = {
         "quoteResponse": quote,
         "userPublicKey": str(owner),
-        "prioritizationFeeLamports": order["priority_fee_lamports"],
+        "prioritizationFeeLamports": priority_fee(worker, quote),
         "dynamicComputeUnitLimit": True,
     }
     swap = jupiter(client, "swap", client.build_request("POST", settings.swap_url, json=body))
@@ -174,36 +299,39 @@ def signed_swap(
     unsigned = VersionedTransaction.from_bytes(base64.b64decode(swap["swapTransaction"]))
     if unsigned.message.account_keys[0] != owner:
         raise AttemptFailed("rejected", "swap: the transaction's payer is not our wallet")
-    return VersionedTransaction(unsigned.message, [settings.chain.keypair]), quote, swap
+    message = unsigned.message
+    if tip is not None:
+        if not isinstance(message, MessageV0):
+            raise AttemptFailed("rejected", "swap: not a v0 transaction, no tip can be added")
+        message = with_tip(message, tip)
+    transaction = VersionedTransaction(message, [settings.chain.keypair])
+    return SignedSwap(transaction, quote, swap, tip)
 
 
-def send(sender: SolanaRpc, transaction: VersionedTransaction) -> Failure | None:
-    """Sends; returns the failure when the node's answer proves it did not keep the
-    transaction (so it cannot land), or None when it was taken or its fate is unknown (the
-    confirmer will find out)."""
+def send(
+    sender: SolanaRpc, transaction: VersionedTransaction, via_jito: bool = False
+) -> Failure | None:
+    """Sends; returns the failure when the answer proves the transaction was not kept (so it
+    cannot land), or None when it was taken or its fate is unknown (the confirmer will find
+    out). Jito's block engine forwards nothing it refuses: any refusal of it is a failure."""
+    step = "send via Jito" if via_jito else "send"
     try:
-        sender.send_transaction(bytes(transaction))
+        sender.send_transaction(bytes(transaction), preflight=not via_jito)
     except RpcRefused as refused:
-        return send_refusal(refused)
+        failed = send_refusal(refused)
+        if failed is None and via_jito:
+            return Failure("upstream_error", f"{step}: refused ({refused.code} {refused.message})")
+        if failed is not None and via_jito:
+            return Failure(failed.error_class, f"{step}: {failed.detail}")
+        return failed
     except RpcUnavailable as unknown:
         if not unknown.maybe_sent:
             error_class = (
                 "rate_limited" if isinstance(unknown, RpcRateLimited) else "upstream_error"
             )
-            return Failure(error_class, f"send: {unknown.reason}")
-        logger.warning("send: fate unknown (%s), left to the confirmer", unknown.reason)
+            return Failure(error_class, f"{step}: {unknown.reason}")
+        logger.warning("%s: fate unknown (%s), left to the confirmer", step, unknown.reason)
     return None
-
-
-@dataclass
-class Worker:
-    """One execute-orders run: its connections, opened once (a TLS context costs tens of
-    milliseconds to build), and its name."""
-
-    settings: ExecutionSettings
-    jupiter: httpx.Client
-    sender: SolanaRpc
-    name: str  # the lease owner
 
 
 def worker_name() -> str:
@@ -213,31 +341,35 @@ def worker_name() -> str:
 def execute_one(order: dict[str, Any], worker: Worker) -> str:
     order_id = order["id"]
     try:
-        transaction, quote, swap = signed_swap(worker.jupiter, order, worker.settings)
+        signed = signed_swap(worker, order)
     except AttemptFailed as failed:
         database.rpc("record_failure", failure(order_id, None, failed.error_class, failed.detail))
         return failed.error_class
-    signature = str(transaction.signatures[0])
-    database.rpc(
-        "record_signed",
-        {
-            "order_id": order_id,
-            "worker": worker.name,
-            "tx_signature": signature,
-            "last_valid_block_height": swap["lastValidBlockHeight"],
-            "quoted_out": quote["outAmount"],
-            "min_out": quote["otherAmountThreshold"],
-            "priority_fee_lamports": swap.get("prioritizationFeeLamports"),
-            "tip_lamports": None,
-        },
-    )
-    refused = send(worker.sender, transaction)
+    signature = str(signed.transaction.signatures[0])
+    database.rpc("record_signed", signed_record(order_id, worker.name, signed))
+    via_jito = signed.tip is not None and worker.jito is not None
+    sender = worker.jito if via_jito and worker.jito is not None else worker.rpc
+    refused = send(sender, signed.transaction, via_jito)
     if refused is not None:
         database.rpc(
             "record_failure", failure(order_id, signature, refused.error_class, refused.detail)
         )
         return refused.error_class
     return "submitted"
+
+
+def signed_record(order_id: int, worker: str, signed: SignedSwap) -> dict[str, Any]:
+    """api.record_signed's arguments: the fees this attempt was built to pay."""
+    return {
+        "order_id": order_id,
+        "worker": worker,
+        "tx_signature": str(signed.transaction.signatures[0]),
+        "last_valid_block_height": signed.swap["lastValidBlockHeight"],
+        "quoted_out": signed.quote["outAmount"],
+        "min_out": signed.quote["otherAmountThreshold"],
+        "priority_fee_lamports": signed.swap.get("prioritizationFeeLamports"),
+        "tip_lamports": signed.tip.lamports if signed.tip else None,
+    }
 
 
 def failure(order_id: int, signature: str | None, error_class: str, detail: str) -> dict[str, Any]:
@@ -275,13 +407,7 @@ def execute(
         give_back(claimed, name, "configuration", missing.detail)
         raise
     outcomes: dict[str, str] = {}
-    timeout = settings.chain.timeout_seconds
-    headers = {"x-api-key": settings.jupiter_api_key}
-    with (
-        SolanaRpc(settings.chain.send_url, timeout) as sender,
-        httpx.Client(timeout=timeout, headers=headers) as jupiter_client,
-    ):
-        worker = Worker(settings, jupiter_client, sender, name)
+    with open_worker(settings, name) as worker:
         while claimed:
             execute_batch(claimed, worker, outcomes)
             claimed = [] if handed_over else claim(name, order_ids)

@@ -128,10 +128,29 @@ class SolanaRpc:
             raise RpcUnavailable("getTransaction", "not a transaction")
         return found
 
-    def send_transaction(self, transaction: bytes) -> None:
-        config = {
-            "encoding": "base64",
-            "skipPreflight": False,
-            "preflightCommitment": PREFLIGHT_COMMITMENT,
-        }
+    def send_transaction(self, transaction: bytes, preflight: bool = True) -> None:
+        """Without preflight for Jito's block engine, which takes the encoding only (it
+        never simulates before forwarding)."""
+        config: dict[str, Any] = {"encoding": "base64"}
+        if preflight:
+            config |= {"skipPreflight": False, "preflightCommitment": PREFLIGHT_COMMITMENT}
         self.call("sendTransaction", [base64.b64encode(transaction).decode(), config])
+
+    def recent_prioritization_fees(self, writable_accounts: list[str]) -> list[int]:
+        """The recent slots' fees (micro-lamports per compute unit) of transactions that
+        write-locked these accounts; possibly none."""
+        found = self.call("getRecentPrioritizationFees", [writable_accounts])
+        entries = found if isinstance(found, list) else [None]
+        fees = [
+            entry.get("prioritizationFee") if isinstance(entry, dict) else None for entry in entries
+        ]
+        if not all(type(fee) is int and fee >= 0 for fee in fees):
+            raise RpcUnavailable("getRecentPrioritizationFees", "not a list of fees")
+        return [int(fee) for fee in fees if fee is not None]
+
+    def tip_accounts(self) -> list[str]:
+        """Jito's tip accounts (getTipAccounts on the block engine)."""
+        found = self.call("getTipAccounts", [])
+        if not isinstance(found, list) or not found or not all(isinstance(a, str) for a in found):
+            raise RpcUnavailable("getTipAccounts", "not a list of accounts")
+        return found

@@ -73,6 +73,10 @@ create table walltrack.config (
   webhook_silence_minutes integer not null default 15,
   backfill_credits_per_run integer not null default 5000,
   helius_history_call_credits integer not null default 100,
+  -- landing: the priority fee from the network's recent fees
+  priority_fee_percentile integer not null default 75,
+  priority_fee_compute_units integer not null default 200000,
+  priority_fee_max_lamports bigint not null default 1000000,
 
   constraint config_single_row check (walltrack.ensure(
     id, 'config has exactly one row, whose id is true'
@@ -178,6 +182,29 @@ create table walltrack.config (
       backfill_credits_per_run, helius_history_call_credits
     )
   )),
+  constraint config_priority_fee_range check (walltrack.ensure(
+    priority_fee_percentile between 1 and 100
+    and priority_fee_compute_units between 1 and 1400000
+    and priority_fee_max_lamports between 0 and 50000000,
+    format(
+      'config.priority_fee_percentile must be within 1..100 (got %s), '
+      || 'priority_fee_compute_units within 1..1400000 (got %s) and '
+      || 'priority_fee_max_lamports within 0..50000000 (0.05 SOL, got %s)',
+      priority_fee_percentile, priority_fee_compute_units, priority_fee_max_lamports
+    ),
+    'A transaction holds at most 1,400,000 compute units; 75 pays what three slots in four '
+    || 'of the recent ones paid at least.'
+  )),
+  -- Jito's block engine drops a transaction whose tip is below its minimum: a smaller tip
+  -- would only make every attempt fail.
+  constraint config_jito_tip_minimum check (walltrack.ensure(
+    coalesce(jito_tip_lamports >= 1000, true),
+    format(
+      'config.jito_tip_lamports must be at least 1000 (Jito''s minimum tip) or empty, got %s',
+      jito_tip_lamports
+    ),
+    'Empty sends live transactions through the RPC node, without a tip.'
+  )),
   -- NaN passes `> 0` (Postgres sorts it above every number): every amount, limit and
   -- threshold is a real number. Integer columns cannot hold NaN.
   constraint config_numbers_finite check (walltrack.ensure_finite(
@@ -275,9 +302,12 @@ comment on column walltrack.config.default_slippage_bps is
 comment on column walltrack.config.max_slippage_bps is
 'Hard ceiling: no order or retry is ever sent with a wider slippage bound.';
 comment on column walltrack.config.priority_fee_lamports is
-'Priority fee paid per live transaction, in lamports.';
+'Fallback priority fee per live transaction, in lamports: paid when the network reports no '
+'recent fees for the swap''s accounts (capped by priority_fee_max_lamports too).';
 comment on column walltrack.config.jito_tip_lamports is
-'Tip per Jito bundle in lamports; empty = send through RPC, not Jito.';
+'Jito tip per live transaction in lamports (at least 1000), a transfer to a Jito tip account '
+'inside the swap''s own transaction, sent through JITO_URL; empty, or JITO_URL unset = sent '
+'through the RPC node without a tip.';
 comment on column walltrack.config.order_max_attempts is
 'Attempts before an order fails for good.';
 comment on column walltrack.config.retry_backoff_seconds is
@@ -356,3 +386,12 @@ comment on column walltrack.config.backfill_credits_per_run is
 '0 pauses the backfill.';
 comment on column walltrack.config.helius_history_call_credits is
 'Helius credits one parsed-history call costs (your plan''s price of an enhanced API call).';
+comment on column walltrack.config.priority_fee_percentile is
+'Percentile (1..100, nearest rank) of the recent per-slot prioritization fees of the swap''s '
+'writable accounts (getRecentPrioritizationFees) that a live transaction bids.';
+comment on column walltrack.config.priority_fee_compute_units is
+'Compute units a swap is priced for: priority fee lamports = percentile fee (micro-lamports '
+'per unit) x these units / 1,000,000, rounded up.';
+comment on column walltrack.config.priority_fee_max_lamports is
+'Cap of the priority fee per live transaction, in lamports, whatever the network asks (a '
+'fee spike is not followed past it).';

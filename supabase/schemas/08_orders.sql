@@ -690,7 +690,7 @@ begin
     'id', l.id, 'side', l.side, 'reason', l.reason, 'input_mint', l.input_mint,
     'output_mint', l.output_mint, 'amount_in', l.amount_in::text,
     'slippage_bps', least(l.slippage_bps, cfg.max_slippage_bps),
-    'priority_fee_lamports', cfg.priority_fee_lamports, 'jito_tip_lamports', cfg.jito_tip_lamports,
+    'jito_tip_lamports', cfg.jito_tip_lamports,
     'attempt', l.attempts, 'lease_until', l.lease_until
   ) order by l.id), '[]') into claimed
   from leased as l;

@@ -5,6 +5,43 @@
 -- retry (a new attempt after back-off, only once the old transaction can no longer land)
 -- or final (the position follows: a failed entry, or an exit written off at a loss).
 
+create function walltrack.priority_fee(samples bigint[])
+returns bigint
+language plpgsql
+stable
+set search_path = ''
+as $$
+-- The priority fee (lamports) a live transaction bids: the configured percentile (nearest
+-- rank) of the recent per-slot prioritization fees of the swap's writable accounts, in
+-- micro-lamports per compute unit, times the compute units a swap is priced for, rounded up
+-- as the runtime rounds; never above the cap, so a fee spike is followed only so far. No
+-- samples (a node that could not say, an account no one wrote lately): the configured
+-- fallback, capped too.
+declare
+  cfg walltrack.config;
+  ranked bigint[];
+  micro_lamports bigint;
+begin
+  select c.* into strict cfg from walltrack.config as c;
+  if coalesce(cardinality(samples), 0) = 0 then
+    return least(cfg.priority_fee_lamports, cfg.priority_fee_max_lamports);
+  end if;
+  perform walltrack.ensure(0 <= all(samples),
+    format('prioritization fee samples must be micro-lamports >= 0, got %s', samples));
+  ranked := array(select s.fee from unnest(samples) as s (fee) order by s.fee);
+  micro_lamports := ranked[ceil(cfg.priority_fee_percentile * cardinality(ranked) / 100.0)::int];
+  return least(
+    ceil(micro_lamports::numeric * cfg.priority_fee_compute_units / 1000000)::bigint,
+    cfg.priority_fee_max_lamports
+  );
+end;
+$$;
+comment on function walltrack.priority_fee(bigint[]) is
+'Priority fee in lamports for a live attempt from recent prioritization fees (micro-lamports '
+'per compute unit): config.priority_fee_percentile (nearest rank) x priority_fee_compute_units '
+'/ 1e6 rounded up, capped at priority_fee_max_lamports; no samples = priority_fee_lamports '
+'(capped).';
+
 create function walltrack.release_expired_leases()
 returns integer
 language plpgsql
@@ -158,7 +195,9 @@ begin
     tip_lamports = record_signed.tip_lamports,
     submitted_at = now(),
     attempt_log = walltrack.with_attempt_facts(o.attempt_log, jsonb_build_object(
-      'signature', record_signed.tx_signature, 'signed_at', now()
+      'signature', record_signed.tx_signature, 'signed_at', now(),
+      'priority_fee_lamports', record_signed.priority_fee_lamports,
+      'tip_lamports', record_signed.tip_lamports
     )),
     updated_at = now()
   from walltrack.tokens as t
@@ -186,7 +225,7 @@ begin
       'id', o.id, 'tx_signature', o.tx_signature, 'side', o.side,
       'input_mint', o.input_mint, 'output_mint', o.output_mint,
       'last_valid_block_height', o.last_valid_block_height,
-      'priority_fee_lamports', o.priority_fee_lamports
+      'priority_fee_lamports', o.priority_fee_lamports, 'tip_lamports', o.tip_lamports
     ) order by o.submitted_at, o.id), '[]')
     from (
       select o.* from walltrack.orders as o
@@ -253,7 +292,7 @@ begin
     lease_owner = null,
     lease_until = null,
     attempt_log = walltrack.with_attempt_facts(o.attempt_log, jsonb_build_object(
-      'outcome', 'confirmed', 'at', now()
+      'outcome', 'confirmed', 'at', now(), 'fee_lamports', fee_lamports
     )),
     updated_at = now()
   where o.id = order_id;
@@ -297,6 +336,160 @@ end;
 $$;
 comment on function walltrack.write_off(walltrack.orders) is
 'Writes off what a position still holds after its exit failed for good (loss realized, closed).';
+
+-- Failed attempts that landed: a transaction that lands and fails still pays its network and
+-- priority fee (a Jito tip rides in the same transaction, so it is undone with the swap). The
+-- filling attempt's fees are on its order and move the position with the fill; these are the
+-- others, one row per transaction, so a confirmation seen twice never charges twice.
+create table walltrack.failed_attempt_fees (
+  id bigint generated always as identity primary key,
+  tx_signature walltrack.solana_signature not null,
+  order_id bigint not null references walltrack.orders (id),
+  position_id bigint not null references walltrack.positions (id),
+  network_fee_lamports bigint not null,
+  priority_fee_lamports bigint not null,
+  error_class text not null,
+  recorded_at timestamptz not null default now(),
+
+  constraint failed_attempt_fees_signature_unique unique (tx_signature),
+  constraint failed_attempt_fees_not_negative check (walltrack.ensure(
+    network_fee_lamports >= 0 and priority_fee_lamports >= 0,
+    format(
+      'failed attempt fees must not be negative (network %s, priority %s)',
+      network_fee_lamports, priority_fee_lamports
+    )
+  ))
+);
+
+create index failed_attempt_fees_order_idx on walltrack.failed_attempt_fees (order_id);
+
+create index failed_attempt_fees_position_idx on walltrack.failed_attempt_fees (position_id);
+
+create function walltrack.trigger_failed_attempt_charge()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+-- The fees are money put in and lost at once: added to the cost basis and realized as a
+-- loss together, so the cost of what is still held (cost - proceeds + realized) is unchanged
+-- and the position's PnL, open or closed later, counts them exactly once.
+declare
+  fee_sol numeric := (new.network_fee_lamports + new.priority_fee_lamports) / 1e9;
+begin
+  update walltrack.positions as p
+  set
+    cost_basis_sol = p.cost_basis_sol + fee_sol,
+    realized_pnl_sol = p.realized_pnl_sol - fee_sol
+  where p.id = new.position_id;
+  return null;
+end;
+$$;
+comment on function walltrack.trigger_failed_attempt_charge() is
+'Charges a failed attempt''s fees to its position: cost basis up and realized PnL down by '
+'the same amount.';
+
+-- Triggers on failed_attempt_fees, in the order Postgres fires them (by name):
+--   insert    failed_attempt_fees_before_insert_engine_only  only confirm-orders records one
+--             failed_attempt_fees_after_insert_charge        the position pays the fee
+--   update    failed_attempt_fees_before_update_refuse       refused: paid for good
+--   delete    failed_attempt_fees_before_update_refuse       refused: paid for good
+--   truncate  failed_attempt_fees_before_truncate_refuse     refused
+create trigger failed_attempt_fees_before_insert_engine_only
+before insert on walltrack.failed_attempt_fees
+for each row
+when (
+  pg_trigger_depth() = 0
+  and current_setting('walltrack.engine_write', true) is distinct from 'on'
+)
+execute function walltrack.trigger_refuse_direct_write(
+  'failed attempt %s: fees are recorded from the chain by confirm-orders, never typed in',
+  'A landed failed transaction''s fee is read from the chain by confirm-orders.'
+);
+
+create trigger failed_attempt_fees_before_update_refuse
+before update or delete on walltrack.failed_attempt_fees
+for each row execute function walltrack.trigger_refuse_change(
+  'Failed attempt fees were paid on chain and moved their position: they are never rewritten.'
+);
+
+create trigger failed_attempt_fees_before_truncate_refuse
+before truncate on walltrack.failed_attempt_fees
+for each statement execute function walltrack.trigger_refuse_change(
+  'Failed attempt fees were paid on chain and moved their position: they are never rewritten.'
+);
+
+create trigger failed_attempt_fees_after_insert_charge
+after insert on walltrack.failed_attempt_fees
+for each row execute function walltrack.trigger_failed_attempt_charge();
+
+alter table walltrack.failed_attempt_fees enable row level security;
+grant select, insert on walltrack.failed_attempt_fees to service_role;
+
+comment on table walltrack.failed_attempt_fees is
+'Fees paid by live attempts that landed on chain and failed (network + priority; a Jito tip '
+'in the same transaction is undone with it), one row per transaction, each charged to its '
+'position once. The filling attempt''s fees are on its order.';
+comment on column walltrack.failed_attempt_fees.id is 'Identity of the charge.';
+comment on column walltrack.failed_attempt_fees.tx_signature is
+'The failed transaction (one charge per transaction).';
+comment on column walltrack.failed_attempt_fees.order_id is 'The order the attempt was for.';
+comment on column walltrack.failed_attempt_fees.position_id is 'The position charged.';
+comment on column walltrack.failed_attempt_fees.network_fee_lamports is
+'Base (signature) fee paid, lamports.';
+comment on column walltrack.failed_attempt_fees.priority_fee_lamports is
+'Priority fee paid, lamports.';
+comment on column walltrack.failed_attempt_fees.error_class is 'How the attempt failed.';
+comment on column walltrack.failed_attempt_fees.recorded_at is 'When confirm-orders recorded it.';
+
+create function walltrack.record_failed_attempt_fee(
+  order_id bigint, tx_signature text, fee_lamports bigint, error_class text
+)
+returns boolean
+language plpgsql
+set search_path = ''
+as $$
+-- The fee the chain charged a failed transaction of the order's current attempt (meta.fee:
+-- network + priority), split as record_fill splits it. Recorded before the failure moves the
+-- order on; a transaction already charged is not charged again (returns false).
+declare
+  attempted walltrack.orders;
+  priority bigint;
+  engine text;
+begin
+  perform walltrack.ensure(fee_lamports >= 0,
+    format('order %s: a fee must be >= 0 lamports, got %s', order_id, fee_lamports));
+  select o.* into attempted from walltrack.orders as o where o.id = order_id for update;
+  perform walltrack.ensure(attempted.id is not null, format('order %s does not exist', order_id));
+  if exists (
+    select from walltrack.failed_attempt_fees as f
+    where f.tx_signature = record_failed_attempt_fee.tx_signature
+  ) then
+    return false;
+  end if;
+  perform walltrack.ensure(
+    attempted.status = 'submitted' and attempted.tx_signature = record_failed_attempt_fee.tx_signature,
+    format('order %s is %s with signature %s: the fee of %s cannot be charged to it', order_id,
+      attempted.status, coalesce(attempted.tx_signature, 'none'),
+      record_failed_attempt_fee.tx_signature));
+  priority := least(coalesce(attempted.priority_fee_lamports, 0), fee_lamports);
+  engine := walltrack.begin_engine_write();
+  insert into walltrack.failed_attempt_fees (
+    tx_signature, order_id, position_id, network_fee_lamports, priority_fee_lamports, error_class
+  ) values (
+    record_failed_attempt_fee.tx_signature, order_id, attempted.position_id,
+    fee_lamports - priority, priority, error_class
+  );
+  update walltrack.orders as o
+  set attempt_log = walltrack.with_attempt_facts(o.attempt_log,
+    jsonb_build_object('fee_lamports', fee_lamports))
+  where o.id = order_id;
+  perform walltrack.end_engine_write(engine);
+  return true;
+end;
+$$;
+comment on function walltrack.record_failed_attempt_fee(bigint, text, bigint, text) is
+'Records and charges to the position the fee a landed, failed transaction of the order''s '
+'current attempt paid; false (nothing charged) when that transaction was already charged.';
 
 create function walltrack.record_failure(
   order_id bigint, tx_signature text, error_class text, detail text
@@ -415,6 +608,11 @@ begin
         params ->> 'tx_signature', (params ->> 'filled_in')::numeric,
         (params ->> 'filled_out')::numeric, (params ->> 'fee_lamports')::bigint) ->> 'status');
     when 'record_failure' then
+      -- A failure read from the chain carries the fee the transaction paid all the same.
+      if params ->> 'fee_lamports' is not null then
+        perform walltrack.record_failed_attempt_fee(order_id, params ->> 'tx_signature',
+          (params ->> 'fee_lamports')::bigint, params ->> 'error_class');
+      end if;
       outcome := jsonb_build_object(order_id::text, walltrack.record_failure(order_id,
         params ->> 'tx_signature', params ->> 'error_class', params ->> 'detail') ->> 'status');
     when 'expire_unlanded' then
@@ -432,8 +630,9 @@ exception when others then
 end;
 $$;
 comment on function walltrack.record_order_outcome(bigint, text, jsonb) is
-'Records one order''s outcome for confirm-orders (record_fill, record_failure or '
-'expire_unlanded with the given arguments); a refused one becomes a fault. Returns statuses.';
+'Records one order''s outcome for confirm-orders (record_fill, record_failure, its landed '
+'fee charged first when fee_lamports is given, or expire_unlanded with the given arguments); '
+'a refused one becomes a fault. Returns statuses.';
 
 create function walltrack.record_confirmations(
   fills jsonb, failures jsonb, faults jsonb, unknown jsonb, block_height bigint
@@ -491,6 +690,9 @@ comment on function walltrack.record_confirmations(jsonb, jsonb, jsonb, jsonb, b
 'Records a confirm-orders run in one call: fills, on-chain failures, unreadable transactions '
 '(faults) and unknown signatures to expire at a block height; each order on its own, a '
 'refused one becoming a fault. Returns each order''s status.';
+grant execute on function walltrack.priority_fee(bigint[]) to service_role;
+grant execute on function walltrack.record_failed_attempt_fee(bigint, text, bigint, text)
+to service_role;
 grant execute on function walltrack.retryable_failure(text) to service_role;
 grant execute on function walltrack.with_attempt_facts(jsonb, jsonb) to service_role;
 grant execute on function walltrack.leased_order(bigint, text) to service_role;

@@ -471,7 +471,10 @@ select
   c.token_market_ttl_minutes,
   c.token_unknown_ttl_minutes,
   c.breaker_capital_sol,
-  c.max_copy_delay_seconds
+  c.max_copy_delay_seconds,
+  c.priority_fee_percentile,
+  c.priority_fee_compute_units,
+  c.priority_fee_max_lamports
 from walltrack.config as c;
 
 revoke all on walltrack.signals_log_config from public, anon, authenticated;

@@ -269,6 +269,20 @@ comment on function api.claim_orders(text, bigint[], integer, integer) is
 'RPC of walltrack.claim_orders, for the execute-orders function.';
 grant execute on function api.claim_orders(text, bigint[], integer, integer) to service_role;
 
+create function api.priority_fee(samples bigint[])
+returns bigint
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select walltrack.priority_fee(samples);
+$$;
+comment on function api.priority_fee(bigint[]) is
+'RPC of walltrack.priority_fee, for the execute-orders function: the priority fee (lamports) '
+'of an attempt from the recent prioritization fees of the swap''s writable accounts.';
+grant execute on function api.priority_fee(bigint[]) to service_role;
+
 create function api.release_order(order_id bigint, worker text)
 returns jsonb
 language sql

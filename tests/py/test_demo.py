@@ -116,7 +116,7 @@ def test_positions_close_by_every_kind_of_exit_with_exact_pnl(demo: tuple[str, A
         ("WOOF", "closed", "trailing_stop", Decimal("0.100015"), Decimal("0.006623109")),
         ("ZOOM", "closed", "take_profit", Decimal("0.100015"), Decimal("0.032374153")),
         ("MOON", "closed", "stop_loss", Decimal("0.100015"), Decimal("-0.099039951")),
-        ("REAL", "closed", "mirror_sell", Decimal("0.050015"), Decimal("0.009667104")),
+        ("REAL", "closed", "mirror_sell", Decimal("0.050007620"), Decimal("0.009682104")),
         ("DIPA", "closed", "stop_loss", Decimal("0.100015"), Decimal("-0.015875772")),
         ("DIPB", "closed", "stop_loss", Decimal("0.100015"), Decimal("-0.015875772")),
         ("DIPC", "closed", "stop_loss", Decimal("0.100015"), Decimal("-0.015875772")),
@@ -157,7 +157,7 @@ def test_the_scoreboard_and_the_printed_summary_match_the_database(
         """,
     ) == [
         ("degen-gamma", 1, Decimal("0.00"), Decimal("-0.099039951"), None),
-        ("live-epsilon", 1, Decimal("100.00"), Decimal("0.009667104"), Decimal("0.67")),
+        ("live-epsilon", 1, Decimal("100.00"), Decimal("0.009682104"), Decimal("0.64")),
         ("scalper-beta", 4, Decimal("25.00"), Decimal("-0.015253163"), None),
         ("sleepy-delta", 0, None, Decimal("0"), None),
         # PUMP, the one mirrored round trip: the leader made +10 %, we +8.874 %.
@@ -166,7 +166,7 @@ def test_the_scoreboard_and_the_printed_summary_match_the_database(
     assert "CIRCUIT BREAKER ACTIVATED (consecutive_losses: 3 vs threshold 3" in output
     assert "whale-alpha  sell PUMP  -> never delivered (a Helius webhook outage)" in output
     assert "whale-alpha  sell PUMP  -> copied (mirror_sell, found by backfill)" in output
-    assert "Realized PnL, all positions: -0.089127429 SOL" in output
+    assert "Realized PnL, all positions: -0.089112429 SOL" in output
     assert "HTML report:" in output
 
 
@@ -176,7 +176,8 @@ def test_the_live_wallet_trades_through_signed_transactions_on_the_simulated_cha
     """live-epsilon's copy and its mirror sell: quoted by the simulator's Jupiter, signed
     with the stack's throwaway key, sent to its chain and read back from it. The pool (2,000
     SOL deep, 25 bps fee) gives 4,987.375627 REAL for 0.05 SOL at 0.00001; they fetch
-    0.059697104 SOL at 0.000012; each transaction pays 5,000 + 10,000 lamports."""
+    0.059697104 SOL at 0.000012; each transaction pays 5,000 lamports and the priority fee
+    the pool's recent fees set (p75 of the simulated fee market: 2,620 then 2,380)."""
     _, db = demo
     assert rows(
         db,
@@ -194,7 +195,7 @@ def test_the_live_wallet_trades_through_signed_transactions_on_the_simulated_cha
             Decimal(50000000),
             Decimal(4987375627),
             5000,
-            10000,
+            2620,
             True,
         ),
         (
@@ -205,7 +206,7 @@ def test_the_live_wallet_trades_through_signed_transactions_on_the_simulated_cha
             Decimal(4987375627),
             Decimal(59697104),
             5000,
-            10000,
+            2380,
             True,
         ),
     ]

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from psycopg import sql
 from solders.keypair import Keypair
 from solders.rpc.responses import SendTransactionResp
 from solders.transaction import VersionedTransaction
@@ -24,6 +25,8 @@ from scripts.stack_env import StackEnv
 from simulator import Simulator, env_for, run_simulator
 from simulator.chain import TOKEN_ACCOUNT_RENT
 from simulator.helius_tx import base58, normalised_swap
+from simulator.jito import TIP_ACCOUNTS
+from simulator.route import pool_address
 from simulator.scenario import TOKEN_2022_PROGRAM as TOKEN_2022
 from tests.support.function_app import OPERATOR, OPERATOR_SECRET, function_app
 from walltrack import database, execution
@@ -195,7 +198,9 @@ def test_a_live_copy_is_quoted_signed_sent_and_confirmed_from_the_chain(
     assert order["filled_in"] == 100_000_000
     assert Decimal(order["min_out"]) <= Decimal(order["filled_out"]) <= Decimal(order["quoted_out"])
     assert order["realized_slippage_bps"] is not None
-    assert order["network_fee_lamports"] == 5000 and order["priority_fee_lamports"] > 0
+    # The priority fee is the one the fee market set for the attempt (possibly 0 this early).
+    assert order["network_fee_lamports"] == 5000
+    assert order["priority_fee_lamports"] == order["attempt_log"][0]["priority_fee_lamports"]
     position = book.position(order_id)
     assert (position["status"], position["qty_bought"]) == ("open", order["filled_out"])
     fees = (order["network_fee_lamports"] + order["priority_fee_lamports"]) / Decimal(10**9)
@@ -327,26 +332,14 @@ def claim_sign_record(
     if signer is not None:
         settings = replace(settings, chain=replace(settings.chain, keypair=signer))
     [order] = database.rpc("claim_orders", {"worker": "doomed", "order_ids": [order_id]})
-    with httpx.Client(headers={"x-api-key": settings.jupiter_api_key}) as client:
-        transaction, quote, swap = execution.signed_swap(client, order, settings)
-    database.rpc(
-        "record_signed",
-        {
-            "order_id": order_id,
-            "worker": "doomed",
-            "tx_signature": str(transaction.signatures[0]),
-            "last_valid_block_height": swap["lastValidBlockHeight"],
-            "quoted_out": quote["outAmount"],
-            "min_out": quote["otherAmountThreshold"],
-            "priority_fee_lamports": swap["prioritizationFeeLamports"],
-            "tip_lamports": None,
-        },
-    )
-    return transaction
+    with execution.open_worker(settings, "doomed") as worker:
+        signed = execution.signed_swap(worker, order)
+    database.rpc("record_signed", execution.signed_record(order_id, "doomed", signed))
+    return signed.transaction
 
 
 def send_once(transaction: VersionedTransaction) -> Failure | None:
-    with SolanaRpc(execution.ChainSettings.from_env().send_url, 1) as sender:
+    with SolanaRpc(execution.ChainSettings.from_env().rpc_url, 1) as sender:
         return execution.send(sender, transaction)
 
 
@@ -427,16 +420,209 @@ def test_an_exit_that_cannot_fill_is_written_off_with_the_loss_realized(book: Bo
     assert Decimal(str(position["realized_pnl_sol"])) == -Decimal(str(position["cost_basis_sol"]))
 
 
-def test_with_jito_configured_the_transaction_is_sent_through_it(
-    book: Book, monkeypatch: pytest.MonkeyPatch
+SET_CONFIG = sql.SQL("update walltrack.config set ")
+LANDING_DEFAULTS = (
+    "jito_tip_lamports = null, priority_fee_lamports = 10000, priority_fee_percentile = 75,"
+    " priority_fee_compute_units = 200000, priority_fee_max_lamports = 1000000"
+)
+
+
+@pytest.fixture
+def landing(db: Db) -> Iterator[None]:
+    """Landing settings a test changes, set back after it."""
+    db.execute(SET_CONFIG + sql.SQL(LANDING_DEFAULTS))
+    yield
+    db.execute(SET_CONFIG + sql.SQL(LANDING_DEFAULTS))
+
+
+def recent_fees(book: Book) -> list[int]:
+    """What the node says the token's pool (the route's writable account) paid lately."""
+    pool = str(pool_address(3, book.mint))  # the scenario's seed
+    answer = node(book, "getRecentPrioritizationFees", [[pool]])["result"]
+    return [entry["prioritizationFee"] for entry in answer]
+
+
+def nearest_rank(samples: list[int], percentile: int) -> int:
+    ranked = sorted(samples)
+    return ranked[-(-percentile * len(ranked) // 100) - 1]
+
+
+def sent_through(book: Book, service: str) -> int:
+    with book.sim.world.lock:
+        calls = list(book.sim.world.state.calls)
+    return sum(1 for c in calls if c["service"] == service and c["method"] == "sendTransaction")
+
+
+FEE_SPIKE = [{"service": "rpc", "kind": "fee_spike"}]
+NO_FEES = [{"service": "rpc", "kind": "empty_fees"}]
+
+
+@pytest.mark.parametrize(
+    ("book", "settings", "expected"),
+    [
+        pytest.param([], "priority_fee_percentile = 75", "p75", id="p75-of-the-pool"),
+        pytest.param(
+            FEE_SPIKE,
+            "priority_fee_percentile = 100, priority_fee_max_lamports = 50000",
+            "cap",
+            id="spike-capped",
+        ),
+        pytest.param(NO_FEES, "priority_fee_lamports = 7000", "fallback", id="no-fees-fallback"),
+    ],
+    indirect=["book"],
+)
+def test_the_priority_fee_follows_the_pools_recent_fees_within_the_cap(
+    book: Book, landing: None, settings: str, expected: str
 ) -> None:
-    monkeypatch.setenv("JITO_URL", env_for(book.sim.base_url)["SOLANA_RPC_URL"])
-    monkeypatch.setenv("SOLANA_RPC_URL", "http://127.0.0.1:9")  # nothing listens: not used to send
+    book.db.execute(SET_CONFIG + sql.SQL(settings))
+    book.sim.advance(30)  # 76 slots of fee history (slots 0..75)
+    samples = recent_fees(book)
     order_id = book.leader_buys()
     assert call("execute_orders", {"order_ids": [order_id]})["outcomes"] == {
         str(order_id): "submitted"
     }
+    paid = book.order(order_id)["priority_fee_lamports"]
+    if expected == "p75":
+        assert len(samples) == 76 and 0 in samples and max(samples) > 0
+        assert paid == -(-nearest_rank(samples, 75) * 200_000 // 1_000_000)
+    elif expected == "cap":
+        assert max(samples) * 200_000 // 1_000_000 > 50_000  # the spike asks for more
+        assert paid == 50_000
+    else:
+        assert samples == [] and paid == 7000
+    assert book.order(order_id)["attempt_log"][0]["priority_fee_lamports"] == paid
+    assert call("confirm_orders")["outcomes"][str(order_id)] == "confirmed"
+    assert book.order(order_id)["priority_fee_lamports"] == paid  # what the chain charged
+
+
+def jito(book: Book, monkeypatch: pytest.MonkeyPatch, tip: int | None) -> None:
+    monkeypatch.setenv("JITO_URL", f"{book.sim.base_url}/jito")
+    book.db.execute("update walltrack.config set jito_tip_lamports = %s", (tip,))
+
+
+def tip_account_of(book: Book, signature: str) -> tuple[str, int, int]:
+    """(the tip account, its lamports before, after) in a landed transaction."""
+    found = chain_transaction(book, signature)
+    keys = found["transaction"]["message"]["accountKeys"]
+    [index] = [i for i, key in enumerate(keys) if key in TIP_ACCOUNTS]
+    meta = found["meta"]
+    return keys[index], meta["preBalances"][index], meta["postBalances"][index]
+
+
+def test_with_jito_and_a_tip_the_tip_rides_in_the_swap_sent_through_jito(
+    book: Book, landing: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jito(book, monkeypatch, 5000)
+    order_id = book.leader_buys()
+    assert call("execute_orders", {"order_ids": [order_id]})["outcomes"] == {
+        str(order_id): "submitted"
+    }
+    assert (sent_through(book, "jito"), sent_through(book, "rpc")) == (1, 0)
+    assert call("confirm_orders")["outcomes"][str(order_id)] == "confirmed"
+    order = book.order(order_id)
+    _, before, after = tip_account_of(book, order["tx_signature"])
+    assert after - before == 5000 and order["tip_lamports"] == 5000
+    assert order["filled_in"] == 100_000_000  # the tip is not part of the swap
+    fees = order["network_fee_lamports"] + order["priority_fee_lamports"] + 5000
+    position = book.position(order_id)
+    assert Decimal(str(position["cost_basis_sol"])) == Decimal("0.1") + Decimal(fees) / 10**9
+
+
+def test_without_a_tip_configured_jito_is_not_used(
+    book: Book, landing: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jito(book, monkeypatch, None)
+    order_id = book.leader_buys()
+    call("execute_orders", {"order_ids": [order_id]})
+    assert (sent_through(book, "jito"), sent_through(book, "rpc")) == (0, 1)
+    assert call("confirm_orders")["outcomes"][str(order_id)] == "confirmed"
+    assert book.order(order_id)["tip_lamports"] is None
+
+
+@pytest.mark.parametrize(
+    "book", [[{"service": "jito", "kind": "slippage", "when": {"first": 1}}]], indirect=True
+)
+def test_a_failed_attempt_that_landed_is_charged_to_the_position_and_its_tip_undone(
+    book: Book, landing: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jito(book, monkeypatch, 5000)
+    order_id = book.leader_buys()
+    call("execute_orders", {"order_ids": [order_id]})
+    failed_signature = book.order(order_id)["tx_signature"]
+    assert call("confirm_orders")["outcomes"][str(order_id)] == "pending"
+    failed = chain_transaction(book, failed_signature)
+    assert failed["meta"]["err"] is not None
+    _, before, after = tip_account_of(book, failed_signature)
+    assert after == before  # the tip went down with the swap; the fee did not
+    charged = book.db.execute(
+        "select network_fee_lamports + priority_fee_lamports from walltrack.failed_attempt_fees"
+        " where order_id = %s",
+        (order_id,),
+    ).fetchall()
+    assert charged == [(failed["meta"]["fee"],)]
+    failed_sol = Decimal(failed["meta"]["fee"]) / 10**9
+
+    book.due_now(order_id)
+    call("execute_orders", {"order_ids": [order_id]})
+    assert call("confirm_orders")["outcomes"][str(order_id)] == "confirmed"
+    call("confirm_orders")  # a run after: nothing of this order is charged again
+    assert book.db.execute(
+        "select count(*) from walltrack.failed_attempt_fees where order_id = %s", (order_id,)
+    ).fetchone() == (1,)
+    order = book.order(order_id)
+    filled_fees = (
+        Decimal(
+            order["network_fee_lamports"] + order["priority_fee_lamports"] + order["tip_lamports"]
+        )
+        / 10**9
+    )
+    position = book.position(order_id)
+    assert Decimal(str(position["cost_basis_sol"])) == Decimal("0.1") + filled_fees + failed_sol
+    assert Decimal(str(position["realized_pnl_sol"])) == -failed_sol
+    assert [t["signature"] for t in book.landed() if t["err"] is None] == [order["tx_signature"]]
+
+
+JITO_TROUBLE = [
+    pytest.param(
+        [{"service": "jito", "kind": "jito_rejects", "when": {"first": 1}}],
+        "upstream_error: send via Jito: refused",
+        id="jito-refuses",
+    ),
+    pytest.param(
+        [
+            {
+                "service": "jito",
+                "kind": "status",
+                "status": 429,
+                "method": "sendTransaction",
+                "when": {"first": 1},
+            }
+        ],
+        "rate_limited: send via Jito: HTTP 429",
+        id="jito-rate-limits",
+    ),
+    pytest.param([], "upstream_error: jito getTipAccounts", id="jito-down"),
+]
+
+
+@pytest.mark.parametrize(("book", "error"), JITO_TROUBLE, indirect=["book"])
+def test_jito_in_trouble_is_a_clear_failure_and_the_swap_lands_once(
+    book: Book, landing: None, monkeypatch: pytest.MonkeyPatch, error: str
+) -> None:
+    jito(book, monkeypatch, 5000)
+    if "down" in error or "getTipAccounts" in error:
+        monkeypatch.setenv("JITO_URL", "http://127.0.0.1:9")  # nothing listens
+    order_id = book.leader_buys()
+    call("execute_orders", {"order_ids": [order_id]})
+    first = book.order(order_id)
+    assert first["status"] == "pending" and first["last_error"].startswith(error)
+    assert book.landed() == []
+    monkeypatch.setenv("JITO_URL", f"{book.sim.base_url}/jito")  # Jito is back
+    book.due_now(order_id)
+    call("execute_orders", {"order_ids": [order_id]})
+    assert call("confirm_orders")["outcomes"][str(order_id)] == "confirmed"
     assert [t["signature"] for t in book.landed()] == [book.order(order_id)["tx_signature"]]
+    assert book.order(order_id)["attempts"] == 2
 
 
 @pytest.mark.parametrize("secret", ["", "not-a-keypair-but-a-secret-all-the-same"])

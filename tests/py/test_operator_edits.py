@@ -87,6 +87,7 @@ class World:
     reset_event: int = 0
     fault: int = 0
     finding: int = 0
+    failed_fee: int = 0
     first_position: int = 0
     # The scoreboard's definition: what walltrack.refresh_performance() stores.
     scoreboard: sql.Composable = field(default_factory=lambda: sql.SQL(""), repr=False)
@@ -225,8 +226,32 @@ def build_world(db: Db) -> World:
         )
         world.positions[name], world.orders[f"entry {name}"] = row["id"], row["order_id"]
         world.signals[f"buy {name}"] = row["signal_id"]
-    # M's entry through the live path: claimed, signed, filled by the chain.
+    # M's entry through the live path: a first attempt that lands and fails (its fee paid),
+    # then claimed again, signed, filled by the chain.
     entry_m = world.orders["entry M"]
+    failed = new_signature()
+    product(db, "select api.claim_orders('operator-edits', array[%s]::bigint[])", (entry_m,))
+    product(
+        db,
+        "select api.record_signed(%s, 'operator-edits', %s, 1000, 100000000, 99000000, 5000, null)",
+        (entry_m, failed),
+    )
+    failure = {
+        "order_id": entry_m,
+        "tx_signature": failed,
+        "error_class": "slippage_exceeded",
+        "detail": "failed on chain",
+        "fee_lamports": 10000,
+    }
+    product(
+        db,
+        "select api.record_confirmations('[]', %s::jsonb, '[]', '[]', 1000)",
+        (json.dumps([failure]),),
+    )
+    db.execute("update walltrack.orders set next_attempt_at = now() where id = %s", (entry_m,))
+    world.failed_fee = one(
+        db, "select id from walltrack.failed_attempt_fees where tx_signature = %s", (failed,)
+    )["id"]
     signature = new_signature()
     product(db, "select api.claim_orders('operator-edits', array[%s]::bigint[])", (entry_m,))
     product(
@@ -310,6 +335,7 @@ def targets(world: World) -> dict[str, list[tuple[str, object]]]:
         "circuit_breaker_events": [("the world's reset", world.reset_event)],
         "faults": [("a recorded fault", world.fault)],
         "chain_findings": [("M's phantom, open", world.finding)],
+        "failed_attempt_fees": [("M's failed first attempt", world.failed_fee)],
     }
 
 
@@ -709,6 +735,18 @@ def money_failures(db: Db, world: World) -> tuple[list[str], dict[int, Decimal]]
         """,
         (world.first_position,),
     ).fetchall()
+    failed_fees = {
+        row["position_id"]: row["fees"]
+        for row in db.execute(
+            """
+            select f.position_id,
+              sum(f.network_fee_lamports + f.priority_fee_lamports) / 1e9 as fees
+            from walltrack.failed_attempt_fees as f where f.position_id >= %s
+            group by f.position_id
+            """,
+            (world.first_position,),
+        ).fetchall()
+    }
     # F is bought only after the tick.
     ticked = {mint for name, mint in world.tokens.items() if name != "F"}
     failures: list[str] = []
@@ -726,6 +764,9 @@ def money_failures(db: Db, world: World) -> tuple[list[str], dict[int, Decimal]]
             failures.append(f"{name} forgot a take-profit level that already sold")
         fills = [o for o in mine if o["status"] == "confirmed"]
         bought, sold, cost, proceeds, realized = replay(fills)
+        # A failed attempt's fees: put in and realized at once.
+        lost = failed_fees.get(pos["id"], Decimal(0))
+        cost, realized = cost + lost, realized - lost
         facts = (pos["qty_bought"], pos["qty_sold"], pos["cost_basis_sol"], pos["proceeds_sol"])
         if facts != (bought, sold, cost, proceeds):
             failures.append(f"{name}: quantities, cost or proceeds differ from its fills")

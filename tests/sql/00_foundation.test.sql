@@ -5,10 +5,10 @@ select tables_are(
   'walltrack',
   array[
     'config', 'exit_strategies', 'wallets', 'tokens', 'signals', 'orders', 'positions',
-    'circuit_breaker_events', 'faults', 'chain_findings'
+    'circuit_breaker_events', 'faults', 'chain_findings', 'failed_attempt_fees'
   ],
-  'walltrack holds the eight tables of the design, the faults its batches skipped and the '
-  || 'chain reconciliation''s findings'
+  'walltrack holds the eight tables of the design, the faults its batches skipped, the '
+  || 'chain reconciliation''s findings and the fees of failed live attempts'
 );
 select materialized_views_are(
   'walltrack', array['performance'], 'performance is a real materialized view'
