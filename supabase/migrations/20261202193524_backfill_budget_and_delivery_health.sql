@@ -14,15 +14,15 @@ add column webhook_silence_minutes integer not null default 15,
 add column backfill_credits_per_run integer not null default 5000,
 add column helius_history_call_credits integer not null default 100,
 add constraint config_backfill_ranges check (walltrack.ensure(
-    backfill_interval_minutes between 1 and 10080 and webhook_silence_minutes between 1 and 10080
-    and backfill_credits_per_run >= 0 and helius_history_call_credits between 1 and 100000,
-    format(
-      'config: backfill_interval_minutes and webhook_silence_minutes must be within 1..10080, '
-      'backfill_credits_per_run at least 0 and helius_history_call_credits within 1..100000; '
-      'got %s, %s, %s, %s', backfill_interval_minutes, webhook_silence_minutes,
-      backfill_credits_per_run, helius_history_call_credits
-    )
-  ));
+  backfill_interval_minutes between 1 and 10080 and webhook_silence_minutes between 1 and 10080
+  and backfill_credits_per_run >= 0 and helius_history_call_credits between 1 and 100000,
+  format(
+    'config: backfill_interval_minutes and webhook_silence_minutes must be within 1..10080, '
+    'backfill_credits_per_run at least 0 and helius_history_call_credits within 1..100000; '
+    'got %s, %s, %s, %s', backfill_interval_minutes, webhook_silence_minutes,
+    backfill_credits_per_run, helius_history_call_credits
+  )
+));
 comment on column walltrack.config.backfill_interval_minutes is
 'Each watched wallet''s parsed history is read at least this often (helius-backfill), to '
 'recover deliveries Helius dropped.';
@@ -196,7 +196,10 @@ select
   counts.missed_since_last_delivery > 0 as flagged
 from walltrack.wallets as w
 left join lateral (
-  select s.received_at, s.block_time from walltrack.signals as s
+  select
+    s.received_at,
+    s.block_time
+  from walltrack.signals as s
   where s.wallet_id = w.id and s.found_by = 'webhook'
   order by s.block_time desc nulls last limit 1
 ) as last_webhook on true

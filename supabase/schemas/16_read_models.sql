@@ -60,7 +60,10 @@ select
   counts.missed_since_last_delivery > 0 as flagged
 from walltrack.wallets as w
 left join lateral (
-  select s.received_at, s.block_time from walltrack.signals as s
+  select
+    s.received_at,
+    s.block_time
+  from walltrack.signals as s
   where s.wallet_id = w.id and s.found_by = 'webhook'
   order by s.block_time desc nulls last limit 1
 ) as last_webhook on true
