@@ -37,6 +37,10 @@ from scripts.stack_env import (
 
 Db = psycopg.Connection[tuple[Any, ...]]
 STEP_SECONDS = 10
+# At this scenario second the live wallet's HODL leaves the trading key outside WallTrack
+# (a drained wallet, a transfer by hand): reconciliation must catch it.
+TOKENS_MOVED_AT = 220
+STRANGER = "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM"
 OPERATOR = "demo-operator"
 LOOK_FOR_YOURSELF = """    select * from walltrack.scoreboard;
     select * from walltrack.signals order by id;"""
@@ -105,6 +109,11 @@ class Simulator:
         values = read_env_file(env_file_path())
         base = values["RUGCHECK_BASE_URL"].removesuffix("/rugcheck/v1")
         self.client = httpx.Client(base_url=f"{base}/control/", timeout=60)
+
+    def move_tokens(self, mint: str, amount: int, source: str, destination: str) -> None:
+        """A transfer out of a wallet that WallTrack never made (demo.json's HODL)."""
+        body = {"mint": mint, "amount": str(amount), "from": source, "to": destination}
+        self.client.post("move_tokens", json=body).raise_for_status()
 
     def advance(self, to_seconds: int) -> dict[str, Any]:
         response = self.client.post("advance", json={"to_seconds": to_seconds})
@@ -289,6 +298,8 @@ def play(db: Db, functions: Functions, simulator: Simulator, pace: float, end_t:
         functions.call("price-refresh")
         functions.call("confirm-orders")
         progress.report(t)
+        if t == TOKENS_MOVED_AT:
+            move_tokens_away(db, functions, simulator)
         if breaker_refused_a_buy(db):
             db.execute(
                 "select api.reset_circuit_breaker(%s, %s)",
@@ -297,6 +308,52 @@ def play(db: Db, functions: Functions, simulator: Simulator, pace: float, end_t:
             progress.report(t)
         time.sleep(max(0.0, pace - (time.monotonic() - started)))
     return progress
+
+
+def move_tokens_away(db: Db, functions: Functions, simulator: Simulator) -> None:
+    """Reconciliation first finds the chain and the database agreeing; then HODL leaves the
+    trading key behind WallTrack's back, and the next reconciliation records the phantom,
+    which holds new live buys of HODL until an operator resolves it."""
+    agreed = functions.call("reconcile-wallet")
+    row = db.execute(
+        "select token_mint, filled_out from walltrack.order_list where token_symbol = 'HODL'"
+        " and mode = 'live' and side = 'buy' and status = 'confirmed'"
+    ).fetchone()
+    if row is None:
+        raise SystemExit("demo: the live HODL copy has not filled by t=220: the scenario changed?")
+    mint, amount = row
+    print(f"  reconcile-wallet: {agreed['matched']} token(s) match the chain")
+    simulator.move_tokens(mint, int(amount), agreed["owner"], STRANGER)
+    print(f"  t={TOKENS_MOVED_AT}s  HODL moved out of the trading key outside WallTrack")
+    found = functions.call("reconcile-wallet")
+    for finding in found["findings"]:
+        print(
+            f"  reconcile-wallet: {finding['kind']}"
+            f" {'HODL' if finding['token_mint'] == mint else finding['token_mint'][:6]}"
+            f": database {finding['db_amount']}, chain {finding['chain_amount']}"
+            " (new live buys of it held until an operator resolves it)"
+        )
+
+
+def resolve_findings(db: Db) -> None:
+    """The operator looks at the findings (walltrack.chain_finding_list) and resolves them
+    with a note, as from Studio."""
+    rows = db.execute(
+        "select id, token_symbol, kind, db_amount, chain_amount from walltrack.chain_finding_list"
+        " order by id"
+    ).fetchall()
+    print_table(
+        "Chain findings (walltrack.chain_finding_list)",
+        ["#", "token", "kind", "database", "chain"],
+        rows,
+    )
+    for finding_id, *_ in rows:
+        db.execute(
+            "select api.resolve_chain_finding(%s, %s, %s)",
+            (finding_id, OPERATOR, "moved out by hand to cold storage: written off, resuming"),
+        )
+    if rows:
+        print(f"  resolved by {OPERATOR} with a note: live buys of those tokens resume")
 
 
 def dropped(deliveries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -458,6 +515,7 @@ def main() -> None:
         end_t = scenario_end(Path(args.scenario))
         progress = play(db, functions, simulator, args.pace, end_t)
         recover_missed(db, functions, progress, end_t)
+        resolve_findings(db)
         wait_for_time_exits(db, functions, progress, end_t, args.wait_time_exits)
         summary(db)
         report = write_report(db, Path(args.report or REPO_ROOT / ".local/demo-report.html"))

@@ -92,6 +92,9 @@ def test_every_leader_swap_is_decided_with_its_reason(demo: tuple[str, Any]) -> 
         ("whale-alpha", "LATE", "buy", "skipped", "breaker_active"),
         ("sleepy-delta", "FLAT", "buy", "copied", "copied"),  # after the reset
         ("whale-alpha", "PUMP", "buy", "copied", "copied"),
+        ("live-epsilon", "HODL", "buy", "copied", "copied"),
+        # Its HODL was moved out of the trading key: reconciliation holds live buys of it.
+        ("live-epsilon", "HODL", "buy", "skipped", "chain_mismatch"),
         ("whale-alpha", "PUMP", "sell", "copied", "mirror_sell"),  # lost in the outage
     ]
     # Helius never delivered the PUMP sell (the scenario's webhook outage): the operator's
@@ -122,7 +125,14 @@ def test_positions_close_by_every_kind_of_exit_with_exact_pnl(demo: tuple[str, A
         ("DIPC", "closed", "stop_loss", Decimal("0.100015"), Decimal("-0.015875772")),
         ("FLAT", "open", None, Decimal("0.100015"), Decimal("0")),
         ("PUMP", "closed", "mirror_sell", Decimal("0.100015"), Decimal("0.008875472")),
+        ("HODL", "open", None, Decimal("0.050007520"), Decimal("0")),
     ]
+    # The operator resolved the phantom reconciliation found (moved out by hand).
+    assert rows(
+        db,
+        "select f.kind::text, f.db_amount, f.chain_amount, f.resolved_by"
+        " from walltrack.chain_findings as f",
+    ) == [("phantom", Decimal(4987002546), Decimal(0), "demo-operator")]
     assert rows(
         db,
         "select take_profit_level from walltrack.orders where reason = 'take_profit' order by id",
@@ -207,6 +217,18 @@ def test_the_live_wallet_trades_through_signed_transactions_on_the_simulated_cha
             Decimal(59697104),
             5000,
             2380,
+            True,
+        ),
+        # HODL: 4,987.002546 for 0.05 SOL from a pool 500 SOL deep, moved away later.
+        (
+            "buy",
+            "copy_entry",
+            "confirmed",
+            1,
+            Decimal(50000000),
+            Decimal(4987002546),
+            5000,
+            2520,
             True,
         ),
     ]
