@@ -10,12 +10,18 @@ histories (different signatures): one walked by the backfill, one ingested plain
 from __future__ import annotations
 
 import json
+import os
 import time
 from typing import Any
 
+import httpx
 import psycopg
+from solders.keypair import Keypair
 
+from simulator import run_simulator
 from simulator.helius_tx import base58, normalised_swap
+from walltrack import backfill as backfill_function
+from walltrack import database
 
 WALLETS = 100
 HISTORY = 1_000
@@ -97,4 +103,100 @@ def run(database_url: str) -> dict[str, float]:
         "backfill_per_s": stored["backfill"] / seconds["backfill"],
         "ingest_per_s": stored["ingest"] / seconds["ingest"],
         "ratio": seconds["ingest"] / seconds["backfill"],
+    }
+
+
+# --- through helius-backfill against the market simulator ------------------------------------
+
+SIMULATED_WALLETS = 10
+SCENARIO_START = 1_764_288_000  # 2025-11-28: every buy is long past, decided stale
+
+
+def simulated_world(seed: int, wallets: list[str], mints: list[str]) -> dict[str, Any]:
+    """Each wallet's HISTORY swaps (a buy then a sell of its own token, one a second); no
+    webhook is registered, so the simulator delivers none: all of it is history."""
+    return {
+        "name": "backfill bench",
+        "seed": seed,
+        "start_unix": SCENARIO_START,
+        "wallets": [{"address": w, "label": "bench"} for w in wallets],
+        "tokens": [
+            {"mint": m, "symbol": "HIST", "price_path": [{"t": 0, "price_sol": "0.001"}]}
+            for m in mints
+        ],
+        "swaps": [
+            {
+                "t": n + 1,
+                "wallet": wallet,
+                "side": "buy" if n % 2 == 0 else "sell",
+                "mint": mint,
+                "sol_amount": "0.1",
+                "token_amount": "100",
+            }
+            for n in range(HISTORY)
+            for wallet, mint in zip(wallets, mints, strict=True)
+        ],
+    }
+
+
+def read_history(
+    settings: backfill_function.HistorySettings, address: str
+) -> list[list[dict[str, Any]]]:
+    """A wallet's whole history, page by page, normalised by the webhook's parser."""
+    pages: list[list[dict[str, Any]]] = []
+    before = None
+    with httpx.Client() as client:
+        while (page := backfill_function.fetch(client, settings, address, before, None, PAGE)).size:
+            pages.append(page.transactions)
+            before = page.oldest_signature
+    return pages
+
+
+def run_against_simulator(database_url: str, env: dict[str, str]) -> dict[str, float]:
+    """helius-backfill's walk (fetch, parse, record_backfill_page through PostgREST) of
+    SIMULATED_WALLETS histories, against plain api.ingest_swaps of pages of the same kind
+    already fetched (another seed: other signatures), through PostgREST too."""
+    os.environ.update(env)
+    wallets = [str(Keypair().pubkey()) for _ in range(SIMULATED_WALLETS)]  # real public keys
+    mints = [str(Keypair().pubkey()) for _ in range(SIMULATED_WALLETS)]
+    with psycopg.connect(database_url, autocommit=True) as db:
+        with db.cursor() as cursor:
+            cursor.executemany(
+                "insert into walltrack.wallets (address, label) values (%s, 'bench sim')",
+                [(w,) for w in wallets],
+            )
+            cursor.executemany("select tests.safe_token(%s)", [(m,) for m in mints])
+        db.execute(
+            "select tests.as_engine('update walltrack.wallets set history_checked_at = now()"
+            " where label = ''bench sim''')"
+        )
+        db.execute("update walltrack.config set max_copy_delay_seconds = 20")
+        with run_simulator(simulated_world(1, wallets, mints)) as sim:
+            sim.advance(HISTORY + 1)
+            settings = backfill_function.HistorySettings(sim.env()["HELIUS_API_BASE_URL"], "k")
+            pages = [page for wallet in wallets for page in read_history(settings, wallet)]
+        began = time.perf_counter()
+        plain = sum(
+            database.rpc_object("ingest_swaps", {"transactions": page})["new_signals"]
+            for page in pages
+        )
+        ingest_s = time.perf_counter() - began
+        with run_simulator(simulated_world(2, wallets, mints)) as sim:
+            sim.advance(HISTORY + 1)
+            settings = backfill_function.HistorySettings(sim.env()["HELIUS_API_BASE_URL"], "k")
+            run = backfill_function.Run(credits=10**9, call_credits=1)
+            began = time.perf_counter()
+            with httpx.Client() as client:
+                for wallet in wallets:
+                    plan = {"address": wallet, "until": None, "before": None, "first_read": False}
+                    backfill_function.walk(client, settings, plan, run)
+            backfill_s = time.perf_counter() - began
+        db.execute("update walltrack.config set max_copy_delay_seconds = null")
+    assert plain == run.new_signals == SIMULATED_WALLETS * HISTORY, (plain, run.new_signals)
+    return {
+        "swaps": run.new_signals,
+        "calls": run.calls,
+        "backfill_per_s": run.new_signals / backfill_s,
+        "ingest_per_s": plain / ingest_s,
+        "ratio": ingest_s / backfill_s,
     }

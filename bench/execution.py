@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,13 +25,11 @@ from solders.keypair import Keypair
 from solders.message import to_bytes_versioned
 from solders.transaction import VersionedTransaction
 
-from scripts.stack_env import REPO_ROOT, StackEnv
+from scripts.stack_env import StackEnv
 from simulator import Simulator, env_for, run_simulator
 from simulator.helius_tx import SOL_MINT as SOL
 from simulator.helius_tx import base58, normalised_swap
-
-sys.path.insert(0, str(REPO_ROOT / "py_functions"))  # the functions' own modules, as deployed
-from walltrack import confirmation, execution  # noqa: E402
+from walltrack import confirmation, execution
 
 ORDERS = 100
 SIGNATURES = 2_000
