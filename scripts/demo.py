@@ -387,14 +387,19 @@ def wait_for_time_exits(
     db: Db, functions: Functions, progress: Progress, end_t: int, wait_seconds: float
 ) -> None:
     """Time exits follow the wall clock (minutes since the position opened), not the
-    scenario's: the demo keeps refreshing prices until they have fired."""
+    scenario's: the demo keeps refreshing prices until those due within the wait have fired
+    (not the default strategy's 24 hours)."""
     deadline = time.monotonic() + wait_seconds
     pending = """
         select count(*) from walltrack.position_list
-        where status in ('open', 'closing') and time_exit_minutes is not null
+        where status in ('open', 'closing')
+          and opened_at + time_exit_minutes * interval '1 minute'
+            <= now() + %s * interval '1 second'
     """
     announced = False
-    while time.monotonic() < deadline and (db.execute(pending).fetchone() or (0,))[0]:
+    while (
+        time.monotonic() < deadline and (db.execute(pending, (wait_seconds,)).fetchone() or (0,))[0]
+    ):
         if not announced:
             print("  ... waiting for the time exits (they count wall-clock minutes)")
             announced = True

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from solders.keypair import Keypair
 from supabase import Client, ClientOptions, create_client
 
 from scripts.stack_env import StackEnv, load_stack_env
@@ -36,3 +37,21 @@ def db(stack: StackEnv) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
     """A direct connection as the operator, for checking what the API did."""
     with psycopg.connect(stack.database_url, autocommit=True) as connection:
         yield connection
+
+
+@pytest.fixture
+def keypair() -> Keypair:
+    """A fresh trading key (the live tests fund it in their simulator)."""
+    return Keypair()
+
+
+@pytest.fixture
+def live(db: psycopg.Connection[tuple[object, ...]]) -> Iterator[None]:
+    """Live trading on, with room for every copy and quick retries; off again after."""
+    db.execute(
+        "update walltrack.config set live_trading_enabled = true, max_open_positions = 1000000,"
+        " max_total_exposure_sol = 1000000000, max_positions_per_token = 1000000,"
+        " retry_backoff_seconds = 1, order_max_attempts = 3"
+    )
+    yield
+    db.execute("update walltrack.config set live_trading_enabled = false")

@@ -128,22 +128,6 @@ def call(function: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     return answer
 
 
-@pytest.fixture
-def keypair() -> Keypair:
-    return Keypair()
-
-
-@pytest.fixture
-def live(db: Db) -> Iterator[None]:
-    db.execute(
-        "update walltrack.config set live_trading_enabled = true, max_open_positions = 1000000,"
-        " max_total_exposure_sol = 1000000000, max_positions_per_token = 1000000,"
-        " retry_backoff_seconds = 1, order_max_attempts = 3"
-    )
-    yield
-    db.execute("update walltrack.config set live_trading_enabled = false")
-
-
 def open_book(
     monkeypatch: pytest.MonkeyPatch,
     stack: StackEnv,

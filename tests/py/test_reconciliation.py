@@ -28,22 +28,6 @@ Db = psycopg.Connection[tuple[Any, ...]]
 STRANGER = str(Keypair().pubkey())  # where the tokens go: a wallet WallTrack never heard of
 
 
-@pytest.fixture
-def keypair() -> Keypair:
-    return Keypair()
-
-
-@pytest.fixture
-def live(db: Db) -> Iterator[None]:
-    db.execute(
-        "update walltrack.config set live_trading_enabled = true, max_open_positions = 1000000,"
-        " max_total_exposure_sol = 1000000000, max_positions_per_token = 1000000,"
-        " retry_backoff_seconds = 1, order_max_attempts = 3"
-    )
-    yield
-    db.execute("update walltrack.config set live_trading_enabled = false")
-
-
 @pytest.fixture(params=["spl-token", "token-2022"])
 def book(
     request: pytest.FixtureRequest,
