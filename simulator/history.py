@@ -5,6 +5,8 @@ and `until` (stop at, not including, that signature), the API key in the query s
 The history is the chain's: every leader swap whose time has come, delivered or not (a
 delivery outage drops webhooks, never the chain), typed by its venue as Helius types it
 (SWAP, TRANSFER or UNKNOWN), so only a caller that reads balance changes finds every swap.
+A wallet's history is its own swaps; a token mint's is every swap of that mint, whoever made
+it (each swap's transaction references the mint). Swaps before t=0 are history from the start.
 """
 
 from __future__ import annotations
@@ -45,7 +47,10 @@ def page_of(
     """The caller holds the lock. Signatures first: only the page's transactions are built."""
     seed = world.scenario.seed
     happened = world.timeline[: world.state.next_swap]
-    mine = [index for index, swap in enumerate(happened) if swap.wallet == address][::-1]
+    if world.scenario.token(address) is not None:  # a mint: every swap of it
+        mine = [index for index, swap in enumerate(happened) if swap.mint == address][::-1]
+    else:
+        mine = [index for index, swap in enumerate(happened) if swap.wallet == address][::-1]
     signatures = [str(derived_signature(seed, "leader", str(index))) for index in mine]
     if before is None:
         start = 0

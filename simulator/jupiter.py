@@ -8,7 +8,7 @@ instruction (see `route`) and a blockhash of the simulated chain.
 from __future__ import annotations
 
 import base64
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -91,11 +91,7 @@ def price_entry(world: World, mint: str) -> dict[str, Any] | None:
 
 
 def day_change_pct(token: Token, now: Decimal) -> Decimal:
-    before = token.price_at(max(now - DAY, Decimal(0)))
-    if before <= 0:
-        return Decimal(0)
-    with localcontext(prec=60):
-        return ((token.price_at(now) - before) * 100 / before).quantize(Decimal("1e-4"))
+    return token.change_pct(now, DAY)
 
 
 # --- quote ----------------------------------------------------------------------------------

@@ -97,6 +97,8 @@ def _address(value: str) -> str:
 
 Address = Annotated[str, AfterValidator(_address)]
 Seconds = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+# A moment of the scenario: negative = before t=0 (history the clock never delivers).
+Moment = Annotated[Decimal, Field(allow_inf_nan=False)]
 Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
 Percent = Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False)]
 
@@ -116,7 +118,7 @@ class Wallet(Model):
 
 
 class PricePoint(Model):
-    t: Seconds
+    t: Moment
     price_sol: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 
 
@@ -173,6 +175,9 @@ class Token(Model):
     # The sections of its full report RugCheck leaves null, as it does when it could not read
     # them: "token" (the mint, so no authority is named anywhere), "tokenMeta", "rugged".
     rugcheck_nulls: list[Literal["token", "tokenMeta", "rugged"]] = []
+    # DexScreener boosts: the token's active boosts (GET /token-boosts/top/v1 lists the
+    # boosted tokens, most boosted first); None = not boosted.
+    boost_amount: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
 
     @model_validator(mode="after")
     def _path_in_time_order(self) -> Token:
@@ -202,15 +207,26 @@ class Token(Model):
         with localcontext(prec=60):
             return price.quantize(PRICE_STEP)
 
+    def change_pct(self, now: Decimal, window: Decimal) -> Decimal:
+        """The price's change over the window ending now, in percent (4 places); 0 when the
+        price was 0 then. Before the path's first point the price is flat, so a token whose
+        path starts at 0 changes nothing over a window reaching before the start."""
+        before = self.price_at(now - window)
+        if before <= 0:
+            return Decimal(0)
+        with localcontext(prec=60):
+            return ((self.price_at(now) - before) * 100 / before).quantize(Decimal("1e-4"))
+
     def is_rugged_at(self, t: Decimal) -> bool:
         return self.rugged_from_t is not None and t >= self.rugged_from_t
 
 
 class LeaderSwap(Model):
     """A leader's swap at scenario time t. One amount may be left out: it is derived from the
-    token's price at t."""
+    token's price at t. A swap before t=0 is history: it has happened when the scenario
+    starts (the parsed history has it) and is never delivered to a webhook."""
 
-    t: Seconds
+    t: Moment
     wallet: Address
     side: Literal["buy", "sell"]
     mint: Address
@@ -350,6 +366,10 @@ class Scenario(Model):
     def timeline(self) -> list[LeaderSwap]:
         """The leader swaps in time order (ties keep their file order)."""
         return sorted(self.swaps, key=lambda swap: swap.t)
+
+    def history_count(self) -> int:
+        """How many swaps happened before t=0: the timeline's first ones, never delivered."""
+        return sum(1 for swap in self.swaps if swap.t < 0)
 
 
 def _unique(what: str, keys: list[str]) -> None:

@@ -143,6 +143,7 @@ class Simulator:
             state, timeline = world.state, world.timeline
             chain, now = state.chain, state.now
             upcoming = timeline[state.next_swap].t if state.next_swap < len(timeline) else None
+            history = world.scenario.history_count()  # swaps before t=0, never delivered
             return {
                 "scenario": world.scenario.name,
                 "now": now,
@@ -150,8 +151,9 @@ class Simulator:
                 "unix_time": world.unix_time(now),
                 "slot": chain.slot_at(now),
                 "block_height": chain.height_at(now),
-                "swaps_delivered": state.next_swap,
-                "swaps_total": len(timeline),
+                "swaps_delivered": state.next_swap - history,
+                "swaps_total": len(timeline) - history,
+                "swaps_before_start": history,
                 "next_swap_t": upcoming,
                 "prices_sol": {
                     token.mint: number_text(token.price_at(now)) for token in world.scenario.tokens

@@ -13,7 +13,7 @@ from solders.pubkey import Pubkey
 from simulator.encoding import TOKEN_PROGRAM, derived_pubkey, number_text, token_account
 from simulator.faults import Decision
 from simulator.http import Reply, Request, error_reply, json_reply
-from simulator.market import atomic, cents, ui_amount, usd
+from simulator.market import atomic, cents, leader_amounts, ui_amount, usd
 from simulator.route import pool_address
 from simulator.scenario import WSOL_MINT, Listing, OtherPool, Token
 from simulator.world import World
@@ -329,9 +329,19 @@ def holder_entry(
 
 
 def dexscreener(world: World, request: Request, decision: Decision) -> Reply:
-    """/tokens/v1/solana/{addresses}, /token-pairs/v1/solana/{address} and the legacy
-    /latest/dex/tokens/{addresses}."""
+    """/tokens/v1/solana/{addresses}, /token-pairs/v1/solana/{address}, the legacy
+    /latest/dex/tokens/{addresses}, /latest/dex/search?q= and /token-boosts/top/v1."""
     path = request.path.removeprefix("/dexscreener")
+    if path == "/token-boosts/top/v1":
+        with world.lock:
+            return json_reply(top_boosts(world))
+    if path == "/latest/dex/search":
+        query = (request.param("q") or "").strip()
+        if not query:
+            return error_reply(400, "q is required")
+        with world.lock:
+            pairs = [dex_pair(world, token) for token in searched(world, query)]
+        return json_reply({"schemaVersion": "1.0.0", "pairs": pairs[:SEARCH_MAX]})
     for prefix in ("/tokens/v1/solana/", "/token-pairs/v1/solana/", "/latest/dex/tokens/"):
         if path.startswith(prefix):
             addresses = [a for a in path.removeprefix(prefix).split(",") if a]
@@ -351,13 +361,82 @@ def dexscreener(world: World, request: Request, decision: Decision) -> Reply:
     return json_reply(pairs)
 
 
+def top_boosts(world: World) -> list[dict[str, Any]]:
+    """The boosted tokens listed on DexScreener, most boosted first (ties by mint), in the
+    shape of DexScreener's top boosts (only Solana tokens in the simulated world)."""
+    boosted = [
+        token
+        for token in world.scenario.tokens
+        if token.boost_amount is not None and "dexscreener" in token.listed_on
+    ]
+    boosted.sort(key=lambda token: (-(token.boost_amount or 0), token.mint))
+    return [
+        {
+            "url": f"https://dexscreener.com/solana/{token.mint.lower()}",
+            "chainId": "solana",
+            "tokenAddress": token.mint,
+            "amount": token.boost_amount,
+            "totalAmount": token.boost_amount,
+            "icon": "",
+            "header": "",
+            "description": token.display_name,
+            "links": [],
+        }
+        for token in boosted
+    ]
+
+
+def searched(world: World, query: str) -> list[Token]:
+    """DexScreener's search: the listed tokens whose symbol or name holds the query (case
+    apart), or whose mint or pair address is the query."""
+    wanted = query.lower()
+    seed = world.scenario.seed
+    return [
+        token
+        for token in world.scenario.tokens
+        if "dexscreener" in token.listed_on
+        and (
+            wanted in token.symbol.lower()
+            or wanted in token.display_name.lower()
+            or query in (token.mint, str(pool_address(seed, token.mint)))
+        )
+    ]
+
+
+WINDOWS = {"m5": 300, "h1": 3_600, "h6": 21_600, "h24": 86_400}
+SEARCH_MAX = 30  # pairs per search answer
+
+
+def activity(world: World, token: Token) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(txns, volume) per window: the scenario's swaps of the token that happened within it
+    (buys and sells counted, volume in USD at the SOL each swap moved)."""
+    now = world.state.now
+    happened = [swap for swap in world.timeline[: world.state.next_swap] if swap.mint == token.mint]
+    txns: dict[str, Any] = {}
+    volume: dict[str, Any] = {}
+    for window, seconds in WINDOWS.items():
+        recent = [swap for swap in happened if swap.t > now - seconds]
+        txns[window] = {
+            "buys": sum(swap.side == "buy" for swap in recent),
+            "sells": sum(swap.side == "sell" for swap in recent),
+        }
+        lamports = sum(leader_amounts(swap, token)[1] for swap in recent)
+        volume[window] = cents(usd(ui_amount(lamports, 9), world.scenario.sol_usd))
+    return txns, volume
+
+
 def dex_pair(world: World, token: Token) -> dict[str, Any]:
+    """The token's one SOL pair: price now, price changes over the windows (the price path's,
+    now against then), txns and volume (the scenario's swaps within each window)."""
     now, sol_usd = world.state.now, world.scenario.sol_usd
     price = token.price_at(now)
     pool = str(pool_address(world.scenario.seed, token.mint))
     cap = market_cap_usd(world, token, price)
-    activity = {"buys": 0, "sells": 0}
     base_reserve = pool_tokens(token.liquidity_sol, price)
+    txns, volume = activity(world, token)
+    change = {
+        window: token.change_pct(now, Decimal(seconds)) for window, seconds in WINDOWS.items()
+    }
     return {
         "chainId": "solana",
         "dexId": token.dex_id,
@@ -368,9 +447,9 @@ def dex_pair(world: World, token: Token) -> dict[str, Any]:
         "quoteToken": SOL_TOKEN,
         "priceNative": number_text(price),
         "priceUsd": number_text(usd(price, sol_usd)),
-        "txns": {window: dict(activity) for window in ("m5", "h1", "h6", "h24")},
-        "volume": {window: 0 for window in ("h24", "h6", "h1", "m5")},
-        "priceChange": {window: 0 for window in ("m5", "h1", "h6", "h24")},
+        "txns": txns,
+        "volume": volume,
+        "priceChange": change,
         "liquidity": {
             "usd": liquidity_usd(world, token),
             "base": base_reserve,
@@ -379,6 +458,7 @@ def dex_pair(world: World, token: Token) -> dict[str, Any]:
         "fdv": cap,
         "marketCap": cap,
         "pairCreatedAt": world.unix_time(token.pair_created_t) * 1000,
+        **({"boosts": {"active": token.boost_amount}} if token.boost_amount else {}),
     }
 
 

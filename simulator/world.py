@@ -25,7 +25,9 @@ class State:
     chain: Chain
     faults: FaultBook
     now: Decimal = Decimal(0)
-    next_swap: int = 0  # index in the timeline of the first swap not yet delivered
+    # index in the timeline of the first swap not yet delivered; those before t=0 happened
+    # before the start and are never delivered
+    next_swap: int = 0
     webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)
     webhooks_created: int = 0
     calls: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=CALL_LOG_SIZE))
@@ -46,6 +48,7 @@ class World:
             epoch=int(time.time()) if epoch is None else epoch,
             chain=Chain(self.scenario),
             faults=FaultBook(self.scenario.faults, self.scenario.seed),
+            next_swap=self.scenario.history_count(),
         )
 
     def reset(self, keep_webhooks: bool = False) -> None:
