@@ -6,7 +6,7 @@ import logging
 
 import functions_framework
 
-from walltrack import backfill, live_orders, reconciliation, sync, webhook
+from walltrack import backfill, discovery, live_orders, reconciliation, sync, webhook
 from walltrack.http import json_endpoint
 from walltrack.price_refresh import handle_refresh
 from walltrack.token_lookup import handle_lookup
@@ -23,3 +23,4 @@ price_refresh = functions_framework.http(json_endpoint(handle_refresh))
 execute_orders = functions_framework.http(json_endpoint(live_orders.handle_execute))
 confirm_orders = functions_framework.http(json_endpoint(live_orders.handle_confirm))
 reconcile_wallet = functions_framework.http(json_endpoint(reconciliation.handle_reconcile))
+wallet_discovery = functions_framework.http(json_endpoint(discovery.handle_discovery))
