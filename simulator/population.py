@@ -98,6 +98,7 @@ class Builder:
             "price_path": [{"t": t, "price_sol": price} for t, price in path],
             "liquidity_sol": "800",
             "pair_created_t": created,
+            "outside_volume_usd_24h": "250000",  # the crowd beyond the population
         }
         if boost is not None:
             data["boost_amount"] = boost

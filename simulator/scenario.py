@@ -178,6 +178,9 @@ class Token(Model):
     # DexScreener boosts: the token's active boosts (GET /token-boosts/top/v1 lists the
     # boosted tokens, most boosted first); None = not boosted.
     boost_amount: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    # DexScreener volume traded by wallets outside the scenario, in USD per 24 hours, spread
+    # evenly over time (added to the volume of the scenario's own swaps in each window).
+    outside_volume_usd_24h: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = Decimal(0)
 
     @model_validator(mode="after")
     def _path_in_time_order(self) -> Token:

@@ -409,7 +409,8 @@ SEARCH_MAX = 30  # pairs per search answer
 
 def activity(world: World, token: Token) -> tuple[dict[str, Any], dict[str, Any]]:
     """(txns, volume) per window: the scenario's swaps of the token that happened within it
-    (buys and sells counted, volume in USD at the SOL each swap moved)."""
+    (buys and sells counted, volume in USD at the SOL each swap moved), plus the token's
+    outside volume's share of the window."""
     now = world.state.now
     happened = [swap for swap in world.timeline[: world.state.next_swap] if swap.mint == token.mint]
     txns: dict[str, Any] = {}
@@ -421,7 +422,8 @@ def activity(world: World, token: Token) -> tuple[dict[str, Any], dict[str, Any]
             "sells": sum(swap.side == "sell" for swap in recent),
         }
         lamports = sum(leader_amounts(swap, token)[1] for swap in recent)
-        volume[window] = cents(usd(ui_amount(lamports, 9), world.scenario.sol_usd))
+        outside = token.outside_volume_usd_24h * seconds / WINDOWS["h24"]
+        volume[window] = cents(usd(ui_amount(lamports, 9), world.scenario.sol_usd) + outside)
     return txns, volume
 
 

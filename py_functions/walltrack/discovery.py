@@ -331,7 +331,7 @@ def run_discovery(
 ) -> dict[str, Any]:
     submitted = None
     if submission is not None:
-        submitted = submit(submission["addresses"], submission.get("note"))
+        submitted = submit(submission["addresses"], submission.get("note") or "")
     first = plan()
     run = Run(credits=int(first["credits"]), call_credits=int(first["call_credits"]))
     run.submitted = submitted
@@ -358,7 +358,7 @@ def run_discovery(
     return run.report()
 
 
-def submit(addresses: list[str], note: str | None) -> dict[str, Any]:
+def submit(addresses: list[str], note: str) -> dict[str, Any]:
     """An operator's addresses; SQL refuses invalid ones with a message said back as a 400."""
     try:
         return database.rpc_object("submit_candidates", {"addresses": addresses, "note": note})
