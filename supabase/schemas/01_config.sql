@@ -79,7 +79,7 @@ create table walltrack.config (
   priority_fee_max_lamports bigint not null default 1000000,
   -- wallet discovery (15_wallet_discovery.sql)
   discovery_credits_per_run integer not null default 5000,
-  discovery_search_queries text [] not null default '{sol}',
+  discovery_search_queries text[] not null default '{sol}',
   discovery_period_days integer not null default 30,
   discovery_winner_min_price_change_pct numeric not null default 100,
   discovery_winner_min_liquidity_usd numeric not null default 20000,

@@ -645,9 +645,9 @@ grant execute on function walltrack.submit_candidates(text[], text) to service_r
 -- The ledger: average cost per token, in SOL
 
 create function walltrack.ledger_step(
-  state numeric [], side walltrack.trade_side, tokens numeric, sol numeric
+  state numeric[], side walltrack.trade_side, tokens numeric, sol numeric
 )
-returns numeric []
+returns numeric[]
 language plpgsql
 immutable
 set search_path = ''
@@ -686,18 +686,18 @@ begin
   return state;
 end;
 $$;
-comment on function walltrack.ledger_step(numeric [], walltrack.trade_side, numeric, numeric) is
+comment on function walltrack.ledger_step(numeric[], walltrack.trade_side, numeric, numeric) is
 'One step of walltrack.avg_cost_ledger (average cost per token): a buy adds tokens and '
 'cost; a sell realizes proceeds minus average cost, and sells beyond holdings have no cost '
 'basis (kept apart, never profit).';
 grant execute on function walltrack.ledger_step(
-  numeric [], walltrack.trade_side, numeric, numeric
+  numeric[], walltrack.trade_side, numeric, numeric
 ) to service_role;
 
 create function walltrack.avg_cost_ledger(
-  sides walltrack.trade_side [], tokens numeric [], sols numeric []
+  sides walltrack.trade_side[], tokens numeric[], sols numeric[]
 )
-returns numeric []
+returns numeric[]
 language plpgsql
 immutable
 set search_path = ''
@@ -713,13 +713,13 @@ begin
 end;
 $$;
 comment on function walltrack.avg_cost_ledger(
-  walltrack.trade_side [], numeric [], numeric []
+  walltrack.trade_side[], numeric[], numeric[]
 ) is
 'Average-cost ledger of one token''s swaps given in time order (sides, token amounts, SOL): '
 '{tokens held, cost held, realized PnL, cost sold, proceeds matched, tokens sold never '
 'bought, their proceeds}, SOL.';
 grant execute on function walltrack.avg_cost_ledger(
-  walltrack.trade_side [], numeric [], numeric []
+  walltrack.trade_side[], numeric[], numeric[]
 ) to service_role;
 
 create view walltrack.candidate_periods
@@ -749,11 +749,14 @@ create view walltrack.candidate_token_ledger
 with (security_invoker = true)
 as
 with swaps as (
-  select s.*, s.sol_lamports / 1000000000.0 as sol
+  select
+    s.*,
+    s.sol_lamports / 1000000000.0 as sol
   from walltrack.candidate_swaps as s
   inner join walltrack.candidate_periods as p on s.candidate_id = p.candidate_id
   cross join walltrack.config as c
-  where s.block_time between p.period_start and p.period_end
+  where
+    s.block_time between p.period_start and p.period_end
     and s.sol_lamports >= c.discovery_dust_sol * 1000000000
 ),
 
@@ -872,8 +875,10 @@ select
   round(t.cost_sold_sol / nullif(t.trade_count, 0), 9) as avg_cost_per_trade_sol,
   round(t.median_hold_seconds::numeric, 0) as median_hold_seconds,
   case when t.largest_win_sol > 0 then t.largest_win_sol end as largest_win_sol,
-  case when t.largest_win_sol > 0 and t.realized_pnl_sol > 0
-    then round(100 * t.largest_win_sol / t.realized_pnl_sol, 2) end as largest_win_share_pct,
+  case
+    when t.largest_win_sol > 0 and t.realized_pnl_sol > 0
+      then round(100 * t.largest_win_sol / t.realized_pnl_sol, 2)
+  end as largest_win_share_pct,
   coalesce(t.sold_never_bought_tokens, 0) as sold_never_bought_tokens,
   coalesce(t.sold_never_bought_sol, 0) as sold_never_bought_sol,
   p.period_start,
@@ -939,30 +944,35 @@ busiest_minute as (
   select distinct on (m.candidate_id) m.*
   from (
     select
-      s.candidate_id, date_trunc('minute', s.block_time) as minute,
+      s.candidate_id,
+      date_trunc('minute', s.block_time) as minute,
       count(distinct s.signature) as transactions,
       (array_agg(distinct s.signature))[1:3] as signatures
     from period_swaps as s
     group by s.candidate_id, date_trunc('minute', s.block_time)
   ) as m
-  order by m.candidate_id, m.transactions desc, m.minute
+  order by m.candidate_id asc, m.transactions desc, m.minute asc
 ),
 
 busiest_hour as (
   select distinct on (h.candidate_id) h.*
   from (
     select
-      s.candidate_id, date_trunc('hour', s.block_time) as hour,
+      s.candidate_id,
+      date_trunc('hour', s.block_time) as hour,
       count(distinct s.token_mint) as tokens,
       (array_agg(distinct s.signature))[1:3] as signatures
     from period_swaps as s
     group by s.candidate_id, date_trunc('hour', s.block_time)
   ) as h
-  order by h.candidate_id, h.tokens desc, h.hour
+  order by h.candidate_id asc, h.tokens desc, h.hour asc
 ),
 
 first_swap as (
-  select distinct on (s.candidate_id) s.candidate_id, s.block_time, s.signature
+  select distinct on (s.candidate_id)
+    s.candidate_id,
+    s.block_time,
+    s.signature
   from walltrack.candidate_swaps as s
   order by s.candidate_id, s.block_time, s.slot, s.signature
 ),
@@ -973,73 +983,101 @@ never_bought as (
     jsonb_agg(jsonb_build_object(
       'token_mint', t.token_mint, 'tokens', t.tokens_sold_never_bought,
       'proceeds_sol', t.sold_never_bought_sol, 'signatures', to_jsonb(t.signatures)
-    ) order by t.sold_never_bought_sol desc, t.token_mint) as tokens
+    ) order by t.sold_never_bought_sol desc, t.token_mint asc) as tokens
   from walltrack.candidate_token_ledger as t
   where t.tokens_sold_never_bought > 0
   group by t.candidate_id
 ),
 
 largest_win as (
-  select distinct on (t.candidate_id) t.candidate_id, t.token_mint, t.signatures
+  select distinct on (t.candidate_id)
+    t.candidate_id,
+    t.token_mint,
+    t.signatures
   from walltrack.candidate_token_ledger as t
   where t.is_trade and t.realized_pnl_sol > 0
-  order by t.candidate_id, t.realized_pnl_sol desc, t.token_mint
+  order by t.candidate_id asc, t.realized_pnl_sol desc, t.token_mint asc
 ),
 
 judged as (
   select
     l.candidate_id,
     array_remove(array[
-      case when bm.transactions >= c.discovery_bot_max_tx_per_minute
-        or bh.tokens >= c.discovery_bot_max_tokens_per_hour then jsonb_build_object(
-          'flag', 'bot',
-          'max_tx_per_minute', bm.transactions, 'minute', bm.minute,
-          'max_tokens_per_hour', bh.tokens, 'hour', bh.hour,
-          'thresholds', jsonb_build_object(
-            'tx_per_minute', c.discovery_bot_max_tx_per_minute,
-            'tokens_per_hour', c.discovery_bot_max_tokens_per_hour),
-          'signatures', to_jsonb(case when bm.transactions >= c.discovery_bot_max_tx_per_minute
-            then bm.signatures else bh.signatures end)
-        ) end,
-      case when l.trade_count >= c.discovery_sniper_min_closed_tokens
-        and l.median_hold_seconds < 60 * c.discovery_sniper_max_median_hold_minutes
-        then jsonb_build_object(
-          'flag', 'sniper', 'median_hold_seconds', l.median_hold_seconds,
-          'trades', l.trade_count,
-          'thresholds', jsonb_build_object(
-            'median_hold_minutes', c.discovery_sniper_max_median_hold_minutes,
-            'min_trades', c.discovery_sniper_min_closed_tokens)
-        ) end,
-      case when l.trade_count >= c.discovery_win_rate_min_trades
-        and l.win_rate_pct > c.discovery_max_win_rate_pct then jsonb_build_object(
-          'flag', 'suspicious_win_rate', 'win_rate_pct', l.win_rate_pct,
-          'trades', l.trade_count,
-          'thresholds', jsonb_build_object(
-            'win_rate_pct', c.discovery_max_win_rate_pct,
-            'min_trades', c.discovery_win_rate_min_trades)
-        ) end,
-      case when fs.block_time > l.period_end - make_interval(days => c.discovery_fresh_wallet_days)
-        then jsonb_build_object(
-          'flag', 'fresh_wallet', 'first_swap_at', fs.block_time,
-          'days_before_period_end',
-          round(extract(epoch from l.period_end - fs.block_time) / 86400, 2),
-          'thresholds', jsonb_build_object('days', c.discovery_fresh_wallet_days),
-          'signatures', jsonb_build_array(fs.signature)
-        ) end,
-      case when l.sold_never_bought_tokens >= c.discovery_sold_never_bought_min_tokens
-        then jsonb_build_object(
-          'flag', 'sold_never_bought', 'tokens', l.sold_never_bought_tokens,
-          'proceeds_sol', l.sold_never_bought_sol, 'evidence', nb.tokens,
-          'thresholds', jsonb_build_object('tokens', c.discovery_sold_never_bought_min_tokens)
-        ) end,
-      case when l.largest_win_share_pct > c.discovery_max_single_token_profit_pct
-        then jsonb_build_object(
-          'flag', 'single_token_profit', 'token_mint', lw.token_mint,
-          'largest_win_sol', l.largest_win_sol, 'realized_pnl_sol', l.realized_pnl_sol,
-          'share_pct', l.largest_win_share_pct,
-          'thresholds', jsonb_build_object('share_pct', c.discovery_max_single_token_profit_pct),
-          'signatures', to_jsonb(lw.signatures)
-        ) end,
+      case
+        when
+          bm.transactions >= c.discovery_bot_max_tx_per_minute
+          or bh.tokens >= c.discovery_bot_max_tokens_per_hour
+          then
+            jsonb_build_object(
+              'flag', 'bot',
+              'max_tx_per_minute', bm.transactions, 'minute', bm.minute,
+              'max_tokens_per_hour', bh.tokens, 'hour', bh.hour,
+              'thresholds', jsonb_build_object(
+                'tx_per_minute', c.discovery_bot_max_tx_per_minute,
+                'tokens_per_hour', c.discovery_bot_max_tokens_per_hour
+              ),
+              'signatures', to_jsonb(case
+                when bm.transactions >= c.discovery_bot_max_tx_per_minute
+                  then bm.signatures
+                else bh.signatures
+              end)
+            )
+      end,
+      case
+        when
+          l.trade_count >= c.discovery_sniper_min_closed_tokens
+          and l.median_hold_seconds < 60 * c.discovery_sniper_max_median_hold_minutes
+          then jsonb_build_object(
+            'flag', 'sniper', 'median_hold_seconds', l.median_hold_seconds,
+            'trades', l.trade_count,
+            'thresholds', jsonb_build_object(
+              'median_hold_minutes', c.discovery_sniper_max_median_hold_minutes,
+              'min_trades', c.discovery_sniper_min_closed_tokens
+            )
+          )
+      end,
+      case
+        when
+          l.trade_count >= c.discovery_win_rate_min_trades
+          and l.win_rate_pct > c.discovery_max_win_rate_pct
+          then
+            jsonb_build_object(
+              'flag', 'suspicious_win_rate', 'win_rate_pct', l.win_rate_pct,
+              'trades', l.trade_count,
+              'thresholds', jsonb_build_object(
+                'win_rate_pct', c.discovery_max_win_rate_pct,
+                'min_trades', c.discovery_win_rate_min_trades
+              )
+            )
+      end,
+      case
+        when fs.block_time > l.period_end - make_interval(days => c.discovery_fresh_wallet_days)
+          then jsonb_build_object(
+            'flag', 'fresh_wallet', 'first_swap_at', fs.block_time,
+            'days_before_period_end',
+            round(extract(epoch from l.period_end - fs.block_time) / 86400, 2),
+            'thresholds', jsonb_build_object('days', c.discovery_fresh_wallet_days),
+            'signatures', jsonb_build_array(fs.signature)
+          )
+      end,
+      case
+        when l.sold_never_bought_tokens >= c.discovery_sold_never_bought_min_tokens
+          then jsonb_build_object(
+            'flag', 'sold_never_bought', 'tokens', l.sold_never_bought_tokens,
+            'proceeds_sol', l.sold_never_bought_sol, 'evidence', nb.tokens,
+            'thresholds', jsonb_build_object('tokens', c.discovery_sold_never_bought_min_tokens)
+          )
+      end,
+      case
+        when l.largest_win_share_pct > c.discovery_max_single_token_profit_pct
+          then jsonb_build_object(
+            'flag', 'single_token_profit', 'token_mint', lw.token_mint,
+            'largest_win_sol', l.largest_win_sol, 'realized_pnl_sol', l.realized_pnl_sol,
+            'share_pct', l.largest_win_share_pct,
+            'thresholds', jsonb_build_object('share_pct', c.discovery_max_single_token_profit_pct),
+            'signatures', to_jsonb(lw.signatures)
+          )
+      end,
       case when l.trade_count < c.discovery_min_trades then jsonb_build_object(
         'flag', 'low_activity', 'trades', l.trade_count,
         'thresholds', jsonb_build_object('min_trades', c.discovery_min_trades)
@@ -1120,23 +1158,26 @@ comment on column walltrack.wallet_copyability.leader_trades_compared is
 create view walltrack.discovery_copy_decay
 with (security_invoker = true)
 as
-select
-  coalesce(m.median_decay, c.discovery_default_copy_decay_pct) as copy_decay_pct,
-  m.median_decay is null as is_default,
-  m.wallets,
-  m.median_delay as median_copy_delay_seconds
-from walltrack.config as c
-cross join (
+with m as (
   select
-    round(percentile_cont(0.5) within group (order by k.copy_decay_pct)
-    filter (where k.leader_trades_compared > 0 and k.copy_decay_pct is not null)::numeric, 2)
+    round(
+      percentile_cont(0.5) within group (order by k.copy_decay_pct)
+      filter (where k.leader_trades_compared > 0 and k.copy_decay_pct is not null)::numeric, 2)
       as median_decay,
     count(*) filter (where k.leader_trades_compared > 0 and k.copy_decay_pct is not null)
       as wallets,
     round(percentile_cont(0.5) within group (order by k.median_copy_delay_seconds)::numeric, 1)
       as median_delay
   from walltrack.wallet_copyability as k
-) as m;
+)
+
+select
+  coalesce(m.median_decay, c.discovery_default_copy_decay_pct) as copy_decay_pct,
+  m.median_decay is null as is_default,
+  m.wallets,
+  m.median_delay as median_copy_delay_seconds
+from walltrack.config as c
+cross join m;
 
 revoke all on walltrack.discovery_copy_decay from public, anon, authenticated;
 grant select on walltrack.discovery_copy_decay to service_role;
@@ -1202,8 +1243,9 @@ with scored as (
 select
   case when s.status in ('measured', 'promoted') then rank() over (
     partition by s.status in ('measured', 'promoted')
-    order by cardinality(s.flag_names) > 0, s.expectancy_after_decay_pct desc nulls last,
-    s.realized_pnl_sol desc, s.id
+    order by
+      cardinality(s.flag_names) > 0, s.expectancy_after_decay_pct desc nulls last,
+      s.realized_pnl_sol desc, s.id asc
   ) end as rank,
   s.id,
   s.address,

@@ -501,7 +501,7 @@ comment on function api.record_candidate_page(text, jsonb, text, boolean) is
 grant execute on function api.record_candidate_page(text, jsonb, text, boolean)
 to service_role;
 
-create function api.submit_candidates(addresses text [], note text)
+create function api.submit_candidates(addresses text[], note text)
 returns jsonb
 language sql
 security invoker
@@ -509,10 +509,10 @@ set search_path = ''
 as $$
   select walltrack.submit_candidates(addresses, note);
 $$;
-comment on function api.submit_candidates(text [], text) is
+comment on function api.submit_candidates(text[], text) is
 'RPC of walltrack.submit_candidates, for the wallet-discovery function (an operator''s '
 'addresses to evaluate).';
-grant execute on function api.submit_candidates(text [], text) to service_role;
+grant execute on function api.submit_candidates(text[], text) to service_role;
 
 create function api.promote_candidate(candidate_id bigint, operator text)
 returns jsonb
