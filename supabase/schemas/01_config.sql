@@ -77,6 +77,28 @@ create table walltrack.config (
   priority_fee_percentile integer not null default 75,
   priority_fee_compute_units integer not null default 200000,
   priority_fee_max_lamports bigint not null default 1000000,
+  -- wallet discovery (15_wallet_discovery.sql)
+  discovery_credits_per_run integer not null default 5000,
+  discovery_search_queries text[] not null default '{sol}',
+  discovery_period_days integer not null default 30,
+  discovery_winner_min_price_change_pct numeric not null default 100,
+  discovery_winner_min_liquidity_usd numeric not null default 20000,
+  discovery_winner_min_volume_usd numeric not null default 100000,
+  discovery_min_size_buy_sol numeric not null default 5,
+  discovery_early_buyers integer not null default 20,
+  discovery_dust_sol numeric not null default 0.005,
+  discovery_bot_max_tx_per_minute integer not null default 10,
+  discovery_bot_max_tokens_per_hour integer not null default 20,
+  discovery_sniper_max_median_hold_minutes numeric not null default 5,
+  discovery_sniper_min_closed_tokens integer not null default 5,
+  discovery_max_win_rate_pct numeric not null default 90,
+  discovery_win_rate_min_trades integer not null default 20,
+  discovery_fresh_wallet_days integer not null default 7,
+  discovery_sold_never_bought_min_tokens integer not null default 1,
+  discovery_max_single_token_profit_pct numeric not null default 50,
+  discovery_min_trades integer not null default 5,
+  discovery_default_copy_decay_pct numeric not null default 10,
+  discovery_auto_promote_top_n integer not null default 0,
 
   constraint config_single_row check (walltrack.ensure(
     id, 'config has exactly one row, whose id is true'
@@ -204,6 +226,63 @@ create table walltrack.config (
       jito_tip_lamports
     ),
     'Empty sends live transactions through the RPC node, without a tip.'
+  )),
+  constraint config_discovery_ranges check (walltrack.ensure(
+    discovery_credits_per_run >= 0 and discovery_period_days between 1 and 365
+    and discovery_winner_min_price_change_pct >= -100 and discovery_winner_min_liquidity_usd >= 0
+    and discovery_winner_min_volume_usd >= 0 and discovery_min_size_buy_sol > 0
+    and discovery_early_buyers between 0 and 1000 and discovery_dust_sol >= 0
+    and discovery_dust_sol < 1 and cardinality(discovery_search_queries) <= 50,
+    format(
+      'config discovery settings out of range: discovery_credits_per_run >= 0 (got %s), '
+      || 'discovery_period_days within 1..365 (got %s), discovery_winner_min_price_change_pct '
+      || '>= -100 (got %s), winner liquidity and volume minimums >= 0 USD (got %s, %s), '
+      || 'discovery_min_size_buy_sol above 0 (got %s), discovery_early_buyers within 0..1000 '
+      || '(got %s), discovery_dust_sol within [0, 1) SOL (got %s), at most 50 search queries',
+      discovery_credits_per_run, discovery_period_days, discovery_winner_min_price_change_pct,
+      discovery_winner_min_liquidity_usd, discovery_winner_min_volume_usd,
+      discovery_min_size_buy_sol, discovery_early_buyers, discovery_dust_sol
+    ),
+    'discovery_credits_per_run = 0 pauses discovery; the defaults follow what peers use.'
+  )),
+  constraint config_discovery_flag_thresholds check (walltrack.ensure(
+    discovery_bot_max_tx_per_minute >= 1 and discovery_bot_max_tokens_per_hour >= 1
+    and discovery_sniper_max_median_hold_minutes >= 0
+    and discovery_sniper_min_closed_tokens >= 1
+    and discovery_max_win_rate_pct between 0 and 100 and discovery_win_rate_min_trades >= 1
+    and discovery_fresh_wallet_days >= 0 and discovery_sold_never_bought_min_tokens >= 1
+    and discovery_max_single_token_profit_pct > 0 and discovery_min_trades >= 0
+    and discovery_default_copy_decay_pct between -100 and 100
+    and discovery_auto_promote_top_n between 0 and 100,
+    format(
+      'config discovery flag thresholds out of range: bot limits >= 1 (got %s tx/min, %s '
+      || 'tokens/h), sniper hold >= 0 minutes over >= 1 closed tokens (got %s, %s), win rate '
+      || 'within 0..100 %% over >= 1 trades (got %s, %s), fresh wallet days >= 0 (got %s), '
+      || 'sold-never-bought tokens >= 1 (got %s), single-token profit share above 0 %% (got '
+      || '%s), minimum trades >= 0 (got %s), default copy decay within -100..100 points (got '
+      || '%s), auto-promote top N within 0..100 (got %s)',
+      discovery_bot_max_tx_per_minute, discovery_bot_max_tokens_per_hour,
+      discovery_sniper_max_median_hold_minutes, discovery_sniper_min_closed_tokens,
+      discovery_max_win_rate_pct, discovery_win_rate_min_trades, discovery_fresh_wallet_days,
+      discovery_sold_never_bought_min_tokens, discovery_max_single_token_profit_pct,
+      discovery_min_trades, discovery_default_copy_decay_pct, discovery_auto_promote_top_n
+    ),
+    'discovery_auto_promote_top_n = 0 turns auto-promotion off (the default).'
+  )),
+  constraint config_discovery_numbers_finite check (walltrack.ensure_finite(
+    'config',
+    array[
+      'discovery_winner_min_price_change_pct', 'discovery_winner_min_liquidity_usd',
+      'discovery_winner_min_volume_usd', 'discovery_min_size_buy_sol', 'discovery_dust_sol',
+      'discovery_sniper_max_median_hold_minutes', 'discovery_max_win_rate_pct',
+      'discovery_max_single_token_profit_pct', 'discovery_default_copy_decay_pct'
+    ],
+    array[
+      discovery_winner_min_price_change_pct, discovery_winner_min_liquidity_usd,
+      discovery_winner_min_volume_usd, discovery_min_size_buy_sol, discovery_dust_sol,
+      discovery_sniper_max_median_hold_minutes, discovery_max_win_rate_pct,
+      discovery_max_single_token_profit_pct, discovery_default_copy_decay_pct
+    ]
   )),
   -- NaN passes `> 0` (Postgres sorts it above every number): every amount, limit and
   -- threshold is a real number. Integer columns cannot hold NaN.
@@ -395,3 +474,54 @@ comment on column walltrack.config.priority_fee_compute_units is
 comment on column walltrack.config.priority_fee_max_lamports is
 'Cap of the priority fee per live transaction, in lamports, whatever the network asks (a '
 'fee spike is not followed past it).';
+comment on column walltrack.config.discovery_credits_per_run is
+'Helius credits one wallet-discovery run may spend on parsed histories (winners'' mints, then '
+'candidates); the work left resumes next run. 0 pauses discovery.';
+comment on column walltrack.config.discovery_search_queries is
+'DexScreener search queries (GET /latest/dex/search?q=) a discovery run asks for winners, next '
+'to the top boosted tokens.';
+comment on column walltrack.config.discovery_period_days is
+'Days of a candidate''s history its ledger is measured over (the baseline period), ending when '
+'its history read completed.';
+comment on column walltrack.config.discovery_winner_min_price_change_pct is
+'A token is a winner when its deepest SOL pair rose at least this much over 24 h, %.';
+comment on column walltrack.config.discovery_winner_min_liquidity_usd is
+'A winner''s deepest SOL pair holds at least this much liquidity, USD.';
+comment on column walltrack.config.discovery_winner_min_volume_usd is
+'A winner traded at least this much over 24 h, USD.';
+comment on column walltrack.config.discovery_min_size_buy_sol is
+'A buyer of a winner whose own SOL paid at least this much in one buy is a candidate at once '
+'(size buyer).';
+comment on column walltrack.config.discovery_early_buyers is
+'The first this many buyers of a winner, by block time, become candidates once its history walk '
+'reaches the mint''s first transaction (early buyers).';
+comment on column walltrack.config.discovery_dust_sol is
+'A candidate swap moving less SOL than this is fees or rent, not a trade: the ledger ignores it.';
+comment on column walltrack.config.discovery_bot_max_tx_per_minute is
+'Bot flag: a candidate with this many transactions or more within one calendar minute.';
+comment on column walltrack.config.discovery_bot_max_tokens_per_hour is
+'Bot flag: a candidate trading this many distinct tokens or more within one calendar hour.';
+comment on column walltrack.config.discovery_sniper_max_median_hold_minutes is
+'Sniper flag: median hold (first buy to last sell per token) under this many minutes...';
+comment on column walltrack.config.discovery_sniper_min_closed_tokens is
+'...over at least this many closed or partly closed tokens (trades).';
+comment on column walltrack.config.discovery_max_win_rate_pct is
+'Suspicious win rate flag: a win rate above this %...';
+comment on column walltrack.config.discovery_win_rate_min_trades is
+'...over at least this many trades (small wins with losses left open, or wash trades).';
+comment on column walltrack.config.discovery_fresh_wallet_days is
+'Fresh wallet flag: the earliest swap of the candidate''s history read is less than this many '
+'days before the end of its period.';
+comment on column walltrack.config.discovery_sold_never_bought_min_tokens is
+'Sold never bought flag: at least this many tokens sold with no buy seen before (received from '
+'elsewhere: no cost basis, so no profit counted).';
+comment on column walltrack.config.discovery_max_single_token_profit_pct is
+'Single token flag: the largest win is more than this % of the candidate''s total realized PnL.';
+comment on column walltrack.config.discovery_min_trades is
+'Low activity flag: fewer trades than this over the period measure nothing.';
+comment on column walltrack.config.discovery_default_copy_decay_pct is
+'Copy decay (points of return per trade) assumed for candidates while no watched wallet has a '
+'measured copy decay (the scoreboard''s copy_decay_pct).';
+comment on column walltrack.config.discovery_auto_promote_top_n is
+'walltrack.auto_promote_candidates promotes the unflagged candidates among the top this many of '
+'walltrack.candidate_ranking, in simulation mode. 0 (default) = off.';

@@ -26,3 +26,13 @@ select cron.schedule(
 select cron.schedule(
   'walltrack-performance-refresh', '7 3 * * *', 'select walltrack.refresh_performance()'
 );
+
+-- Promoted wallets' baselines, measured again from their own signals.
+select cron.schedule(
+  'walltrack-remeasure-baselines', '37 3 * * *', 'select walltrack.remeasure_baselines()'
+);
+
+-- Off unless config.discovery_auto_promote_top_n is above 0.
+select cron.schedule(
+  'walltrack-auto-promote', '*/10 * * * *', 'select walltrack.auto_promote_candidates()'
+);

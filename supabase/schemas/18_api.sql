@@ -444,3 +444,96 @@ $$;
 comment on function api.refresh_performance() is
 'Refreshes the performance scoreboard now, without blocking readers; returns the refresh time.';
 grant execute on function api.refresh_performance() to service_role;
+
+-- Wallet discovery: the wallet-discovery function and operators
+
+create function api.discovery_plan(max_items integer default 100)
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select walltrack.discovery_plan(max_items);
+$$;
+comment on function api.discovery_plan(integer) is
+'RPC of walltrack.discovery_plan, for the wallet-discovery function.';
+grant execute on function api.discovery_plan(integer) to service_role;
+
+create function api.record_winners(tokens jsonb)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.record_winners(tokens);
+$$;
+comment on function api.record_winners(jsonb) is
+'RPC of walltrack.record_winners, for the wallet-discovery function.';
+grant execute on function api.record_winners(jsonb) to service_role;
+
+create function api.record_winner_page(
+  mint text, transactions jsonb, oldest_signature text, complete boolean
+)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.record_winner_page(mint, transactions, oldest_signature, complete);
+$$;
+comment on function api.record_winner_page(text, jsonb, text, boolean) is
+'RPC of walltrack.record_winner_page, for the wallet-discovery function.';
+grant execute on function api.record_winner_page(text, jsonb, text, boolean) to service_role;
+
+create function api.record_candidate_page(
+  address text, transactions jsonb, oldest_signature text, complete boolean
+)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.record_candidate_page(address, transactions, oldest_signature, complete);
+$$;
+comment on function api.record_candidate_page(text, jsonb, text, boolean) is
+'RPC of walltrack.record_candidate_page, for the wallet-discovery function.';
+grant execute on function api.record_candidate_page(text, jsonb, text, boolean)
+to service_role;
+
+create function api.submit_candidates(addresses text[], note text)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.submit_candidates(addresses, note);
+$$;
+comment on function api.submit_candidates(text[], text) is
+'RPC of walltrack.submit_candidates, for the wallet-discovery function (an operator''s '
+'addresses to evaluate).';
+grant execute on function api.submit_candidates(text[], text) to service_role;
+
+create function api.promote_candidate(candidate_id bigint, operator text)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.promote_candidate(candidate_id, operator);
+$$;
+comment on function api.promote_candidate(bigint, text) is
+'RPC of walltrack.promote_candidate, for an operator (the same as the Studio edit).';
+grant execute on function api.promote_candidate(bigint, text) to service_role;
+
+create function api.auto_promote_candidates()
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.auto_promote_candidates();
+$$;
+comment on function api.auto_promote_candidates() is
+'RPC of walltrack.auto_promote_candidates, for the wallet-discovery function after a run.';
+grant execute on function api.auto_promote_candidates() to service_role;

@@ -5,10 +5,12 @@ select tables_are(
   'walltrack',
   array[
     'config', 'exit_strategies', 'wallets', 'tokens', 'signals', 'orders', 'positions',
-    'circuit_breaker_events', 'faults', 'chain_findings', 'failed_attempt_fees'
+    'circuit_breaker_events', 'faults', 'chain_findings', 'failed_attempt_fees',
+    'discovery_winners', 'discovery_winner_buys', 'discovery_candidates', 'candidate_swaps'
   ],
   'walltrack holds the eight tables of the design, the faults its batches skipped, the '
-  || 'chain reconciliation''s findings and the fees of failed live attempts'
+  || 'chain reconciliation''s findings, the fees of failed live attempts and wallet '
+  || 'discovery''s winners, their buys, candidates and candidates'' swaps'
 );
 select materialized_views_are(
   'walltrack', array['performance'], 'performance is a real materialized view'

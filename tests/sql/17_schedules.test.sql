@@ -5,11 +5,13 @@ select plan(8);
 select is(
   (select string_agg(jobname || ' | ' || schedule || ' | ' || command, E'\n' order by jobname)
    from cron.job),
-  'walltrack-breaker-check | * * * * * | select walltrack.check_circuit_breaker()' || E'\n'
+  'walltrack-auto-promote | */10 * * * * | select walltrack.auto_promote_candidates()' || E'\n'
+  || 'walltrack-breaker-check | * * * * * | select walltrack.check_circuit_breaker()' || E'\n'
   || 'walltrack-decide-waiting | * * * * * | select walltrack.decide_waiting()' || E'\n'
   || 'walltrack-performance-refresh | 7 3 * * * | select walltrack.refresh_performance()' || E'\n'
   || 'walltrack-purge-tokens | 17 * * * * | select walltrack.purge_expired_tokens()' || E'\n'
-  || 'walltrack-release-leases | * * * * * | select walltrack.release_expired_leases()',
+  || 'walltrack-release-leases | * * * * * | select walltrack.release_expired_leases()' || E'\n'
+  || 'walltrack-remeasure-baselines | 37 3 * * * | select walltrack.remeasure_baselines()',
   'each job calls one function on its schedule'
 );
 
