@@ -1343,7 +1343,7 @@ comment on column walltrack.discovery_copy_decay.median_copy_delay_seconds is
 -- ---------------------------------------------------------------------------------------
 -- Ranking: what Studio reads
 
-create view walltrack.candidate_ranking
+create view walltrack.candidate_ranking_all
 with (security_invoker = true)
 as
 with scored as (
@@ -1436,6 +1436,33 @@ select
   s.note
 from scored as s
 order by rank nulls last, s.found_at, s.id;
+
+revoke all on walltrack.candidate_ranking_all from public, anon, authenticated;
+grant select on walltrack.candidate_ranking_all to service_role;
+comment on view walltrack.candidate_ranking_all is
+'The ranking''s definition, read through walltrack.candidate_ranking (see there).';
+
+create function walltrack.candidate_ranking_rows()
+returns setof walltrack.candidate_ranking_all
+language sql
+stable
+set search_path = ''
+set jit = off
+as $$
+  -- The ranking's plan is costly on paper (ledgers, medians, flags): without this, Postgres
+  -- JIT-compiles it for seconds even over a handful of rows.
+  select r.* from walltrack.candidate_ranking_all as r;
+$$;
+comment on function walltrack.candidate_ranking_rows() is
+'The rows of walltrack.candidate_ranking_all, computed without JIT compilation.';
+grant execute on function walltrack.candidate_ranking_rows() to service_role;
+
+create view walltrack.candidate_ranking
+with (security_invoker = true)
+as
+select r.*
+from walltrack.candidate_ranking_rows() as r
+order by r.rank asc nulls last, r.found_at asc, r.id asc;
 
 revoke all on walltrack.candidate_ranking from public, anon, authenticated;
 grant select on walltrack.candidate_ranking to service_role;
@@ -1642,8 +1669,8 @@ as $$
 -- as WallTrack recorded them (successful, SOL-quoted, at least config.discovery_dust_sol),
 -- over config.discovery_period_days ending now, by the same average-cost ledger (a trade =
 -- a token with some tokens sold against a cost basis). The period is cut to the days the
--- signals cover (first signal to now, at least 1 day); a wallet with no trade in its signals
--- keeps the baseline it has. Returns how many wallets were re-measured.
+-- signals cover (first signal to now, in whole days rounded, at least 1); a wallet with
+-- no trade in its signals keeps the baseline it has. Returns how many were re-measured.
 declare
   measured integer;
 begin
@@ -1696,7 +1723,7 @@ begin
     baseline_win_rate_pct = round(100.0 * f.wins / f.trades, 2),
     baseline_pnl_sol = f.pnl,
     baseline_trade_count = f.trades,
-    baseline_period_days = greatest(1, ceil(extract(epoch from now() - p.since) / 86400))::integer,
+    baseline_period_days = greatest(1, round(extract(epoch from now() - p.since) / 86400))::integer,
     discovery_metadata = w.discovery_metadata || jsonb_build_object(
       'baseline_measured_at', now(), 'baseline_source', 'signals'
     )
