@@ -230,23 +230,26 @@ comment on function walltrack.trigger_discovery_engine_only() is
 'Refuses a direct write of rows only wallet-discovery''s functions write; arguments: the '
 'message and the hint.';
 
--- Triggers, in the order Postgres fires them (one timing at a time, by name):
---   discovery_candidates  insert/update  candidates_before_write_guard  see the function
---                         delete         candidates_before_delete_refuse  dismiss instead
---   candidate_swaps       insert/update/delete  candidate_swaps_before_write_engine_only
---   discovery_winner_buys insert/update/delete  winner_buys_before_write_engine_only
---   discovery_winners     update/delete  winners_before_write_engine_only (insert: operators
---                         may add a winner by hand; its walk is the function's)
-create trigger candidates_before_write_guard
+-- Triggers on discovery_candidates, in the order Postgres fires them (one timing at a time,
+-- by name):
+--   insert  discovery_candidates_before_write_guard    an operator's starts unread
+--   update  discovery_candidates_before_write_guard    status and note only; promotion
+--   delete  discovery_candidates_before_delete_refuse  refused: dismiss instead
+create trigger discovery_candidates_before_write_guard
 before insert or update on walltrack.discovery_candidates
 for each row execute function walltrack.trigger_discovery_candidate_guard();
 
-create trigger candidates_before_delete_refuse
+create trigger discovery_candidates_before_delete_refuse
 before delete on walltrack.discovery_candidates
 for each row execute function walltrack.trigger_refuse_change(
   'Set status = dismissed instead: its swaps and ranking stay as evidence.'
 );
 
+-- Triggers on candidate_swaps, in the order Postgres fires them (one timing at a time, by
+-- name):
+--   insert  candidate_swaps_before_write_engine_only  record_candidate_page only
+--   update  candidate_swaps_before_write_engine_only  record_candidate_page only
+--   delete  candidate_swaps_before_write_engine_only  record_candidate_page only
 create trigger candidate_swaps_before_write_engine_only
 before insert or update or delete on walltrack.candidate_swaps
 for each row execute function walltrack.trigger_discovery_engine_only(
@@ -254,14 +257,23 @@ for each row execute function walltrack.trigger_discovery_engine_only(
   'Run wallet-discovery; api.submit_candidates adds an address to read.'
 );
 
-create trigger winner_buys_before_write_engine_only
+-- Triggers on discovery_winner_buys, in the order Postgres fires them (one timing at a
+-- time, by name):
+--   insert  discovery_winner_buys_before_write_engine_only  record_winner_page only
+--   update  discovery_winner_buys_before_write_engine_only  record_winner_page only
+--   delete  discovery_winner_buys_before_write_engine_only  record_winner_page only
+create trigger discovery_winner_buys_before_write_engine_only
 before insert or update or delete on walltrack.discovery_winner_buys
 for each row execute function walltrack.trigger_discovery_engine_only(
   'a winner''s buys are read from its mint''s Helius history, never typed in',
   'Run wallet-discovery.'
 );
 
-create trigger winners_before_write_engine_only
+-- Triggers on discovery_winners, in the order Postgres fires them (one timing at a time,
+-- by name); an operator may insert a winner by hand, its walk is the function's:
+--   update  discovery_winners_before_write_engine_only  record_winner_page only
+--   delete  discovery_winners_before_write_engine_only  refused
+create trigger discovery_winners_before_write_engine_only
 before update or delete on walltrack.discovery_winners
 for each row execute function walltrack.trigger_discovery_engine_only(
   'a winner''s facts and history walk are kept by wallet-discovery',
