@@ -18,11 +18,12 @@ CANDIDATES = 1_000
 SWAPS = 500
 TOKENS = 50
 RUNS = 3
+# LOAD spells these figures out (CANDIDATES, SWAPS - 1, TOKENS).
 
-LOAD = f"""
+LOAD = """
 insert into walltrack.discovery_candidates (address, source)
 select rpad('Bench' || translate(i::text, '0', 'z') || 'x', 44, '1'), 'operator'
-from generate_series(1, {CANDIDATES}) as i;
+from generate_series(1, 1000) as i;
 
 insert into walltrack.candidate_swaps (
   candidate_id, signature, slot, block_time, side, token_mint, token_amount, token_decimals,
@@ -30,18 +31,19 @@ insert into walltrack.candidate_swaps (
 )
 select
   d.id,
-  rpad('S' || translate(d.id::text, '0', 'z') || 'x' || translate(n::text, '0', 'z') || 'y', 88, '1'),
+  rpad('S' || translate(d.id::text, '0', 'z') || 'x' || translate(n::text, '0', 'z') || 'y',
+    88, '1'),
   300000000 + n,
   now() - interval '20 days' + n * interval '50 minutes' + (d.id % 60) * interval '1 second',
   case when n % 2 = 0 then 'buy' else 'sell' end::walltrack.trade_side,
-  rpad('BenchMint' || translate((n % {TOKENS})::text, '0', 'z') || 'x', 44, '1'),
+  rpad('BenchMint' || translate((n % 50)::text, '0', 'z') || 'x', 44, '1'),
   case when n % 2 = 0 then 1000000 else 600000 end,
   6,
   -- buys 0.1..0.2 SOL, sells of 60 % of what was bought at -30 % .. +50 % of cost
   case when n % 2 = 0 then 100000000 + (d.id * 7919 + n * 104729) % 100000000
        else 42000000 + (d.id * 15485863 + n * 32452843) % 48000000 end
 from walltrack.discovery_candidates as d
-cross join generate_series(0, {SWAPS} - 1) as n
+cross join generate_series(0, 499) as n
 where d.address like 'Bench%';
 
 update walltrack.discovery_candidates
@@ -50,7 +52,9 @@ where address like 'Bench%';
 """
 
 LEDGER = "select count(*), sum(trade_count), sum(realized_pnl_sol) from walltrack.candidate_ledger"
-RANKING = "select rank, address, expectancy_after_decay_pct, flag_names from walltrack.candidate_ranking"
+RANKING = (
+    "select rank, address, expectancy_after_decay_pct, flag_names from walltrack.candidate_ranking"
+)
 BARE = """
 select candidate_id, count(*), sum(sol_lamports) filter (where side = 'sell')
   - sum(sol_lamports) filter (where side = 'buy')

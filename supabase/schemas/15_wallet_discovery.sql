@@ -1610,9 +1610,9 @@ alter table walltrack.discovery_winner_buys enable row level security;
 alter table walltrack.discovery_candidates enable row level security;
 alter table walltrack.candidate_swaps enable row level security;
 grant select, insert, update on walltrack.discovery_winners to service_role;
-grant select on walltrack.discovery_winner_buys to service_role;
+grant select, insert, update on walltrack.discovery_winner_buys to service_role;
 grant select, insert, update on walltrack.discovery_candidates to service_role;
-grant select on walltrack.candidate_swaps to service_role;
+grant select, insert, update on walltrack.candidate_swaps to service_role;
 
 comment on table walltrack.discovery_winners is
 'Tokens that did well (DexScreener boosts and searches, judged against config''s winner '

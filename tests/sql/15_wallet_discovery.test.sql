@@ -1,7 +1,7 @@
 -- Wallet discovery: winners and their buyers, candidates' history pages, the average-cost
 -- ledger against hand-computed histories, each flag, the ranking, promotion and baselines.
 begin;
-select plan(55);
+select plan(57);
 
 -- A normalised transaction `ago` seconds before now (the ledger's period ends at now).
 create function pg_temp.tx(
@@ -496,6 +496,24 @@ select is(
   (0.00, -0.200000000, 1, 2, 'signals')::text,
   'from its own signals: one losing trade of -0.2 SOL over the 2 days they cover'
 );
+
+-- The functions run as PostgREST calls them: service_role.
+select jsonb_build_array(pg_temp.tx('sr-w', pg_temp.addr('BuySr'), 'buy', pg_temp.addr('WinA'),
+  10, 7000000000, 30))::text as winner_page \gset
+select jsonb_build_array(pg_temp.tx('sr-f', pg_temp.addr('CandF'), 'sell', pg_temp.addr('TokF'),
+  10, 200000000, 30))::text as candidate_page \gset
+select tests.act_as('service_role');
+select is(
+  api.record_winner_page(rpad('WinA', 44, '1'), :'winner_page'::jsonb, null, true)
+  -> 'new_candidates',
+  '1'::jsonb, 'service_role records a winner''s page (its buys, a new size buyer)'
+);
+select is(
+  api.record_candidate_page(rpad('CandF', 44, '1'), :'candidate_page'::jsonb, null, true)
+  -> 'new_swaps',
+  '1'::jsonb, 'service_role records a candidate''s page'
+);
+select tests.act_as_operator();
 
 select * from finish();
 rollback;
