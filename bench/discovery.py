@@ -43,7 +43,7 @@ select
   case when n % 2 = 0 then 100000000 + (d.id * 7919 + n * 104729) % 100000000
        else 42000000 + (d.id * 15485863 + n * 32452843) % 48000000 end
 from walltrack.discovery_candidates as d
-cross join generate_series(0, 499) as n
+cross join generate_series(0::bigint, 499) as n
 where d.address like 'Bench%';
 
 update walltrack.discovery_candidates

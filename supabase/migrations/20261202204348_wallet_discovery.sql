@@ -1015,7 +1015,22 @@ with tokens as (
     filter (where t.is_trade) as median_hold_seconds,
     max(t.realized_pnl_sol) filter (where t.is_trade) as largest_win_sol,
     count(*) filter (where t.tokens_sold_never_bought > 0) as sold_never_bought_tokens,
-    coalesce(sum(t.sold_never_bought_sol), 0) as sold_never_bought_sol
+    coalesce(sum(t.sold_never_bought_sol), 0) as sold_never_bought_sol,
+    (
+      array_agg(t.signatures[1] order by t.realized_pnl_sol desc, t.token_mint asc)
+      filter (where t.is_trade)
+    )[1:5
+    ] as evidence_signatures,
+    jsonb_agg(
+      jsonb_build_object('token_mint', t.token_mint, 'signatures', t.signatures)
+      order by t.realized_pnl_sol desc, t.token_mint asc
+    )
+    filter (where t.is_trade and t.realized_pnl_sol > 0) -> 0 as largest_win_token,
+    jsonb_agg(jsonb_build_object(
+      'token_mint', t.token_mint, 'tokens', t.tokens_sold_never_bought,
+      'proceeds_sol', t.sold_never_bought_sol, 'signatures', t.signatures
+    ) order by t.sold_never_bought_sol desc, t.token_mint asc)
+    filter (where t.tokens_sold_never_bought > 0) as sold_never_bought_evidence
   from walltrack.candidate_token_ledger as t
   group by t.candidate_id
 )
@@ -1042,7 +1057,10 @@ select
   coalesce(t.sold_never_bought_sol, 0) as sold_never_bought_sol,
   p.period_start,
   p.period_end,
-  p.period_days
+  p.period_days,
+  coalesce(t.evidence_signatures, '{}') as evidence_signatures,
+  t.largest_win_token,
+  t.sold_never_bought_evidence
 from walltrack.discovery_candidates as d
 inner join walltrack.candidate_periods as p on d.id = p.candidate_id
 left join tokens as t on d.id = t.candidate_id;
@@ -1084,6 +1102,12 @@ comment on column walltrack.candidate_ledger.sold_never_bought_sol is
 comment on column walltrack.candidate_ledger.period_start is 'Start of the period.';
 comment on column walltrack.candidate_ledger.period_end is 'End of the period.';
 comment on column walltrack.candidate_ledger.period_days is 'Length of the period, days.';
+comment on column walltrack.candidate_ledger.evidence_signatures is
+'The first transaction of each of its five best trades.';
+comment on column walltrack.candidate_ledger.largest_win_token is
+'{token_mint, signatures} of its largest winning trade.';
+comment on column walltrack.candidate_ledger.sold_never_bought_evidence is
+'[{token_mint, tokens, proceeds_sol, signatures}] of the tokens sold never bought, largest first.';
 
 -- ---------------------------------------------------------------------------------------
 -- Flags, each with its evidence (thresholds in config)
@@ -1136,31 +1160,9 @@ first_swap as (
   order by s.candidate_id, s.block_time, s.slot, s.signature
 ),
 
-never_bought as (
-  select
-    t.candidate_id,
-    jsonb_agg(jsonb_build_object(
-      'token_mint', t.token_mint, 'tokens', t.tokens_sold_never_bought,
-      'proceeds_sol', t.sold_never_bought_sol, 'signatures', to_jsonb(t.signatures)
-    ) order by t.sold_never_bought_sol desc, t.token_mint asc) as tokens
-  from walltrack.candidate_token_ledger as t
-  where t.tokens_sold_never_bought > 0
-  group by t.candidate_id
-),
-
-largest_win as (
-  select distinct on (t.candidate_id)
-    t.candidate_id,
-    t.token_mint,
-    t.signatures
-  from walltrack.candidate_token_ledger as t
-  where t.is_trade and t.realized_pnl_sol > 0
-  order by t.candidate_id asc, t.realized_pnl_sol desc, t.token_mint asc
-),
-
 judged as (
   select
-    l.candidate_id,
+    l.*,
     array_remove(array[
       case
         when
@@ -1223,38 +1225,55 @@ judged as (
         when l.sold_never_bought_tokens >= c.discovery_sold_never_bought_min_tokens
           then jsonb_build_object(
             'flag', 'sold_never_bought', 'tokens', l.sold_never_bought_tokens,
-            'proceeds_sol', l.sold_never_bought_sol, 'evidence', nb.tokens,
+            'proceeds_sol', l.sold_never_bought_sol, 'evidence', l.sold_never_bought_evidence,
             'thresholds', jsonb_build_object('tokens', c.discovery_sold_never_bought_min_tokens)
           )
       end,
       case
         when l.largest_win_share_pct > c.discovery_max_single_token_profit_pct
           then jsonb_build_object(
-            'flag', 'single_token_profit', 'token_mint', lw.token_mint,
+            'flag', 'single_token_profit', 'token_mint', l.largest_win_token -> 'token_mint',
             'largest_win_sol', l.largest_win_sol, 'realized_pnl_sol', l.realized_pnl_sol,
             'share_pct', l.largest_win_share_pct,
             'thresholds', jsonb_build_object('share_pct', c.discovery_max_single_token_profit_pct),
-            'signatures', to_jsonb(lw.signatures)
+            'signatures', l.largest_win_token -> 'signatures'
           )
       end,
       case when l.trade_count < c.discovery_min_trades then jsonb_build_object(
         'flag', 'low_activity', 'trades', l.trade_count,
         'thresholds', jsonb_build_object('min_trades', c.discovery_min_trades)
       ) end
-    ], null) as flags
+    ], null) as flag_list
   from walltrack.candidate_ledger as l
   cross join walltrack.config as c
   left join busiest_minute as bm on l.candidate_id = bm.candidate_id
   left join busiest_hour as bh on l.candidate_id = bh.candidate_id
   left join first_swap as fs on l.candidate_id = fs.candidate_id
-  left join never_bought as nb on l.candidate_id = nb.candidate_id
-  left join largest_win as lw on l.candidate_id = lw.candidate_id
 )
 
 select
   j.candidate_id,
-  array(select f ->> 'flag' from unnest(j.flags) as f) as flag_names,
-  coalesce(to_jsonb(j.flags), '[]'::jsonb) as flags
+  array(select f ->> 'flag' from unnest(j.flag_list) as f) as flag_names,
+  coalesce(to_jsonb(j.flag_list), '[]'::jsonb) as flags,
+  j.trade_count,
+  j.tokens_traded,
+  j.wins,
+  j.losses,
+  j.win_rate_pct,
+  j.realized_pnl_sol,
+  j.profit_factor,
+  j.expectancy_sol,
+  j.expectancy_pct,
+  j.avg_cost_per_trade_sol,
+  j.median_hold_seconds,
+  j.largest_win_sol,
+  j.largest_win_share_pct,
+  j.sold_never_bought_tokens,
+  j.sold_never_bought_sol,
+  j.period_start,
+  j.period_end,
+  j.period_days,
+  j.evidence_signatures
 from judged as j;
 
 revoke all on walltrack.candidate_flags from public, anon, authenticated;
@@ -1269,6 +1288,8 @@ comment on column walltrack.candidate_flags.candidate_id is 'The candidate.';
 comment on column walltrack.candidate_flags.flag_names is 'The flags raised, by name.';
 comment on column walltrack.candidate_flags.flags is
 'The flags raised: [{flag, figures..., thresholds, signatures}].';
+comment on column walltrack.candidate_flags.trade_count is
+'The ledger''s figures it judged, from here on (walltrack.candidate_ledger).';
 
 -- ---------------------------------------------------------------------------------------
 -- Copyability: what our own copies of watched wallets lose, applied to candidates
@@ -1376,8 +1397,9 @@ with scored as (
     l.median_hold_seconds,
     l.largest_win_share_pct,
     l.sold_never_bought_tokens,
-    f.flag_names,
-    f.flags,
+    l.flag_names,
+    l.flags,
+    l.evidence_signatures,
     k.copy_decay_pct,
     k.is_default as copy_decay_is_default,
     k.median_copy_delay_seconds,
@@ -1392,8 +1414,7 @@ with scored as (
     d.wallet_id,
     d.note
   from walltrack.discovery_candidates as d
-  inner join walltrack.candidate_ledger as l on d.id = l.candidate_id
-  inner join walltrack.candidate_flags as f on d.id = f.candidate_id
+  inner join walltrack.candidate_flags as l on d.id = l.candidate_id
   left join walltrack.discovery_winners as w on d.winner_id = w.id
   cross join walltrack.discovery_copy_decay as k
   cross join walltrack.config as c
@@ -1432,12 +1453,7 @@ select
   'https://solscan.io/account/' || s.address as account_link,
   array(
     select 'https://solscan.io/tx/' || x.signature
-    from (
-      select distinct unnest(t.signatures) as signature
-      from walltrack.candidate_token_ledger as t
-      where t.candidate_id = s.id and t.is_trade
-    ) as x
-    order by x.signature limit 5
+    from unnest(s.evidence_signatures) as x (signature)
   ) as evidence_links,
   s.period_start,
   s.period_end,
