@@ -599,16 +599,22 @@ returns integer
 language plpgsql
 set search_path = ''
 as $$
--- New candidates, once per address; an address already watched or already a candidate is
--- left alone. Returns how many were added.
+-- New candidates, once per address, in the order given (the plan reads them in id order);
+-- an address already watched or already a candidate is left alone. Returns how many were
+-- added.
 declare
   added integer;
   engine text := walltrack.begin_engine_write();
 begin
   insert into walltrack.discovery_candidates (address, source, winner_id, note)
-  select distinct a, add_candidates.source, add_candidates.winner_id, coalesce(note, '')
-  from unnest(addresses) as a
-  where not exists (select from walltrack.wallets as w where w.address = a)
+  select u.a, add_candidates.source, add_candidates.winner_id, coalesce(note, '')
+  from (
+    select distinct on (x.a) x.a, x.n
+    from unnest(addresses) with ordinality as x (a, n)
+    order by x.a asc, x.n asc
+  ) as u
+  where not exists (select from walltrack.wallets as w where w.address = u.a)
+  order by u.n
   on conflict on constraint discovery_candidates_address_unique do nothing;
   get diagnostics added = row_count;
   perform walltrack.end_engine_write(engine);

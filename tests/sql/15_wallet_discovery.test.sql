@@ -1,7 +1,7 @@
 -- Wallet discovery: winners and their buyers, candidates' history pages, the average-cost
 -- ledger against hand-computed histories, each flag, the ranking, promotion and baselines.
 begin;
-select plan(57);
+select plan(59);
 
 -- A normalised transaction `ago` seconds before now (the ledger's period ends at now).
 create function pg_temp.tx(
@@ -495,6 +495,28 @@ select is(
    from walltrack.wallets as w where w.address = pg_temp.addr('CandG')),
   (0.00, -0.200000000, 1, 2, 'signals')::text,
   'from its own signals: one losing trade of -0.2 SOL over the 2 days they cover'
+);
+
+-- Copyability: our copy delay per watched wallet, from its copied signals.
+create temporary table copied_leader as select tests.new_wallet('copied leader') as id;
+select tests.safe_token(rpad('MintCopy', 44, '1'));
+update walltrack.config set max_copy_delay_seconds = null;
+select api.ingest_swaps(jsonb_build_array(tests.swap_tx('cp-buy',
+  (select w.address from walltrack.wallets as w where w.id = (select id from copied_leader)),
+  'buy', rpad('MintCopy', 44, '1'), 1000000000, 100000000)));
+select is(
+  (select (k.copies, k.median_copy_delay_seconds
+     = round(extract(epoch from s.decided_at - s.block_time)::numeric, 1))::text
+   from walltrack.wallet_copyability as k
+   inner join walltrack.signals as s on s.wallet_id = k.wallet_id
+   where k.wallet_id = (select id from copied_leader)),
+  (1::bigint, true)::text,
+  'a watched wallet''s copy delay: the median of decided_at - block_time over its copies'
+);
+select is(
+  (select (k.copy_decay_pct, k.is_default)::text from walltrack.discovery_copy_decay as k),
+  (10::numeric, true)::text,
+  'a copy without a compared round trip measures no decay: the default still applies'
 );
 
 -- The functions run as PostgREST calls them: service_role.
