@@ -7,7 +7,7 @@ import subprocess
 
 from psycopg.conninfo import conninfo_to_dict
 
-from bench import backfill, deadline, execution, ingest, scoreboard, ticks, webhook
+from bench import backfill, deadline, discovery, execution, ingest, scoreboard, ticks, webhook
 from bench.stack import BENCH_ENV, bench_stack, env_file_values, function_port
 from scripts.stack_env import REPO_ROOT
 
@@ -58,6 +58,7 @@ def main() -> None:
         # It leaves 10,000 open positions behind, which the scoreboard then counts.
         ticked = ticks.run(stack.database_url)
         scored = scoreboard.run(stack.database_url)
+        discovered = discovery.run(stack.database_url)
     print("| benchmark | WallTrack | baseline (same run) | ratio | target |")
     print("| --- | --- | --- | --- | --- |")
     row(
@@ -129,6 +130,22 @@ def main() -> None:
         f"select 1 round trip {scored['round_trip_ms']:.2f} ms",
         f"{scored['round_trip_ms'] / scored['check_ms']:.2f}",
         "<= 5 ms",
+    )
+    row(
+        f"discovery ledger: {discovery.CANDIDATES:,} candidates x {discovery.SWAPS} swaps"
+        f" ({discovered['swaps']:,.0f} rows, {discovery.TOKENS} tokens each), average cost",
+        f"{discovered['ledger_s']:.2f} s",
+        f"bare per-candidate sums {discovered['bare_s']:.2f} s",
+        f"{discovered['ledger_ratio']:.3f}",
+        "(issue 17: shown)",
+    )
+    row(
+        f"discovery ranking of the same {discovered['ranked']:,.0f} measured candidates"
+        " (ledger, flags with evidence, copy decay, order)",
+        f"{discovered['ranking_s']:.2f} s",
+        f"bare per-candidate sums {discovered['bare_s']:.2f} s",
+        f"{discovered['ranking_ratio']:.3f}",
+        "(issue 17: shown)",
     )
     row(
         f"live execution, {executed['orders']:.0f} orders executed and confirmed against the"

@@ -377,23 +377,26 @@ comment on function walltrack.trigger_discovery_engine_only() is
 'Refuses a direct write of rows only wallet-discovery''s functions write; arguments: the '
 'message and the hint.';
 
--- Triggers, in the order Postgres fires them (one timing at a time, by name):
---   discovery_candidates  insert/update  candidates_before_write_guard  see the function
---                         delete         candidates_before_delete_refuse  dismiss instead
---   candidate_swaps       insert/update/delete  candidate_swaps_before_write_engine_only
---   discovery_winner_buys insert/update/delete  winner_buys_before_write_engine_only
---   discovery_winners     update/delete  winners_before_write_engine_only (insert: operators
---                         may add a winner by hand; its walk is the function's)
-create trigger candidates_before_write_guard
+-- Triggers on discovery_candidates, in the order Postgres fires them (one timing at a time,
+-- by name):
+--   insert  discovery_candidates_before_write_guard    an operator's starts unread
+--   update  discovery_candidates_before_write_guard    status and note only; promotion
+--   delete  discovery_candidates_before_delete_refuse  refused: dismiss instead
+create trigger discovery_candidates_before_write_guard
 before insert or update on walltrack.discovery_candidates
 for each row execute function walltrack.trigger_discovery_candidate_guard();
 
-create trigger candidates_before_delete_refuse
+create trigger discovery_candidates_before_delete_refuse
 before delete on walltrack.discovery_candidates
 for each row execute function walltrack.trigger_refuse_change(
   'Set status = dismissed instead: its swaps and ranking stay as evidence.'
 );
 
+-- Triggers on candidate_swaps, in the order Postgres fires them (one timing at a time, by
+-- name):
+--   insert  candidate_swaps_before_write_engine_only  record_candidate_page only
+--   update  candidate_swaps_before_write_engine_only  record_candidate_page only
+--   delete  candidate_swaps_before_write_engine_only  record_candidate_page only
 create trigger candidate_swaps_before_write_engine_only
 before insert or update or delete on walltrack.candidate_swaps
 for each row execute function walltrack.trigger_discovery_engine_only(
@@ -401,14 +404,23 @@ for each row execute function walltrack.trigger_discovery_engine_only(
   'Run wallet-discovery; api.submit_candidates adds an address to read.'
 );
 
-create trigger winner_buys_before_write_engine_only
+-- Triggers on discovery_winner_buys, in the order Postgres fires them (one timing at a
+-- time, by name):
+--   insert  discovery_winner_buys_before_write_engine_only  record_winner_page only
+--   update  discovery_winner_buys_before_write_engine_only  record_winner_page only
+--   delete  discovery_winner_buys_before_write_engine_only  record_winner_page only
+create trigger discovery_winner_buys_before_write_engine_only
 before insert or update or delete on walltrack.discovery_winner_buys
 for each row execute function walltrack.trigger_discovery_engine_only(
   'a winner''s buys are read from its mint''s Helius history, never typed in',
   'Run wallet-discovery.'
 );
 
-create trigger winners_before_write_engine_only
+-- Triggers on discovery_winners, in the order Postgres fires them (one timing at a time,
+-- by name); an operator may insert a winner by hand, its walk is the function's:
+--   update  discovery_winners_before_write_engine_only  record_winner_page only
+--   delete  discovery_winners_before_write_engine_only  refused
+create trigger discovery_winners_before_write_engine_only
 before update or delete on walltrack.discovery_winners
 for each row execute function walltrack.trigger_discovery_engine_only(
   'a winner''s facts and history walk are kept by wallet-discovery',
@@ -587,16 +599,22 @@ returns integer
 language plpgsql
 set search_path = ''
 as $$
--- New candidates, once per address; an address already watched or already a candidate is
--- left alone. Returns how many were added.
+-- New candidates, once per address, in the order given (the plan reads them in id order);
+-- an address already watched or already a candidate is left alone. Returns how many were
+-- added.
 declare
   added integer;
   engine text := walltrack.begin_engine_write();
 begin
   insert into walltrack.discovery_candidates (address, source, winner_id, note)
-  select distinct a, add_candidates.source, add_candidates.winner_id, coalesce(note, '')
-  from unnest(addresses) as a
-  where not exists (select from walltrack.wallets as w where w.address = a)
+  select u.a, add_candidates.source, add_candidates.winner_id, coalesce(note, '')
+  from (
+    select distinct on (x.a) x.a, x.n
+    from unnest(addresses) with ordinality as x (a, n)
+    order by x.a asc, x.n asc
+  ) as u
+  where not exists (select from walltrack.wallets as w where w.address = u.a)
+  order by u.n
   on conflict on constraint discovery_candidates_address_unique do nothing;
   get diagnostics added = row_count;
   perform walltrack.end_engine_write(engine);
@@ -1003,7 +1021,22 @@ with tokens as (
     filter (where t.is_trade) as median_hold_seconds,
     max(t.realized_pnl_sol) filter (where t.is_trade) as largest_win_sol,
     count(*) filter (where t.tokens_sold_never_bought > 0) as sold_never_bought_tokens,
-    coalesce(sum(t.sold_never_bought_sol), 0) as sold_never_bought_sol
+    coalesce(sum(t.sold_never_bought_sol), 0) as sold_never_bought_sol,
+    (
+      array_agg(t.signatures[1] order by t.realized_pnl_sol desc, t.token_mint asc)
+      filter (where t.is_trade)
+    )[1:5
+    ] as evidence_signatures,
+    jsonb_agg(
+      jsonb_build_object('token_mint', t.token_mint, 'signatures', t.signatures)
+      order by t.realized_pnl_sol desc, t.token_mint asc
+    )
+    filter (where t.is_trade and t.realized_pnl_sol > 0) -> 0 as largest_win_token,
+    jsonb_agg(jsonb_build_object(
+      'token_mint', t.token_mint, 'tokens', t.tokens_sold_never_bought,
+      'proceeds_sol', t.sold_never_bought_sol, 'signatures', t.signatures
+    ) order by t.sold_never_bought_sol desc, t.token_mint asc)
+    filter (where t.tokens_sold_never_bought > 0) as sold_never_bought_evidence
   from walltrack.candidate_token_ledger as t
   group by t.candidate_id
 )
@@ -1030,7 +1063,10 @@ select
   coalesce(t.sold_never_bought_sol, 0) as sold_never_bought_sol,
   p.period_start,
   p.period_end,
-  p.period_days
+  p.period_days,
+  coalesce(t.evidence_signatures, '{}') as evidence_signatures,
+  t.largest_win_token,
+  t.sold_never_bought_evidence
 from walltrack.discovery_candidates as d
 inner join walltrack.candidate_periods as p on d.id = p.candidate_id
 left join tokens as t on d.id = t.candidate_id;
@@ -1072,6 +1108,12 @@ comment on column walltrack.candidate_ledger.sold_never_bought_sol is
 comment on column walltrack.candidate_ledger.period_start is 'Start of the period.';
 comment on column walltrack.candidate_ledger.period_end is 'End of the period.';
 comment on column walltrack.candidate_ledger.period_days is 'Length of the period, days.';
+comment on column walltrack.candidate_ledger.evidence_signatures is
+'The first transaction of each of its five best trades.';
+comment on column walltrack.candidate_ledger.largest_win_token is
+'{token_mint, signatures} of its largest winning trade.';
+comment on column walltrack.candidate_ledger.sold_never_bought_evidence is
+'[{token_mint, tokens, proceeds_sol, signatures}] of the tokens sold never bought, largest first.';
 
 -- ---------------------------------------------------------------------------------------
 -- Flags, each with its evidence (thresholds in config)
@@ -1124,31 +1166,9 @@ first_swap as (
   order by s.candidate_id, s.block_time, s.slot, s.signature
 ),
 
-never_bought as (
-  select
-    t.candidate_id,
-    jsonb_agg(jsonb_build_object(
-      'token_mint', t.token_mint, 'tokens', t.tokens_sold_never_bought,
-      'proceeds_sol', t.sold_never_bought_sol, 'signatures', to_jsonb(t.signatures)
-    ) order by t.sold_never_bought_sol desc, t.token_mint asc) as tokens
-  from walltrack.candidate_token_ledger as t
-  where t.tokens_sold_never_bought > 0
-  group by t.candidate_id
-),
-
-largest_win as (
-  select distinct on (t.candidate_id)
-    t.candidate_id,
-    t.token_mint,
-    t.signatures
-  from walltrack.candidate_token_ledger as t
-  where t.is_trade and t.realized_pnl_sol > 0
-  order by t.candidate_id asc, t.realized_pnl_sol desc, t.token_mint asc
-),
-
 judged as (
   select
-    l.candidate_id,
+    l.*,
     array_remove(array[
       case
         when
@@ -1211,38 +1231,55 @@ judged as (
         when l.sold_never_bought_tokens >= c.discovery_sold_never_bought_min_tokens
           then jsonb_build_object(
             'flag', 'sold_never_bought', 'tokens', l.sold_never_bought_tokens,
-            'proceeds_sol', l.sold_never_bought_sol, 'evidence', nb.tokens,
+            'proceeds_sol', l.sold_never_bought_sol, 'evidence', l.sold_never_bought_evidence,
             'thresholds', jsonb_build_object('tokens', c.discovery_sold_never_bought_min_tokens)
           )
       end,
       case
         when l.largest_win_share_pct > c.discovery_max_single_token_profit_pct
           then jsonb_build_object(
-            'flag', 'single_token_profit', 'token_mint', lw.token_mint,
+            'flag', 'single_token_profit', 'token_mint', l.largest_win_token -> 'token_mint',
             'largest_win_sol', l.largest_win_sol, 'realized_pnl_sol', l.realized_pnl_sol,
             'share_pct', l.largest_win_share_pct,
             'thresholds', jsonb_build_object('share_pct', c.discovery_max_single_token_profit_pct),
-            'signatures', to_jsonb(lw.signatures)
+            'signatures', l.largest_win_token -> 'signatures'
           )
       end,
       case when l.trade_count < c.discovery_min_trades then jsonb_build_object(
         'flag', 'low_activity', 'trades', l.trade_count,
         'thresholds', jsonb_build_object('min_trades', c.discovery_min_trades)
       ) end
-    ], null) as flags
+    ], null) as flag_list
   from walltrack.candidate_ledger as l
   cross join walltrack.config as c
   left join busiest_minute as bm on l.candidate_id = bm.candidate_id
   left join busiest_hour as bh on l.candidate_id = bh.candidate_id
   left join first_swap as fs on l.candidate_id = fs.candidate_id
-  left join never_bought as nb on l.candidate_id = nb.candidate_id
-  left join largest_win as lw on l.candidate_id = lw.candidate_id
 )
 
 select
   j.candidate_id,
-  array(select f ->> 'flag' from unnest(j.flags) as f) as flag_names,
-  coalesce(to_jsonb(j.flags), '[]'::jsonb) as flags
+  array(select f ->> 'flag' from unnest(j.flag_list) as f) as flag_names,
+  coalesce(to_jsonb(j.flag_list), '[]'::jsonb) as flags,
+  j.trade_count,
+  j.tokens_traded,
+  j.wins,
+  j.losses,
+  j.win_rate_pct,
+  j.realized_pnl_sol,
+  j.profit_factor,
+  j.expectancy_sol,
+  j.expectancy_pct,
+  j.avg_cost_per_trade_sol,
+  j.median_hold_seconds,
+  j.largest_win_sol,
+  j.largest_win_share_pct,
+  j.sold_never_bought_tokens,
+  j.sold_never_bought_sol,
+  j.period_start,
+  j.period_end,
+  j.period_days,
+  j.evidence_signatures
 from judged as j;
 
 revoke all on walltrack.candidate_flags from public, anon, authenticated;
@@ -1257,6 +1294,8 @@ comment on column walltrack.candidate_flags.candidate_id is 'The candidate.';
 comment on column walltrack.candidate_flags.flag_names is 'The flags raised, by name.';
 comment on column walltrack.candidate_flags.flags is
 'The flags raised: [{flag, figures..., thresholds, signatures}].';
+comment on column walltrack.candidate_flags.trade_count is
+'The ledger''s figures it judged, from here on (walltrack.candidate_ledger).';
 
 -- ---------------------------------------------------------------------------------------
 -- Copyability: what our own copies of watched wallets lose, applied to candidates
@@ -1343,7 +1382,7 @@ comment on column walltrack.discovery_copy_decay.median_copy_delay_seconds is
 -- ---------------------------------------------------------------------------------------
 -- Ranking: what Studio reads
 
-create view walltrack.candidate_ranking
+create view walltrack.candidate_ranking_all
 with (security_invoker = true)
 as
 with scored as (
@@ -1364,8 +1403,9 @@ with scored as (
     l.median_hold_seconds,
     l.largest_win_share_pct,
     l.sold_never_bought_tokens,
-    f.flag_names,
-    f.flags,
+    l.flag_names,
+    l.flags,
+    l.evidence_signatures,
     k.copy_decay_pct,
     k.is_default as copy_decay_is_default,
     k.median_copy_delay_seconds,
@@ -1380,8 +1420,7 @@ with scored as (
     d.wallet_id,
     d.note
   from walltrack.discovery_candidates as d
-  inner join walltrack.candidate_ledger as l on d.id = l.candidate_id
-  inner join walltrack.candidate_flags as f on d.id = f.candidate_id
+  inner join walltrack.candidate_flags as l on d.id = l.candidate_id
   left join walltrack.discovery_winners as w on d.winner_id = w.id
   cross join walltrack.discovery_copy_decay as k
   cross join walltrack.config as c
@@ -1420,12 +1459,7 @@ select
   'https://solscan.io/account/' || s.address as account_link,
   array(
     select 'https://solscan.io/tx/' || x.signature
-    from (
-      select distinct unnest(t.signatures) as signature
-      from walltrack.candidate_token_ledger as t
-      where t.candidate_id = s.id and t.is_trade
-    ) as x
-    order by x.signature limit 5
+    from unnest(s.evidence_signatures) as x (signature)
   ) as evidence_links,
   s.period_start,
   s.period_end,
@@ -1436,6 +1470,33 @@ select
   s.note
 from scored as s
 order by rank nulls last, s.found_at, s.id;
+
+revoke all on walltrack.candidate_ranking_all from public, anon, authenticated;
+grant select on walltrack.candidate_ranking_all to service_role;
+comment on view walltrack.candidate_ranking_all is
+'The ranking''s definition, read through walltrack.candidate_ranking (see there).';
+
+create function walltrack.candidate_ranking_rows()
+returns setof walltrack.candidate_ranking_all
+language sql
+stable
+set search_path = ''
+set jit = off
+as $$
+  -- The ranking's plan is costly on paper (ledgers, medians, flags): without this, Postgres
+  -- JIT-compiles it for seconds even over a handful of rows.
+  select r.* from walltrack.candidate_ranking_all as r;
+$$;
+comment on function walltrack.candidate_ranking_rows() is
+'The rows of walltrack.candidate_ranking_all, computed without JIT compilation.';
+grant execute on function walltrack.candidate_ranking_rows() to service_role;
+
+create view walltrack.candidate_ranking
+with (security_invoker = true)
+as
+select r.*
+from walltrack.candidate_ranking_rows() as r
+order by r.rank asc nulls last, r.found_at asc, r.id asc;
 
 revoke all on walltrack.candidate_ranking from public, anon, authenticated;
 grant select on walltrack.candidate_ranking to service_role;
@@ -1642,8 +1703,8 @@ as $$
 -- as WallTrack recorded them (successful, SOL-quoted, at least config.discovery_dust_sol),
 -- over config.discovery_period_days ending now, by the same average-cost ledger (a trade =
 -- a token with some tokens sold against a cost basis). The period is cut to the days the
--- signals cover (first signal to now, at least 1 day); a wallet with no trade in its signals
--- keeps the baseline it has. Returns how many wallets were re-measured.
+-- signals cover (first signal to now, in whole days rounded, at least 1); a wallet with
+-- no trade in its signals keeps the baseline it has. Returns how many were re-measured.
 declare
   measured integer;
 begin
@@ -1696,7 +1757,7 @@ begin
     baseline_win_rate_pct = round(100.0 * f.wins / f.trades, 2),
     baseline_pnl_sol = f.pnl,
     baseline_trade_count = f.trades,
-    baseline_period_days = greatest(1, ceil(extract(epoch from now() - p.since) / 86400))::integer,
+    baseline_period_days = greatest(1, round(extract(epoch from now() - p.since) / 86400))::integer,
     discovery_metadata = w.discovery_metadata || jsonb_build_object(
       'baseline_measured_at', now(), 'baseline_source', 'signals'
     )
@@ -1718,9 +1779,9 @@ alter table walltrack.discovery_winner_buys enable row level security;
 alter table walltrack.discovery_candidates enable row level security;
 alter table walltrack.candidate_swaps enable row level security;
 grant select, insert, update on walltrack.discovery_winners to service_role;
-grant select on walltrack.discovery_winner_buys to service_role;
+grant select, insert, update on walltrack.discovery_winner_buys to service_role;
 grant select, insert, update on walltrack.discovery_candidates to service_role;
-grant select on walltrack.candidate_swaps to service_role;
+grant select, insert, update on walltrack.candidate_swaps to service_role;
 
 comment on table walltrack.discovery_winners is
 'Tokens that did well (DexScreener boosts and searches, judged against config''s winner '

@@ -88,6 +88,10 @@ class World:
     fault: int = 0
     finding: int = 0
     failed_fee: int = 0
+    winner: int = 0
+    winner_buy: int = 0
+    candidate: int = 0
+    candidate_swap: int = 0
     first_position: int = 0
     # The scoreboard's definition: what walltrack.refresh_performance() stores.
     scoreboard: sql.Composable = field(default_factory=lambda: sql.SQL(""), repr=False)
@@ -290,6 +294,53 @@ def build_world(db: Db) -> World:
         "select id from walltrack.chain_findings where token_mint = %s and resolved_at is null",
         (world.tokens["M"],),
     )["id"]
+    # Discovery: a winner, its size buyer a candidate, the candidate's history read (measured).
+    winner_mint, buyer = new_mint(), new_mint()
+    product(
+        db,
+        "select api.record_winners(%s::jsonb)",
+        (
+            json.dumps(
+                [
+                    {
+                        "mint": winner_mint,
+                        "source": "boost",
+                        "ref": "token-boosts/top",
+                        "price_change_h24_pct": 300,
+                        "liquidity_usd": 90000,
+                        "volume_h24_usd": 900000,
+                    }
+                ]
+            ),
+        ),
+    )
+    now_s = int(one(db, "select extract(epoch from now())::bigint as s")["s"])
+    buy = normalised_swap(buyer, winner_mint, "buy", TOKENS, 50 * LAMPORTS)
+    product(
+        db,
+        "select api.record_winner_page(%s, %s::jsonb, null, true)",
+        (winner_mint, json.dumps([buy | {"timestamp": now_s - 7200}])),
+    )
+    history = [
+        normalised_swap(buyer, winner_mint, "buy", TOKENS, 50 * LAMPORTS) | {"timestamp": t}
+        for t in (now_s - 40 * 86400, now_s - 7200)
+    ] + [
+        normalised_swap(buyer, winner_mint, "sell", TOKENS, 80 * LAMPORTS)
+        | {"timestamp": now_s - 3600}
+    ]
+    product(
+        db,
+        "select api.record_candidate_page(%s, %s::jsonb, null, false)",
+        (buyer, json.dumps(history)),
+    )
+    world.winner = one(
+        db, "select id from walltrack.discovery_winners where mint = %s", (winner_mint,)
+    )["id"]
+    world.winner_buy = one(db, "select max(id) as id from walltrack.discovery_winner_buys")["id"]
+    world.candidate = one(
+        db, "select id from walltrack.discovery_candidates where address = %s", (buyer,)
+    )["id"]
+    world.candidate_swap = one(db, "select max(id) as id from walltrack.candidate_swaps")["id"]
     # Room for exactly one more copy, by count and by exposure.
     db.execute("reset role")
     db.execute(
@@ -336,6 +387,10 @@ def targets(world: World) -> dict[str, list[tuple[str, object]]]:
         "faults": [("a recorded fault", world.fault)],
         "chain_findings": [("M's phantom, open", world.finding)],
         "failed_attempt_fees": [("M's failed first attempt", world.failed_fee)],
+        "discovery_winners": [("a winner, walked", world.winner)],
+        "discovery_winner_buys": [("its size buyer's buy", world.winner_buy)],
+        "discovery_candidates": [("its size buyer, measured", world.candidate)],
+        "candidate_swaps": [("the candidate's sell", world.candidate_swap)],
     }
 
 

@@ -238,8 +238,11 @@ select is(
        'id', 'updated_at', 'helius_webhook_id', 'helius_webhook_url', 'helius_synced_at',
        'helius_synced_hash', 'backfill_interval_minutes', 'webhook_silence_minutes',
        'backfill_credits_per_run', 'helius_history_call_credits'
-     )),
-  'signals_log_config: every config column but the operational state, in the table''s order'
+     )
+     -- wallet discovery finds and ranks wallets: it decides no copy a replay plays
+     and a.attname not like 'discovery\_%'),
+  'signals_log_config: every config column but the operational state and discovery, in the '
+  || 'table''s order'
 );
 select results_eq(
   $$ select breaker_max_consecutive_losses, breaker_capital_sol, sim_slippage_bps
