@@ -347,7 +347,9 @@ def test_the_ranking_lists_patient_traders_above_the_flagged(
     simulate: Callable[..., Simulator], db: Db
 ) -> None:
     data, people = populated()
-    configure(db)
+    # The population's histories span two days and its patient traders make 4 or 5 trades:
+    # neither is what the fresh-wallet and low-activity flags are about here.
+    configure(db, discovery_fresh_wallet_days=0, discovery_min_trades=3)
     simulate(data)
     assert call()["left"] == []
     ranks: dict[str, int] = dict(
@@ -361,7 +363,9 @@ def test_the_ranking_lists_patient_traders_above_the_flagged(
         ranks[a] for a in [*people.roles["bot"], *people.roles["sniper"], *people.roles["wash"]]
     ]
     assert max(patient) < min(flagged)
-    assert ranks[people.best_patient_trader] == min(patient)
+    # The population's first place goes to a patient trader (ranked on expectancy after
+    # decay, a per-trade %, not on size: patient-1 trades biggest, not necessarily best).
+    assert min(ranks.values()) in patient
 
 
 # --- the simulator's side: no database needed ------------------------------------------------
