@@ -20,5 +20,6 @@ add constraint tokens_times_not_ahead check (
     'token facts are dated by the lookups that fetch them: fetched_at, rugcheck_fetched_at, '
     || 'market_fetched_at, authorities_checked_at, lookup_claimed_until, price_at and '
     || 'verdict_at cannot be ahead of the database clock',
-    'Clear the date to have the token looked up again.')
+    'Clear the date to have the token looked up again.'
+  )
 );
