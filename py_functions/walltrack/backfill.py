@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,19 +53,13 @@ class HistorySettings:
 
 
 @dataclass
-class Run:
-    """What one run did, for its answer and the log."""
+class Budget:
+    """A run's Helius credits: each history call costs call_credits (helius-backfill and
+    wallet-discovery alike)."""
 
     credits: int
     call_credits: int
     calls: int = 0
-    pages: int = 0
-    new_signals: int = 0
-    decisions: list[dict[str, Any]] = field(default_factory=list)
-    wallets_done: list[str] = field(default_factory=list)
-    wallets_left: list[str] = field(default_factory=list)
-    rejected: int = 0
-    stopped: str | None = None  # why the run ended before its plan did
 
     def spend(self) -> bool:
         """Pays for one call if the budget allows it."""
@@ -73,6 +68,23 @@ class Run:
         self.credits -= self.call_credits
         self.calls += 1
         return True
+
+    @property
+    def spent(self) -> bool:
+        return self.credits < self.call_credits
+
+
+@dataclass
+class Run(Budget):
+    """What one run did, for its answer and the log."""
+
+    pages: int = 0
+    new_signals: int = 0
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    wallets_done: list[str] = field(default_factory=list)
+    wallets_left: list[str] = field(default_factory=list)
+    rejected: int = 0
+    stopped: str | None = None  # why the run ended before its plan did
 
     def report(self) -> dict[str, Any]:
         return {
@@ -156,16 +168,37 @@ def parse_page(address: str, body: bytes) -> Page:
     )
 
 
+def walk_history(
+    client: httpx.Client,
+    settings: HistorySettings,
+    address: str,
+    before: str | None,
+    until: str | None,
+    limit: int,
+    budget: Budget,
+    record: Callable[[Page], tuple[dict[str, Any], bool]],
+) -> bool:
+    """Pages of an address's history, newest first from `before` down to `until`, each
+    handed to `record` (which stores it and says whether the walk is complete), while the
+    budget pays; True when complete, False when the budget ran out first."""
+    while budget.spend():
+        page = fetch(client, settings, address, before, until, limit)
+        stored, complete = record(page)
+        if complete:
+            return True
+        before = stored["before"]
+    return False
+
+
 def walk(client: httpx.Client, settings: HistorySettings, wallet: dict[str, Any], run: Run) -> bool:
     """Reads one wallet's history down to its watermark; False when the budget ran out first.
     A first read only needs the newest transaction: it becomes the watermark."""
-    address, before = wallet["address"], wallet["before"]
-    limit = 1 if wallet["first_read"] else PAGE_LIMIT
-    while run.spend():
-        page = fetch(client, settings, address, before, wallet["until"], limit)
+    address, first_read = wallet["address"], wallet["first_read"]
+
+    def record(page: Page) -> tuple[dict[str, Any], bool]:
         # Only an empty page ends a walk: a page may hold fewer than asked and still have
         # older ones behind it (the cost: one more call per walk).
-        complete = wallet["first_read"] or page.size == 0
+        complete = first_read or page.size == 0
         stored = database.rpc_object(
             "record_backfill_page",
             {
@@ -182,10 +215,12 @@ def walk(client: httpx.Client, settings: HistorySettings, wallet: dict[str, Any]
         for rejected in page.rejected:
             run.rejected += 1
             database.record_fault("helius-backfill", rejected.signature or address, rejected.error)
-        if complete:
-            return True
-        before = stored["before"]
-    return False
+        return stored, complete
+
+    limit = 1 if first_read else PAGE_LIMIT
+    return walk_history(
+        client, settings, address, wallet["before"], wallet["until"], limit, run, record
+    )
 
 
 def run_backfill(settings: HistorySettings, every_wallet: bool = False) -> dict[str, Any]:
@@ -208,7 +243,7 @@ def run_backfill(settings: HistorySettings, every_wallet: bool = False) -> dict[
                 run.wallets_left.append(wallet["address"])
             else:
                 run.wallets_done.append(wallet["address"])
-            if run.stopped or (not finished and run.credits < run.call_credits):
+            if run.stopped or (not finished and run.spent):
                 run.stopped = run.stopped or "credit budget spent"
                 run.wallets_left.extend(w["address"] for w in wallets[index + 1 :])
                 break

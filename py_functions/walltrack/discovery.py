@@ -34,7 +34,7 @@ import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from walltrack import auth, database
-from walltrack.backfill import PAGE_LIMIT, HistorySettings, Page, RateLimited, fetch
+from walltrack.backfill import PAGE_LIMIT, Budget, HistorySettings, Page, RateLimited, walk_history
 from walltrack.errors import BadRequest, Refused, UpstreamFailed
 from walltrack.settings import optional
 from walltrack.token_sources import DEX_BATCH, MINT, WSOL_MINT, DsPair, Loose, text
@@ -205,12 +205,9 @@ def find_tokens(
 
 
 @dataclass
-class Run:
+class Run(Budget):
     """What one run did, for its answer and the log."""
 
-    credits: int
-    call_credits: int
-    calls: int = 0
     tokens_found: int = 0
     winners: list[str] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
@@ -224,13 +221,6 @@ class Run:
     left: list[str] = field(default_factory=list)
     faults: int = 0
     stopped: str | None = None
-
-    def spend(self) -> bool:
-        if self.credits < self.call_credits:
-            return False
-        self.credits -= self.call_credits
-        self.calls += 1
-        return True
 
     def fault(self, subject: str, message: str) -> None:
         self.faults += 1
@@ -275,9 +265,8 @@ def walk(
     """Reads one winner's mint history or one candidate's own, page after page, from where
     the database says; True when the walk is complete, False when the budget ran out."""
     subject = item["mint"] if kind == "winner" else item["address"]
-    before = item.get("before")
-    while run.spend():
-        page = fetch(client, settings, subject, before, None, PAGE_LIMIT)
+
+    def record(page: Page) -> tuple[dict[str, Any], bool]:
         complete = page.size == 0  # only an empty page ends a history
         stored = record_page(kind, subject, page, complete)
         for rejected in page.rejected:
@@ -289,10 +278,11 @@ def walk(
             run.candidate_pages += 1
             run.new_swaps += int(stored.get("new_swaps") or 0)
             complete = complete or bool(stored.get("complete"))
-        if complete:
-            return True
-        before = stored.get("before")
-    return False
+        return stored, complete
+
+    return walk_history(
+        client, settings, subject, item.get("before"), None, PAGE_LIMIT, run, record
+    )
 
 
 def walk_all(
@@ -314,7 +304,7 @@ def walk_all(
             run.fault(subject, failure.detail)
             finished = False
         (done if finished else run.left).append(subject)
-        if run.stopped or (not finished and run.credits < run.call_credits):
+        if run.stopped or (not finished and run.spent):
             run.stopped = run.stopped or "credit budget spent"
             run.left += [
                 i["mint"] if kind == "winner" else i["address"] for i in items[index + 1 :]
