@@ -346,7 +346,10 @@ def test_a_failing_dexscreener_source_is_a_fault_and_the_search_still_counts(
 def test_the_ranking_lists_patient_traders_above_the_flagged(
     simulate: Callable[..., Simulator], db: Db
 ) -> None:
-    data, people = populated()
+    # The demo's population (seed 17). With other seeds a patient trader's profit can come
+    # mostly from one token (flagged single_token_profit) and a wallet of a flagged role can
+    # come out unflagged: the generator does not yet guarantee its roles for every seed.
+    data, people = populated(17)
     # The population's histories span two days and its patient traders make 4 or 5 trades:
     # neither is what the fresh-wallet and low-activity flags are about here.
     configure(db, discovery_fresh_wallet_days=0, discovery_min_trades=3)
