@@ -34,6 +34,8 @@ from scripts.stack_env import (
     read_env_file,
     run_stack,
 )
+from simulator.population import SEARCH_QUERY
+from simulator.scenario import load_scenario
 
 Db = psycopg.Connection[tuple[Any, ...]]
 STEP_SECONDS = 10
@@ -41,6 +43,7 @@ STEP_SECONDS = 10
 # (a drained wallet, a transfer by hand): reconciliation must catch it.
 TOKENS_MOVED_AT = 220
 STRANGER = "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM"
+DISCOVERY_RUNS = 5  # each run spends at most config.discovery_credits_per_run
 OPERATOR = "demo-operator"
 LOOK_FOR_YOURSELF = """    select * from walltrack.scoreboard;
     select * from walltrack.signals order by id;"""
@@ -132,8 +135,8 @@ def operator_setup(db: Db) -> None:
     """What an operator does in Studio before the start: a tighter breaker, a quick time-exit
     strategy, and one more wallet to follow with it."""
     db.execute("update walltrack.config set breaker_max_consecutive_losses = 3")
-    # The scenario is dated 2025-11-28 (simulator/scenarios/demo.json), so the same market
-    # plays every time: judged by today's clock every buy would be stale.
+    # The scenario's second 0 is a day before the demo starts (simulator/scenarios/demo.json):
+    # judged by today's clock every buy would be stale.
     db.execute("update walltrack.config set max_copy_delay_seconds = null")
     db.execute(
         """
@@ -166,10 +169,67 @@ def operator_setup(db: Db) -> None:
     )
     print("Operator setup (SQL, as in Studio's editor):")
     print("  config.breaker_max_consecutive_losses = 3")
-    print("  config.max_copy_delay_seconds = empty (the scenario's swaps are dated 2025-11-28)")
+    print("  config.max_copy_delay_seconds = empty (the scenario's swaps are a day old)")
     print("  new exit strategy 'one-minute flat' (time exit after 1 minute unless up 5 %)")
     print("  new wallet sleepy-delta following it")
     print("  config.live_trading_enabled = true, new live wallet live-epsilon (0.05 SOL a copy)")
+
+
+def discover(db: Db, functions: Functions, labels: dict[str, str]) -> None:
+    """The operator looks for wallets worth copying: wallet-discovery reads the tokens that did
+    well and their buyers' histories (a few runs: each spends its credit budget), the ranking
+    is read from walltrack.candidate_ranking, and the top one is promoted by one edit."""
+    db.execute(
+        "update walltrack.config"
+        " set discovery_search_queries = %s, discovery_fresh_wallet_days = 1",
+        ([SEARCH_QUERY],),
+    )
+    print("\nWallet discovery (the operator sets config.discovery_search_queries = {moon},")
+    print("  discovery_fresh_wallet_days = 1: the scenario's market, and all in it, is days old)")
+    for run in range(1, DISCOVERY_RUNS + 1):
+        answer = functions.call("wallet-discovery")
+        print(
+            f"  wallet-discovery run {run}: {len(answer['winners'])} winner(s),"
+            f" {answer['new_candidates']} new candidate(s), {answer['candidate_pages']} history"
+            f" page(s) of candidates, {answer['credits_spent']} credits"
+        )
+        if not answer["left"]:
+            break
+    rows = db.execute(
+        """
+        select rank, address, source, trade_count, win_rate_pct, realized_pnl_sol,
+          expectancy_after_decay_pct, array_to_string(flag_names, ' '), id
+        from walltrack.candidate_ranking where rank is not null order by rank
+        """
+    ).fetchall()
+    print_table(
+        "Candidates (walltrack.candidate_ranking; 'who' is the scenario's label, unknown to"
+        " WallTrack)",
+        ["rank", "who", "found as", "trades", "win %", "PnL SOL", "exp. after decay %", "flags"],
+        [(r[0], labels.get(r[1], r[1][:8]), *r[2:8]) for r in rows],
+    )
+    top = rows[0]
+    db.execute(
+        "update walltrack.discovery_candidates set status = 'promoted', promoted_by = %s"
+        " where id = %s",
+        (OPERATOR, top[8]),
+    )
+    wallet = db.execute(
+        """
+        select label, mode, baseline_trade_count, baseline_win_rate_pct, baseline_pnl_sol,
+          baseline_period_days
+        from walltrack.wallets where address = %s
+        """,
+        (top[1],),
+    ).fetchone()
+    if wallet is None:
+        raise SystemExit("demo: the promotion made no wallet: see walltrack.discovery_candidates")
+    label, mode, trades, win_rate, pnl, days = wallet
+    print(
+        f"  promoted rank 1 ({labels.get(top[1], top[1])}) by one edit: wallet '{label}',"
+        f" {mode} mode, baseline measured from its history: {trades} trades, {win_rate} % won,"
+        f" {pnl:+} SOL over {days} days"
+    )
 
 
 class Progress:
@@ -408,6 +468,24 @@ def wait_for_time_exits(
         progress.report(end_t)
 
 
+def remeasure_baselines(db: Db) -> None:
+    """The nightly schedule's job, run now: promoted wallets' baselines measured again from
+    the trades WallTrack saw them make (the scoreboard then compares against those)."""
+    db.execute("select walltrack.remeasure_baselines()")
+    for label, trades, win_rate, pnl in db.execute(
+        """
+        select w.label, w.baseline_trade_count, w.baseline_win_rate_pct, w.baseline_pnl_sol
+        from walltrack.wallets as w
+        where exists (select from walltrack.discovery_candidates as d where d.wallet_id = w.id)
+        order by w.id
+        """
+    ):
+        print(
+            f"\nBaseline of '{label}' re-measured from its signals (walltrack.remeasure_baselines):"
+            f" {trades} trade(s), {win_rate} % won, {pnl:+} SOL"
+        )
+
+
 def summary(db: Db) -> None:
     db.execute("select api.refresh_performance()")
     print_table(
@@ -514,6 +592,8 @@ def main() -> None:
     functions, simulator = Functions(stack_env.supabase_url), Simulator()
     with psycopg.connect(stack_env.database_url, autocommit=True) as db:
         operator_setup(db)
+        labels = {w.address: w.label for w in load_scenario(args.scenario).wallets}
+        discover(db, functions, labels)
         sync = functions.call("helius-sync")
         print(f"helius-sync: {sync.get('action')} (the simulator now delivers to helius-webhook)")
         print("\nThe scenario, 10 s of scenario time per step:")
@@ -522,6 +602,7 @@ def main() -> None:
         recover_missed(db, functions, progress, end_t)
         resolve_findings(db)
         wait_for_time_exits(db, functions, progress, end_t, args.wait_time_exits)
+        remeasure_baselines(db)
         summary(db)
         report = write_report(db, Path(args.report or REPO_ROOT / ".local/demo-report.html"))
     show_access(stack_env, report)

@@ -120,6 +120,7 @@ def normalised_swap(
         "timestamp": DEFAULT_TIMESTAMP + n,
         "source": "JUPITER",
         "tx_error": None,
+        "fee_payer": wallet,
         "accounts": [wallet],
         "swaps": [
             {

@@ -330,6 +330,9 @@ class Scenario(Model):
     description: str = ""
     seed: int = 0
     start_unix: Annotated[int, Field(ge=0)] | None = None  # default: wall clock at (re)start
+    # Or second 0 this long before the simulator (re)starts: dates that stay in the recent past
+    # whenever the scenario plays (the windows that judge them count back from today).
+    start_seconds_ago: Annotated[int, Field(ge=0)] | None = None
     sol_usd: Positive = Decimal(150)
     api_keys: ApiKeys = ApiKeys()
     chain: Chain = Chain()
@@ -343,6 +346,8 @@ class Scenario(Model):
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Scenario:
+        if self.start_unix is not None and self.start_seconds_ago is not None:
+            raise ValueError("give start_unix or start_seconds_ago, not both")
         _unique("wallets", [wallet.address for wallet in self.wallets])
         _unique("tokens", [token.mint for token in self.tokens])
         if any(token.mint == WSOL_MINT for token in self.tokens):
@@ -382,10 +387,23 @@ def _unique(what: str, keys: list[str]) -> None:
 
 
 def parse_scenario(data: Mapping[str, Any], origin: str = "scenario") -> Scenario:
+    """`"population": {"seed": N}` in the data adds simulator/population.py's traders."""
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(with_population(data, origin))
     except ValidationError as error:
         raise ScenarioError(describe(error, origin)) from None
+
+
+def with_population(data: Mapping[str, Any], origin: str) -> Mapping[str, Any]:
+    if "population" not in data:
+        return data
+    spec = data["population"]
+    seed = spec.get("seed") if isinstance(spec, dict) else None
+    if not (isinstance(spec, dict) and set(spec) <= {"seed"} and isinstance(seed, int)):
+        raise ScenarioError(f'{origin}: population: expected {{"seed": <integer>}}, got {spec!r}')
+    from simulator.population import add_population  # it builds on this module's Token
+
+    return add_population({k: v for k, v in data.items() if k != "population"}, seed)
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -44,8 +44,10 @@ class World:
 
     def fresh_state(self) -> State:
         epoch = self.scenario.start_unix
+        if epoch is None:
+            epoch = int(time.time()) - (self.scenario.start_seconds_ago or 0)
         return State(
-            epoch=int(time.time()) if epoch is None else epoch,
+            epoch=epoch,
             chain=Chain(self.scenario),
             faults=FaultBook(self.scenario.faults, self.scenario.seed),
             next_swap=self.scenario.history_count(),

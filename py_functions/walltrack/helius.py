@@ -326,6 +326,7 @@ def ingest_payload(raw: dict[str, Any], tx: EnhancedTransaction) -> dict[str, An
         "timestamp": tx.timestamp,
         "source": tx.source,
         "tx_error": tx.error_text(),
+        "fee_payer": tx.fee_payer,
         "accounts": tx.accounts(),
         "swaps": [swap.as_json() for swap in normalise(tx)],
         "raw": raw,

@@ -95,10 +95,12 @@ create table walltrack.config (
   discovery_win_rate_min_trades integer not null default 20,
   discovery_fresh_wallet_days integer not null default 7,
   discovery_sold_never_bought_min_tokens integer not null default 1,
-  discovery_max_single_token_profit_pct numeric not null default 50,
+  discovery_max_single_token_profit_pct numeric not null default 75,
   discovery_min_trades integer not null default 5,
   discovery_default_copy_decay_pct numeric not null default 10,
   discovery_auto_promote_top_n integer not null default 0,
+  discovery_wash_min_round_trips integer not null default 5,
+  discovery_wash_max_pnl_pct numeric not null default 1,
 
   constraint config_single_row check (walltrack.ensure(
     id, 'config has exactly one row, whose id is true'
@@ -268,6 +270,15 @@ create table walltrack.config (
       discovery_min_trades, discovery_default_copy_decay_pct, discovery_auto_promote_top_n
     ),
     'discovery_auto_promote_top_n = 0 turns auto-promotion off (the default).'
+  )),
+  -- between also refuses NaN (Postgres sorts it above every number).
+  constraint config_discovery_wash_thresholds check (walltrack.ensure(
+    discovery_wash_min_round_trips >= 2 and discovery_wash_max_pnl_pct between 0 and 100,
+    format(
+      'config wash trading flag out of range: at least 2 round trips (got %s), PnL within '
+      || '0..100 %% of the SOL bought (got %s)',
+      discovery_wash_min_round_trips, discovery_wash_max_pnl_pct
+    )
   )),
   constraint config_discovery_numbers_finite check (walltrack.ensure_finite(
     'config',
@@ -516,7 +527,9 @@ comment on column walltrack.config.discovery_sold_never_bought_min_tokens is
 'Sold never bought flag: at least this many tokens sold with no buy seen before (received from '
 'elsewhere: no cost basis, so no profit counted).';
 comment on column walltrack.config.discovery_max_single_token_profit_pct is
-'Single token flag: the largest win is more than this % of the candidate''s total realized PnL.';
+'Single token flag: the largest win is more than this % of the candidate''s total realized PnL '
+'(default 75: memecoin returns are lopsided, so a good trader''s best of five trades is often '
+'half its profit; three quarters is one token carrying the record).';
 comment on column walltrack.config.discovery_min_trades is
 'Low activity flag: fewer trades than this over the period measure nothing.';
 comment on column walltrack.config.discovery_default_copy_decay_pct is
@@ -525,3 +538,7 @@ comment on column walltrack.config.discovery_default_copy_decay_pct is
 comment on column walltrack.config.discovery_auto_promote_top_n is
 'walltrack.auto_promote_candidates promotes the unflagged candidates among the top this many of '
 'walltrack.candidate_ranking, in simulation mode. 0 (default) = off.';
+comment on column walltrack.config.discovery_wash_min_round_trips is
+'Wash trading flag: one token sold at least this many times...';
+comment on column walltrack.config.discovery_wash_max_pnl_pct is
+'...for a realized PnL within this % of the SOL spent buying it (volume churned for nothing).';

@@ -411,7 +411,7 @@ create function walltrack.discovery_swaps(transactions jsonb)
 returns table (
   signature text, slot bigint, block_time timestamptz, source text, wallet text,
   side walltrack.trade_side, token_mint text, token_amount numeric, token_decimals smallint,
-  sol_lamports numeric, usable boolean
+  sol_lamports numeric, usable boolean, by_fee_payer boolean
 )
 language sql
 immutable
@@ -419,6 +419,8 @@ set search_path = ''
 as $$
   -- Every swap of normalised transactions (the webhook parser's payloads); usable = a
   -- successful transaction, a SOL (wSOL) quote, a known side, a positive token amount.
+  -- by_fee_payer = the swap's wallet paid the transaction's fee, so it signed it: the
+  -- trader, not a pool or program account whose balances moved the other way.
   select
     t.value ->> 'signature',
     (t.value ->> 'slot')::bigint,
@@ -436,13 +438,15 @@ as $$
     and s.value ->> 'side' in ('buy', 'sell')
     and (s.value ->> 'token_amount')::numeric > 0
     and (s.value ->> 'quote_amount')::numeric >= 0
-    and t.value ->> 'timestamp' is not null
+    and t.value ->> 'timestamp' is not null,
+    s.value ->> 'wallet' = t.value ->> 'fee_payer'
   from jsonb_array_elements(transactions) as t
   cross join lateral jsonb_array_elements(coalesce(t.value -> 'swaps', '[]')) as s;
 $$;
 comment on function walltrack.discovery_swaps(jsonb) is
 'The swaps of normalised transactions, one row each, marked usable when the transaction '
-'succeeded and the token was traded against SOL (wSOL).';
+'succeeded and the token was traded against SOL (wSOL), and by_fee_payer when its wallet '
+'signed the transaction (paid its fee).';
 grant execute on function walltrack.discovery_swaps(jsonb) to service_role;
 
 create function walltrack.add_candidates(
@@ -487,8 +491,8 @@ returns jsonb
 language plpgsql
 set search_path = ''
 as $$
--- One page (newest first) of a winner mint's parsed history. Its buys of the mint are
--- stored once; a buyer whose one buy paid at least config.discovery_min_size_buy_sol of
+-- One page (newest first) of a winner mint's parsed history. Its buys of the mint (by the
+-- transaction's signer: a pool's side of a sell is no buy) are stored once; a buyer whose one buy paid at least config.discovery_min_size_buy_sol of
 -- its own SOL is a candidate now (size_buyer). When the walk completes (it reached the
 -- mint's first transaction), the first config.discovery_early_buyers distinct buyers by
 -- their first buy's block time (then slot, signature) become candidates (early_buyer).
@@ -513,12 +517,12 @@ begin
   )
   select winner.id, s.wallet, s.signature, s.slot, s.block_time, s.token_amount, s.sol_lamports
   from walltrack.discovery_swaps(transactions) as s
-  where s.usable and s.side = 'buy' and s.token_mint = winner.mint
+  where s.usable and s.by_fee_payer and s.side = 'buy' and s.token_mint = winner.mint
     and s.wallet ~ '^[1-9A-HJ-NP-Za-km-z]{32,44}$'
   on conflict on constraint discovery_winner_buys_once do nothing;
   size_buyers := array(
     select distinct s.wallet from walltrack.discovery_swaps(transactions) as s
-    where s.usable and s.side = 'buy' and s.token_mint = winner.mint
+    where s.usable and s.by_fee_payer and s.side = 'buy' and s.token_mint = winner.mint
       and s.wallet ~ '^[1-9A-HJ-NP-Za-km-z]{32,44}$'
       and s.sol_lamports >= cfg.discovery_min_size_buy_sol * 1000000000
   );
@@ -889,7 +893,17 @@ with tokens as (
       'token_mint', t.token_mint, 'tokens', t.tokens_sold_never_bought,
       'proceeds_sol', t.sold_never_bought_sol, 'signatures', t.signatures
     ) order by t.sold_never_bought_sol desc, t.token_mint asc)
-    filter (where t.tokens_sold_never_bought > 0) as sold_never_bought_evidence
+    filter (where t.tokens_sold_never_bought > 0) as sold_never_bought_evidence,
+    jsonb_agg(jsonb_build_object(
+      'token_mint', t.token_mint, 'buys', t.buys, 'sells', t.sells,
+      'bought_sol', round(t.bought_sol, 9),
+      'realized_pnl_sol', t.realized_pnl_sol, 'signatures', t.signatures
+    ) order by t.bought_sol desc, t.token_mint asc)
+    filter (
+      where t.sells >= (select c.discovery_wash_min_round_trips from walltrack.config as c)
+      and abs(t.realized_pnl_sol) <= t.bought_sol
+      * (select c.discovery_wash_max_pnl_pct from walltrack.config as c) / 100
+    ) -> 0 as churned_token
   from walltrack.candidate_token_ledger as t
   group by t.candidate_id
 )
@@ -919,7 +933,8 @@ select
   p.period_days,
   coalesce(t.evidence_signatures, '{}') as evidence_signatures,
   t.largest_win_token,
-  t.sold_never_bought_evidence
+  t.sold_never_bought_evidence,
+  t.churned_token
 from walltrack.discovery_candidates as d
 inner join walltrack.candidate_periods as p on d.id = p.candidate_id
 left join tokens as t on d.id = t.candidate_id;
@@ -967,6 +982,10 @@ comment on column walltrack.candidate_ledger.largest_win_token is
 '{token_mint, signatures} of its largest winning trade.';
 comment on column walltrack.candidate_ledger.sold_never_bought_evidence is
 '[{token_mint, tokens, proceeds_sol, signatures}] of the tokens sold never bought, largest first.';
+comment on column walltrack.candidate_ledger.churned_token is
+'{token_mint, buys, sells, bought_sol, realized_pnl_sol, signatures} of its largest token '
+'bought and sold over and over for nothing: at least config.discovery_wash_min_round_trips '
+'sells, realized PnL within config.discovery_wash_max_pnl_pct % of the SOL bought.';
 
 -- ---------------------------------------------------------------------------------------
 -- Flags, each with its evidence (thresholds in config)
@@ -1098,6 +1117,17 @@ judged as (
             'signatures', l.largest_win_token -> 'signatures'
           )
       end,
+      case when l.churned_token is not null then jsonb_build_object(
+        'flag', 'wash_trading', 'token_mint', l.churned_token -> 'token_mint',
+        'buys', l.churned_token -> 'buys', 'sells', l.churned_token -> 'sells',
+        'bought_sol', l.churned_token -> 'bought_sol',
+        'realized_pnl_sol', l.churned_token -> 'realized_pnl_sol',
+        'thresholds', jsonb_build_object(
+          'min_round_trips', c.discovery_wash_min_round_trips,
+          'max_pnl_pct', c.discovery_wash_max_pnl_pct
+        ),
+        'signatures', l.churned_token -> 'signatures'
+      ) end,
       case when l.trade_count < c.discovery_min_trades then jsonb_build_object(
         'flag', 'low_activity', 'trades', l.trade_count,
         'thresholds', jsonb_build_object('min_trades', c.discovery_min_trades)
@@ -1142,7 +1172,8 @@ comment on view walltrack.candidate_flags is
 'signatures): bot (transactions in one minute or tokens in one hour at the config limits), '
 'sniper (median hold under config minutes over enough trades), suspicious_win_rate, '
 'fresh_wallet (earliest swap read is recent), sold_never_bought, single_token_profit (largest '
-'win''s share of realized PnL), low_activity (too few trades to measure).';
+'win''s share of realized PnL), wash_trading (one token bought and sold over and over for '
+'nothing), low_activity (too few trades to measure).';
 comment on column walltrack.candidate_flags.candidate_id is 'The candidate.';
 comment on column walltrack.candidate_flags.flag_names is 'The flags raised, by name.';
 comment on column walltrack.candidate_flags.flags is
@@ -1390,7 +1421,7 @@ comment on column walltrack.candidate_ranking.sold_never_bought_tokens is
 'Tokens sold with no buy seen before.';
 comment on column walltrack.candidate_ranking.flag_names is
 'Flags raised (bot, sniper, suspicious_win_rate, fresh_wallet, sold_never_bought, '
-'single_token_profit, low_activity): a flagged candidate ranks after every unflagged one and is '
+'single_token_profit, wash_trading, low_activity): a flagged candidate ranks after every unflagged one and is '
 'never auto-promoted.';
 comment on column walltrack.candidate_ranking.flags is 'Each flag with its evidence.';
 comment on column walltrack.candidate_ranking.copy_decay_is_default is

@@ -22,6 +22,7 @@ import psycopg
 import pytest
 
 from scripts.stack_env import REPO_ROOT, read_env_file, run_stack
+from simulator.population import Population, population
 
 DEMO_STACK = {
     "STACK_DIR": ".local/demotest",
@@ -69,8 +70,15 @@ def rows(db: psycopg.Connection[tuple[Any, ...]], query: str) -> list[tuple[Any,
     return db.execute(query).fetchall()
 
 
+def promoted_label(db: psycopg.Connection[tuple[Any, ...]]) -> str:
+    found = rows(db, "select address from walltrack.discovery_candidates where status = 'promoted'")
+    assert len(found) == 1
+    return f"discovered {found[0][0][:8]}"
+
+
 def test_every_leader_swap_is_decided_with_its_reason(demo: tuple[str, Any]) -> None:
     _, db = demo
+    discovered = promoted_label(db)
     assert rows(
         db,
         """
@@ -84,12 +92,14 @@ def test_every_leader_swap_is_decided_with_its_reason(demo: tuple[str, Any]) -> 
         ("degen-gamma", "MOON", "buy", "copied", "copied"),  # clean facts: a rug unseen
         ("degen-gamma", "SCAM", "buy", "skipped", "token_unsafe"),  # mint authority kept
         ("live-epsilon", "REAL", "buy", "copied", "copied"),
+        (discovered, "NEXT", "buy", "copied", "copied"),  # the wallet discovery found
         ("live-epsilon", "REAL", "sell", "copied", "mirror_sell"),
         ("scalper-beta", "DIPA", "buy", "copied", "copied"),
         ("scalper-beta", "DIPB", "buy", "copied", "copied"),
         ("whale-alpha", "WOOF", "sell", "skipped", "no_position_to_mirror"),  # trailed out
         ("scalper-beta", "DIPC", "buy", "copied", "copied"),
         ("whale-alpha", "LATE", "buy", "skipped", "breaker_active"),
+        (discovered, "NEXT", "sell", "copied", "mirror_sell"),  # exits run while tripped
         ("sleepy-delta", "FLAT", "buy", "copied", "copied"),  # after the reset
         ("whale-alpha", "PUMP", "buy", "copied", "copied"),
         ("live-epsilon", "HODL", "buy", "copied", "copied"),
@@ -120,6 +130,9 @@ def test_positions_close_by_every_kind_of_exit_with_exact_pnl(demo: tuple[str, A
         ("ZOOM", "closed", "take_profit", Decimal("0.100015"), Decimal("0.032374153")),
         ("MOON", "closed", "stop_loss", Decimal("0.100015"), Decimal("-0.099039951")),
         ("REAL", "closed", "mirror_sell", Decimal("0.050007620"), Decimal("0.009682104")),
+        # The leader paid 1 SOL for 94,339.622642 (0.0000106 each) and sold them for 1.113:
+        # 9,387.027128 bought at +0.5 %, sold at -0.5 % for 0.110192537, less the fee.
+        ("NEXT", "closed", "mirror_sell", Decimal("0.100015"), Decimal("0.010162537")),
         ("DIPA", "closed", "stop_loss", Decimal("0.100015"), Decimal("-0.015875772")),
         ("DIPB", "closed", "stop_loss", Decimal("0.100015"), Decimal("-0.015875772")),
         ("DIPC", "closed", "stop_loss", Decimal("0.100015"), Decimal("-0.015875772")),
@@ -167,6 +180,7 @@ def test_the_scoreboard_and_the_printed_summary_match_the_database(
         """,
     ) == [
         ("degen-gamma", 1, Decimal("0.00"), Decimal("-0.099039951"), None),
+        (promoted_label(db), 1, Decimal("100.00"), Decimal("0.010162537"), Decimal("1.14")),
         ("live-epsilon", 1, Decimal("100.00"), Decimal("0.009682104"), Decimal("0.64")),
         ("scalper-beta", 4, Decimal("25.00"), Decimal("-0.015253163"), None),
         ("sleepy-delta", 0, None, Decimal("0"), None),
@@ -176,7 +190,7 @@ def test_the_scoreboard_and_the_printed_summary_match_the_database(
     assert "CIRCUIT BREAKER ACTIVATED (consecutive_losses: 3 vs threshold 3" in output
     assert "whale-alpha  sell PUMP  -> never delivered (a Helius webhook outage)" in output
     assert "whale-alpha  sell PUMP  -> copied (mirror_sell, found by backfill)" in output
-    assert "Realized PnL, all positions: -0.089112429 SOL" in output
+    assert "Realized PnL, all positions: -0.078949892 SOL" in output
     assert "HTML report:" in output
 
 
@@ -232,3 +246,56 @@ def test_the_live_wallet_trades_through_signed_transactions_on_the_simulated_cha
             True,
         ),
     ]
+
+
+def test_discovery_ranks_the_patient_traders_first_and_flags_the_others(
+    demo: tuple[str, Any],
+) -> None:
+    """The scenario's population (seed 17): its four patient traders take the first four
+    ranks, unflagged; every other candidate carries a flag; the first is promoted, and its
+    baseline at promotion is its own round trips, summed here from the population's swaps."""
+    output, db = demo
+    people = population(17)
+    ranked = rows(
+        db,
+        "select address, flag_names from walltrack.candidate_ranking"
+        " where rank is not null order by rank",
+    )
+    assert {address for address, _ in ranked[:4]} == set(people.roles["patient"])
+    assert all(flags == [] for _, flags in ranked[:4])
+    assert all(flags for _, flags in ranked[4:])
+    flagged_roles = ["sniper", "bot", "wash", "lucky", "insider", "whale", "retail"]
+    assert {address for address, _ in ranked[4:]} == {
+        address for role in flagged_roles for address in people.roles[role]
+    }
+    top = ranked[0][0]
+    trades = round_trips(people, top)
+    assert len(trades) == 5  # four winners and one loser, each bought once and sold once
+    pnl = sum(trades, Decimal(0))
+    won = Decimal(100 * sum(1 for trade in trades if trade > 0)) / len(trades)
+    assert db.execute(
+        """
+        select label, mode::text, discovery_metadata ->> 'trade_count',
+          (discovery_metadata ->> 'win_rate_pct')::numeric,
+          (discovery_metadata ->> 'realized_pnl_sol')::numeric
+        from walltrack.wallets where address = %s
+        """,
+        (top,),
+    ).fetchall() == [(f"discovered {top[:8]}", "simulation", "5", won, pnl)]
+    assert f"baseline measured from its history: 5 trades, {won:.2f} % won, {pnl:+.9f} SOL" in (
+        output
+    )
+
+
+def round_trips(people: Population, address: str) -> list[Decimal]:
+    """Realized PnL per token of a wallet whose every token was bought once, sold once, all
+    before the scenario's second 0."""
+    swaps = [s for s in people.swaps if s["wallet"] == address and s["t"] < 0]
+    by_token: dict[str, Decimal] = {}
+    for swap in swaps:
+        sign = 1 if swap["side"] == "sell" else -1
+        by_token[swap["mint"]] = by_token.get(swap["mint"], Decimal(0)) + sign * Decimal(
+            swap["sol_amount"]
+        )
+    assert len(swaps) == 2 * len(by_token)
+    return list(by_token.values())

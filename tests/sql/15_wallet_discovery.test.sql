@@ -1,7 +1,7 @@
 -- Wallet discovery: winners and their buyers, candidates' history pages, the average-cost
 -- ledger against hand-computed histories, each flag, the ranking, promotion and baselines.
 begin;
-select plan(59);
+select plan(65);
 
 -- A normalised transaction `ago` seconds before now (the ledger's period ends at now).
 create function pg_temp.tx(
@@ -76,6 +76,27 @@ select is(
   jsonb_build_object('new_candidates', 1, 'before', tests.signature('w-other')),
   'a size buyer of the winner (6 SOL of its own) is a candidate at once; sells and other mints '
   || 'are not buys of the winner'
+);
+-- A sell of the winner as Helius parses it: the seller signs (pays the fee) and the pool's
+-- balances move the other way, which reads as the pool buying 9 SOL of the winner.
+select is(
+  api.record_winner_page(pg_temp.addr('WinA'), jsonb_build_array(
+    jsonb_set(
+      pg_temp.tx('w-pool', pg_temp.addr('Seller2'), 'sell', pg_temp.addr('WinA'), 10,
+        9000000000, 150),
+      '{swaps}',
+      pg_temp.tx('w-pool', pg_temp.addr('Seller2'), 'sell', pg_temp.addr('WinA'), 10,
+        9000000000, 150) -> 'swaps'
+      || (pg_temp.tx('w-pool', pg_temp.addr('PoolP'), 'buy', pg_temp.addr('WinA'), 10,
+        9000000000, 150) -> 'swaps')
+    )
+  ), tests.signature('w-pool'), false) -> 'new_candidates',
+  '0'::jsonb,
+  'a pool''s side of a sell is no size buyer: only the transaction''s signer trades'
+);
+select is(
+  (select count(*) from walltrack.discovery_winner_buys as b where b.buyer = pg_temp.addr('PoolP')),
+  0::bigint, 'nor is it stored as a buy of the winner (so never an early buyer)'
 );
 select is(
   api.record_winner_page(pg_temp.addr('WinA'), jsonb_build_array(
@@ -293,6 +314,39 @@ select is(pg_temp.flags('CandD'), array['bot', 'fresh_wallet', 'low_activity'],
   'ten tokens in one hour is a bot too');
 update walltrack.config set discovery_bot_max_tx_per_minute = 10,
   discovery_bot_max_tokens_per_hour = 20;
+
+-- W: a wash trader: one token bought for 2 SOL and sold for 2.01, six times over.
+select lives_ok(
+  $$ select api.submit_candidates(array[pg_temp.addr('WashW')], 'volume too good to be true');
+     select api.record_candidate_page(pg_temp.addr('WashW'), (
+       select jsonb_agg(x.t) from (
+         select pg_temp.tx('w-b' || i, pg_temp.addr('WashW'), 'buy', pg_temp.addr('TokW'),
+           1000, 2000000000, 10 * 86400 - 600 * i) as t from generate_series(1, 6) as i
+         union all
+         select pg_temp.tx('w-s' || i, pg_temp.addr('WashW'), 'sell', pg_temp.addr('TokW'),
+           1000, 2010000000, 10 * 86400 - 600 * i - 60)
+         from generate_series(1, 6) as i
+       ) as x), null, true) $$,
+  'the wash trader''s history is read'
+);
+select is(pg_temp.flags('WashW'), array['single_token_profit', 'wash_trading', 'low_activity'],
+  'W churns one token six times for 0.06 SOL on 12 bought (0.5 %, within 1 %): wash trading');
+select is(
+  (select (w ->> 'token_mint', w ->> 'buys', w ->> 'sells', w ->> 'bought_sol',
+     w ->> 'realized_pnl_sol', jsonb_array_length(w -> 'signatures'))::text
+   from walltrack.candidate_flags as f
+   cross join lateral jsonb_path_query(f.flags, '$[*] ? (@.flag == "wash_trading")') as w
+   where f.candidate_id = pg_temp.cid('WashW')),
+  (pg_temp.addr('TokW'), '6', '6', '12.000000000', '0.060000000', 3)::text,
+  'the wash flag''s evidence: the token, its round trips, the SOL churned, the PnL, signatures'
+);
+update walltrack.config set discovery_wash_max_pnl_pct = 0.4;
+select is(pg_temp.flags('WashW'), array['single_token_profit', 'low_activity'],
+  'a PnL of 0.5 % of the SOL bought is no wash trading when the limit is 0.4 %');
+update walltrack.config set discovery_wash_max_pnl_pct = 1;
+-- The operator dismisses it: no rank (the ranking below is among the other candidates).
+update walltrack.discovery_candidates set status = 'dismissed'
+where address = pg_temp.addr('WashW');
 
 -- F stays unread.
 select is(

@@ -134,6 +134,7 @@ as $$
     'timestamp', 1764300000 + seconds_after,
     'source', 'JUPITER',
     'tx_error', null,
+    'fee_payer', wallet,
     'accounts', jsonb_build_array(wallet),
     'swaps', jsonb_build_array(jsonb_build_object(
       'wallet', wallet, 'side', side, 'token_mint', token_mint,
