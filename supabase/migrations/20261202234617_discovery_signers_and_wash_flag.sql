@@ -18,13 +18,13 @@ where discovery_max_single_token_profit_pct = 50;
 
 alter table walltrack.config
 add constraint config_discovery_wash_thresholds check (walltrack.ensure(
-    discovery_wash_min_round_trips >= 2 and discovery_wash_max_pnl_pct between 0 and 100,
-    format(
-      'config wash trading flag out of range: at least 2 round trips (got %s), PnL within '
-      || '0..100 %% of the SOL bought (got %s)',
-      discovery_wash_min_round_trips, discovery_wash_max_pnl_pct
-    )
-  ));
+  discovery_wash_min_round_trips >= 2 and discovery_wash_max_pnl_pct between 0 and 100,
+  format(
+    'config wash trading flag out of range: at least 2 round trips (got %s), PnL within '
+    || '0..100 %% of the SOL bought (got %s)',
+    discovery_wash_min_round_trips, discovery_wash_max_pnl_pct
+  )
+));
 comment on column walltrack.config.discovery_max_single_token_profit_pct is
 'Single token flag: the largest win is more than this % of the candidate''s total realized PnL '
 '(default 75: memecoin returns are lopsided, so a good trader''s best of five trades is often '
@@ -422,5 +422,5 @@ comment on view walltrack.candidate_flags is
 
 comment on column walltrack.candidate_ranking.flag_names is
 'Flags raised (bot, sniper, suspicious_win_rate, fresh_wallet, sold_never_bought, '
-'single_token_profit, wash_trading, low_activity): a flagged candidate ranks after every unflagged one and is '
-'never auto-promoted.';
+'single_token_profit, wash_trading, low_activity): a flagged candidate ranks after every '
+'unflagged one and is never auto-promoted.';

@@ -1421,8 +1421,8 @@ comment on column walltrack.candidate_ranking.sold_never_bought_tokens is
 'Tokens sold with no buy seen before.';
 comment on column walltrack.candidate_ranking.flag_names is
 'Flags raised (bot, sniper, suspicious_win_rate, fresh_wallet, sold_never_bought, '
-'single_token_profit, wash_trading, low_activity): a flagged candidate ranks after every unflagged one and is '
-'never auto-promoted.';
+'single_token_profit, wash_trading, low_activity): a flagged candidate ranks after every '
+'unflagged one and is never auto-promoted.';
 comment on column walltrack.candidate_ranking.flags is 'Each flag with its evidence.';
 comment on column walltrack.candidate_ranking.copy_decay_is_default is
 'True when copy_decay_pct is the config default (no watched wallet measured yet).';

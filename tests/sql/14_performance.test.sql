@@ -4,7 +4,7 @@
 -- "slipped" makes one round trip the leader closed at +10 % while our fills slipped 1 % each
 -- way. Wallet "quiet" never trades.
 begin;
-select plan(15);
+select plan(16);
 
 update walltrack.config set sim_slippage_bps = 0, sim_fee_lamports = 0,
   max_open_positions = 1000000, max_total_exposure_sol = 1000000,
@@ -169,6 +169,15 @@ select results_eq(
 select ok(
   (select bool_and(refreshed_at is not null) from walltrack.scoreboard),
   'and says when it was refreshed'
+);
+
+-- Wallet discovery applies our measured decay to candidates: the median over the watched
+-- wallets with compared trades (steady 0.00 and slipped 2.18), not the config default.
+select is(
+  (select (k.copy_decay_pct, k.is_default, k.wallets)::text
+   from walltrack.discovery_copy_decay as k),
+  (1.09, false, 2::bigint)::text,
+  'discovery''s copy decay: the median of the watched wallets'' measured decays (0 and 2.18)'
 );
 
 select * from finish();
