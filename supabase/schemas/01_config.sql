@@ -6,6 +6,14 @@ create type walltrack.sizing_mode as enum ('fixed', 'leader_fraction');
 comment on type walltrack.sizing_mode is
 'fixed = the same SOL amount per copy; leader_fraction = a fraction of the leader''s SOL amount.';
 
+create type walltrack.alert_kind as enum (
+  'breaker_activated', 'breaker_reset', 'order_failed', 'order_written_off', 'position_closed',
+  'rug', 'token_unsafe_held', 'chain_finding', 'webhook_silent', 'daily_summary'
+);
+comment on type walltrack.alert_kind is
+'What an alert is about (17_alerts.sql); config.alert_kinds_telegram / alert_kinds_discord '
+'route each kind.';
+
 create type walltrack.unknown_token_policy as enum ('fail_closed', 'fail_open');
 comment on type walltrack.unknown_token_policy is
 'What a buy does when the token verdict is unknown: fail_closed skips it, fail_open copies it.';
@@ -101,6 +109,19 @@ create table walltrack.config (
   discovery_auto_promote_top_n integer not null default 0,
   discovery_wash_min_round_trips integer not null default 5,
   discovery_wash_max_pnl_pct numeric not null default 1,
+  -- alerts (17_alerts.sql)
+  alert_kinds_telegram walltrack.alert_kind[] not null default array[
+    'breaker_activated', 'breaker_reset', 'order_failed', 'order_written_off', 'rug',
+    'token_unsafe_held', 'chain_finding', 'webhook_silent', 'daily_summary'
+  ]::walltrack.alert_kind[],
+  alert_kinds_discord walltrack.alert_kind[] not null default array[
+    'breaker_activated', 'breaker_reset', 'order_failed', 'order_written_off', 'rug',
+    'token_unsafe_held', 'chain_finding', 'webhook_silent', 'daily_summary'
+  ]::walltrack.alert_kind[],
+  alert_max_age_minutes integer not null default 60,
+  alert_max_attempts integer not null default 5,
+  alert_rug_loss_pct numeric not null default 50,
+  alert_daily_summary_hour integer not null default 8,
 
   constraint config_single_row check (walltrack.ensure(
     id, 'config has exactly one row, whose id is true'
@@ -270,6 +291,17 @@ create table walltrack.config (
       discovery_min_trades, discovery_default_copy_decay_pct, discovery_auto_promote_top_n
     ),
     'discovery_auto_promote_top_n = 0 turns auto-promotion off (the default).'
+  )),
+  constraint config_alert_settings check (walltrack.ensure(
+    alert_max_age_minutes between 1 and 10080 and alert_max_attempts between 1 and 100
+    and alert_rug_loss_pct between 0 and 100 and alert_daily_summary_hour between 0 and 23,
+    format(
+      'config alert settings out of range: alert_max_age_minutes within 1..10080 (got %s), '
+      || 'alert_max_attempts within 1..100 (got %s), alert_rug_loss_pct within 0..100 (got '
+      || '%s), alert_daily_summary_hour within 0..23 UTC (got %s)',
+      alert_max_age_minutes, alert_max_attempts, alert_rug_loss_pct, alert_daily_summary_hour
+    ),
+    'An empty alert_kinds_telegram or alert_kinds_discord sends nothing there.'
   )),
   -- between also refuses NaN (Postgres sorts it above every number).
   constraint config_discovery_wash_thresholds check (walltrack.ensure(
@@ -538,6 +570,19 @@ comment on column walltrack.config.discovery_default_copy_decay_pct is
 comment on column walltrack.config.discovery_auto_promote_top_n is
 'walltrack.auto_promote_candidates promotes the unflagged candidates among the top this many of '
 'walltrack.candidate_ranking, in simulation mode. 0 (default) = off.';
+comment on column walltrack.config.alert_kinds_telegram is
+'The alert kinds sent to Telegram (when notify has TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID); '
+'position_closed (every close) is left out by default.';
+comment on column walltrack.config.alert_kinds_discord is
+'The alert kinds sent to Discord (when notify has DISCORD_WEBHOOK_URL).';
+comment on column walltrack.config.alert_max_age_minutes is
+'An alert older than this is never sent (a channel set up later gets no backlog).';
+comment on column walltrack.config.alert_max_attempts is
+'Sends of one alert to one channel before it is given up (failed).';
+comment on column walltrack.config.alert_rug_loss_pct is
+'A close that lost more than this % of its cost raises a rug alert.';
+comment on column walltrack.config.alert_daily_summary_hour is
+'The daily summary is raised once a day from this hour, UTC.';
 comment on column walltrack.config.discovery_wash_min_round_trips is
 'Wash trading flag: one token sold at least this many times...';
 comment on column walltrack.config.discovery_wash_max_pnl_pct is

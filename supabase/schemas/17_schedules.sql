@@ -36,3 +36,8 @@ select cron.schedule(
 select cron.schedule(
   'walltrack-auto-promote', '*/10 * * * *', 'select walltrack.auto_promote_candidates()'
 );
+
+-- A silent webhook and the daily summary (17_alerts.sql); notify sends them.
+select cron.schedule(
+  'walltrack-scheduled-alerts', '* * * * *', 'select walltrack.raise_scheduled_alerts()'
+);

@@ -537,3 +537,38 @@ $$;
 comment on function api.auto_promote_candidates() is
 'RPC of walltrack.auto_promote_candidates, for the wallet-discovery function after a run.';
 grant execute on function api.auto_promote_candidates() to service_role;
+
+-- Alerts (17_alerts.sql): the notify function
+
+create function api.claim_alerts(
+  channels walltrack.alert_channel[],
+  max_alerts integer default 20,
+  lease_seconds integer default 60
+)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.claim_alerts(channels, max_alerts, lease_seconds);
+$$;
+comment on function api.claim_alerts(walltrack.alert_channel[], integer, integer) is
+'RPC of walltrack.claim_alerts, for the notify function.';
+grant execute on function api.claim_alerts(walltrack.alert_channel[], integer, integer)
+to service_role;
+
+create function api.record_alert_delivery(
+  delivery_id bigint, outcome text, retry_after_seconds numeric default null,
+  error text default null
+)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.record_alert_delivery(delivery_id, outcome, retry_after_seconds, error);
+$$;
+comment on function api.record_alert_delivery(bigint, text, numeric, text) is
+'RPC of walltrack.record_alert_delivery, for the notify function.';
+grant execute on function api.record_alert_delivery(bigint, text, numeric, text)
+to service_role;

@@ -6,11 +6,13 @@ select tables_are(
   array[
     'config', 'exit_strategies', 'wallets', 'tokens', 'signals', 'orders', 'positions',
     'circuit_breaker_events', 'faults', 'chain_findings', 'failed_attempt_fees',
-    'discovery_winners', 'discovery_winner_buys', 'discovery_candidates', 'candidate_swaps'
+    'discovery_winners', 'discovery_winner_buys', 'discovery_candidates', 'candidate_swaps',
+    'alerts', 'alert_deliveries'
   ],
   'walltrack holds the eight tables of the design, the faults its batches skipped, the '
-  || 'chain reconciliation''s findings, the fees of failed live attempts and wallet '
-  || 'discovery''s winners, their buys, candidates and candidates'' swaps'
+  || 'chain reconciliation''s findings, the fees of failed live attempts, wallet '
+  || 'discovery''s winners, their buys, candidates and candidates'' swaps, and the alerts '
+  || 'outbox with its deliveries'
 );
 select materialized_views_are(
   'walltrack', array['performance'], 'performance is a real materialized view'

@@ -239,10 +239,11 @@ select is(
        'helius_synced_hash', 'backfill_interval_minutes', 'webhook_silence_minutes',
        'backfill_credits_per_run', 'helius_history_call_credits'
      )
-     -- wallet discovery finds and ranks wallets: it decides no copy a replay plays
-     and a.attname not like 'discovery\_%'),
-  'signals_log_config: every config column but the operational state and discovery, in the '
-  || 'table''s order'
+     -- wallet discovery finds and ranks wallets, alerts tell the operator: neither decides a
+     -- copy a replay plays
+     and a.attname not like 'discovery\_%' and a.attname not like 'alert\_%'),
+  'signals_log_config: every config column but the operational state, discovery and alerts, '
+  || 'in the table''s order'
 );
 select results_eq(
   $$ select breaker_max_consecutive_losses, breaker_capital_sol, sim_slippage_bps

@@ -11,7 +11,9 @@ select is(
   || 'walltrack-performance-refresh | 7 3 * * * | select walltrack.refresh_performance()' || E'\n'
   || 'walltrack-purge-tokens | 17 * * * * | select walltrack.purge_expired_tokens()' || E'\n'
   || 'walltrack-release-leases | * * * * * | select walltrack.release_expired_leases()' || E'\n'
-  || 'walltrack-remeasure-baselines | 37 3 * * * | select walltrack.remeasure_baselines()',
+  || 'walltrack-remeasure-baselines | 37 3 * * * | select walltrack.remeasure_baselines()'
+  || E'\n'
+  || 'walltrack-scheduled-alerts | * * * * * | select walltrack.raise_scheduled_alerts()',
   'each job calls one function on its schedule'
 );
 
