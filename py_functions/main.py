@@ -8,6 +8,7 @@ import functions_framework
 
 from walltrack import backfill, discovery, live_orders, reconciliation, sync, webhook
 from walltrack.http import json_endpoint
+from walltrack.notify import handle_notify
 from walltrack.price_refresh import handle_refresh
 from walltrack.token_lookup import handle_lookup
 
@@ -24,3 +25,4 @@ execute_orders = functions_framework.http(json_endpoint(live_orders.handle_execu
 confirm_orders = functions_framework.http(json_endpoint(live_orders.handle_confirm))
 reconcile_wallet = functions_framework.http(json_endpoint(reconciliation.handle_reconcile))
 wallet_discovery = functions_framework.http(json_endpoint(discovery.handle_discovery))
+notify = functions_framework.http(json_endpoint(handle_notify))

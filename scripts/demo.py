@@ -118,6 +118,13 @@ class Simulator:
         body = {"mint": mint, "amount": str(amount), "from": source, "to": destination}
         self.client.post("move_tokens", json=body).raise_for_status()
 
+    def messages(self) -> list[dict[str, Any]]:
+        """What the simulator's Telegram and Discord received, in order."""
+        response = self.client.get("messages")
+        response.raise_for_status()
+        answer: list[dict[str, Any]] = response.json()
+        return answer
+
     def advance(self, to_seconds: int) -> dict[str, Any]:
         response = self.client.post("advance", json={"to_seconds": to_seconds})
         response.raise_for_status()
@@ -357,6 +364,7 @@ def play(db: Db, functions: Functions, simulator: Simulator, pace: float, end_t:
             )
         functions.call("price-refresh")
         functions.call("confirm-orders")
+        functions.call("notify")
         progress.report(t)
         if t == TOKENS_MOVED_AT:
             move_tokens_away(db, functions, simulator)
@@ -486,6 +494,18 @@ def remeasure_baselines(db: Db) -> None:
         )
 
 
+def show_alerts(functions: Functions, simulator: Simulator) -> None:
+    """The alerts the operator's phone got: notify drains what is left, then each message the
+    simulator's Telegram and Discord received is listed once, with where it arrived."""
+    functions.call("notify")
+    channels: dict[str, list[str]] = {}
+    for message in simulator.messages():
+        channels.setdefault(message["text"], []).append(message["channel"])
+    print("\nAlerts sent by notify (received by the simulator's Telegram and Discord):")
+    for text, where in channels.items():
+        print(f"  [{' + '.join(where)}] {text}")
+
+
 def summary(db: Db) -> None:
     db.execute("select api.refresh_performance()")
     print_table(
@@ -603,6 +623,7 @@ def main() -> None:
         resolve_findings(db)
         wait_for_time_exits(db, functions, progress, end_t, args.wait_time_exits)
         remeasure_baselines(db)
+        show_alerts(functions, simulator)
         summary(db)
         report = write_report(db, Path(args.report or REPO_ROOT / ".local/demo-report.html"))
     show_access(stack_env, report)

@@ -359,7 +359,8 @@ outside_world() {
   local file=$1 key value local_url="^[A-Z_]+=http://127\.0\.0\.1:($SIM_PORT|9)(/|$)"
   if ! offline "$file"; then
     grep -Ev "$local_url" "$file" | grep -Fxv "WALLTRACK_KEYPAIR=$(simulator_key)" |
-      grep -Fxv "JUPITER_API_KEY=simulator" >"$file.kept" || true
+      grep -Fxv "JUPITER_API_KEY=simulator" | grep -Fxv "TELEGRAM_BOT_TOKEN=simulator" |
+      grep -Fxv "TELEGRAM_CHAT_ID=simulator" >"$file.kept" || true
     mv "$file.kept" "$file"
     return 0
   fi
@@ -392,6 +393,8 @@ offline_env() {
   fi
   echo "HELIUS_API_KEY=simulator"
   echo "JUPITER_API_KEY=simulator"
+  echo "TELEGRAM_BOT_TOKEN=simulator"
+  echo "TELEGRAM_CHAT_ID=simulator"
   echo "WALLTRACK_KEYPAIR=$(simulator_key)"
   echo "HELIUS_WEBHOOK_URL=http://127.0.0.1:$GATEWAY_PORT/functions/v1/helius-webhook"
   .venv/bin/python -c 'import sys; from simulator import env_for

@@ -49,6 +49,8 @@ Service = Literal[
     "jupiter_price",
     "jito",
     "webhook",
+    "telegram",
+    "discord",
 ]
 FaultKind = Literal[
     "latency",

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from simulator import helius, history, jito, jupiter, rpc, token_apis
+from simulator import helius, history, jito, jupiter, notify_apis, rpc, token_apis
 from simulator.delivery import deliver_due
 from simulator.encoding import number_text
 from simulator.faults import Decision
@@ -48,6 +48,8 @@ JUPITER_PRICE = Service("/jupiter/price/v3", "jupiter_price", jupiter.price)
 JUPITER_QUOTE = Service("/jupiter/swap/v1/quote", "jupiter_quote", jupiter.quote)
 JUPITER_SWAP = Service("/jupiter/swap/v1/swap", "jupiter_swap", jupiter.swap)
 JITO = Service("/jito", "jito", jito.handle)  # the block engine's root: /jito/api/v1/...
+TELEGRAM = Service(notify_apis.TELEGRAM_PREFIX, "telegram", notify_apis.telegram)
+DISCORD = Service(notify_apis.DISCORD_PREFIX, "discord", notify_apis.discord)
 # The history's prefix lies under Helius's: it is matched first.
 SERVICES = (
     HELIUS_HISTORY,
@@ -59,6 +61,8 @@ SERVICES = (
     JUPITER_QUOTE,
     JUPITER_SWAP,
     JITO,
+    TELEGRAM,
+    DISCORD,
 )
 CONTROL_PREFIX = "/control"
 
@@ -72,6 +76,8 @@ ENV_PREFIXES = {
     "JUPITER_QUOTE_URL": JUPITER_QUOTE.prefix,
     "JUPITER_SWAP_URL": JUPITER_SWAP.prefix,
     "SOLANA_RPC_URL": RPC.prefix,
+    "TELEGRAM_API_BASE_URL": TELEGRAM.prefix,
+    "DISCORD_WEBHOOK_URL": f"{DISCORD.prefix}/webhooks/1/simulator",
 }
 # Jito is opt-in (setting JITO_URL sends live transactions through it): not in `env_for`.
 JITO_URL_PREFIX = JITO.prefix
@@ -181,7 +187,7 @@ class Simulator:
 
     def control(self, request: Request) -> Reply:
         action = request.path.removeprefix(CONTROL_PREFIX).strip("/")
-        if request.method == "GET" and action in ("calls", "deliveries"):
+        if request.method == "GET" and action in ("calls", "deliveries", "messages"):
             with self.world.lock:
                 return json_reply(list(getattr(self.world.state, action)))
         if request.method == "GET" and action == "state":
@@ -260,6 +266,10 @@ def fault_reply(service: Service, status: int, retry_after: str | None) -> Reply
     headers = {"Retry-After": retry_after} if retry_after else {}
     if service in (RPC, JITO):
         return json_reply(rpc.fault_body(status), status, headers)
+    if service in (TELEGRAM, DISCORD):
+        return json_reply(
+            notify_apis.fault_body(service.name, status, retry_after), status, headers
+        )
     return json_reply({"error": "simulated failure"}, status, headers)
 
 

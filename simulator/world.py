@@ -33,6 +33,7 @@ class State:
     calls: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=CALL_LOG_SIZE))
     call_counts: Counter[str] = field(default_factory=Counter)
     deliveries: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)  # Telegram and Discord got
 
 
 class World:

@@ -116,7 +116,7 @@ where status in ('sending', 'retry');
 alter table walltrack.alerts enable row level security;
 alter table walltrack.alert_deliveries enable row level security;
 revoke all on walltrack.alerts, walltrack.alert_deliveries from public, anon, authenticated;
-grant select on walltrack.alerts, walltrack.alert_deliveries to service_role;
+grant select, insert, update on walltrack.alerts, walltrack.alert_deliveries to service_role;
 
 comment on table walltrack.alerts is
 'The alerts outbox, raised by the database as events happen (walltrack.raise_alert); read by '
@@ -256,7 +256,7 @@ returns trigger
 language plpgsql
 set search_path = ''
 as $$
--- A live order that failed for good, or a write-off confirmed.
+-- A live order that failed for good (an update), or a write-off (inserted confirmed).
 declare
   label text;
   symbol text;
@@ -300,6 +300,13 @@ when (
     or (new.status = 'confirmed' and new.reason = 'write_off')
   )
 )
+execute function walltrack.trigger_alert_order();
+
+-- A write-off is inserted already confirmed (walltrack.write_off).
+create trigger orders_after_insert_alert_write_off
+after insert on walltrack.orders
+for each row
+when (new.reason = 'write_off' and new.status = 'confirmed')
 execute function walltrack.trigger_alert_order();
 
 create function walltrack.trigger_alert_position_closed()

@@ -96,6 +96,7 @@ def test_every_leader_swap_is_decided_with_its_reason(demo: tuple[str, Any]) -> 
         ("live-epsilon", "REAL", "sell", "copied", "mirror_sell"),
         ("scalper-beta", "DIPA", "buy", "copied", "copied"),
         ("scalper-beta", "DIPB", "buy", "copied", "copied"),
+        ("live-epsilon", "NOPE", "buy", "copied", "copied"),  # then no route: failed live
         ("whale-alpha", "WOOF", "sell", "skipped", "no_position_to_mirror"),  # trailed out
         ("scalper-beta", "DIPC", "buy", "copied", "copied"),
         ("whale-alpha", "LATE", "buy", "skipped", "breaker_active"),
@@ -135,6 +136,7 @@ def test_positions_close_by_every_kind_of_exit_with_exact_pnl(demo: tuple[str, A
         ("NEXT", "closed", "mirror_sell", Decimal("0.100015"), Decimal("0.010162537")),
         ("DIPA", "closed", "stop_loss", Decimal("0.100015"), Decimal("-0.015875772")),
         ("DIPB", "closed", "stop_loss", Decimal("0.100015"), Decimal("-0.015875772")),
+        ("NOPE", "failed", None, Decimal("0"), Decimal("0")),  # Jupiter has no route
         ("DIPC", "closed", "stop_loss", Decimal("0.100015"), Decimal("-0.015875772")),
         ("FLAT", "open", None, Decimal("0.100015"), Decimal("0")),
         ("PUMP", "closed", "mirror_sell", Decimal("0.100015"), Decimal("0.008875472")),
@@ -233,6 +235,8 @@ def test_the_live_wallet_trades_through_signed_transactions_on_the_simulated_cha
             2380,
             True,
         ),
+        # NOPE: Jupiter finds no route (TOKEN_NOT_TRADABLE), final at the first attempt.
+        ("buy", "copy_entry", "failed", 1, None, None, None, None, None),
         # HODL: 4,987.002546 for 0.05 SOL from a pool 500 SOL deep, moved away later.
         (
             "buy",
@@ -299,3 +303,31 @@ def round_trips(people: Population, address: str) -> list[Decimal]:
         )
     assert len(swaps) == 2 * len(by_token)
     return list(by_token.values())
+
+
+def test_the_operator_hears_of_the_trip_the_rug_the_failure_and_the_finding_once_each(
+    demo: tuple[str, Any],
+) -> None:
+    """notify sent each alert to the simulator's Telegram and Discord, once each (the daily
+    summary comes too when the demo runs after config.alert_daily_summary_hour)."""
+    output, db = demo
+    assert rows(
+        db,
+        """
+        select a.kind::text, string_agg(d.channel || ' ' || d.status || ' ' || d.attempts, ', '
+          order by d.channel)
+        from walltrack.alerts as a join walltrack.alert_deliveries as d on d.alert_id = a.id
+        where a.kind <> 'daily_summary' group by a.id, a.kind order by a.id
+        """,
+    ) == [
+        (kind, "telegram sent 1, discord sent 1")
+        for kind in ("rug", "order_failed", "breaker_activated", "breaker_reset", "chain_finding")
+    ]
+    for line in (
+        "[telegram + discord] WallTrack: likely RUG, MOON",
+        "[telegram + discord] WallTrack: live buy of NOPE (live-epsilon) FAILED after 1"
+        " attempt(s): not_tradable",
+        "[telegram + discord] WallTrack: circuit breaker TRIPPED (consecutive_losses: 3, limit 3)",
+        "[telegram + discord] WallTrack: chain mismatch, phantom HODL",
+    ):
+        assert line in output

@@ -1,7 +1,7 @@
 -- Live execution's command log: leases, the signed transaction recorded before sending,
 -- fills from the chain's view, retries as new attempts, final failures and write-offs.
 begin;
-select plan(47);
+select plan(48);
 
 update walltrack.config set live_trading_enabled = true, default_slippage_bps = 300,
   max_slippage_bps = 500, order_max_attempts = 3, retry_backoff_seconds = 2,
@@ -303,6 +303,14 @@ select results_eq(
      (select order_id from stuck)),
   $$ values ('closed', 'write_off', -0.100015::numeric) $$,
   'what the position held is written off: closed, its whole cost realized as a loss'
+);
+select is(
+  (select string_agg(a.kind::text, ',' order by a.id) from walltrack.alerts as a
+   where (a.details ->> 'position_id')::bigint
+     = (select position_id from walltrack.orders where id = (select order_id from stuck))),
+  'order_failed,order_written_off,position_closed,rug',
+  'the operator hears of each: the live exit failed for good, the write-off, the close at a '
+  || 'total loss (a rug)'
 );
 
 -- While the breaker is active, buys wait and exits go.
