@@ -583,6 +583,7 @@ def show_access(stack_env: StackEnv, report: Path) -> None:
         f"""  gateway   {stack_env.supabase_url}  (/rest/v1/, /functions/v1/<name>)
   keys      {env_file_path()}
   simulator its control API at /control/state (its port: RUGCHECK_BASE_URL in the keys file)
+  command   .venv/bin/walltrack status    (and wallets, candidates, report: --help)
   stop it   make down    (the next `make demo` starts again from an empty database)"""
     )
 

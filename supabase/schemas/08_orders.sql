@@ -366,12 +366,15 @@ comment on function walltrack.trigger_order_matches_position() is
 --   insert  orders_before_insert_breaker           no buy order while the breaker is active
 --           orders_before_insert_engine_only       placed by WallTrack, never by hand
 --           orders_before_insert_matches_position  its token and mode are its position's
+--           orders_after_insert_alert_write_off  a write-off raises an alert (17_alerts.sql)
 --           orders_after_insert_apply_fills      orders inserted confirmed move their positions'
 --                                                money (per statement, over the inserted rows)
 --   update  orders_before_update_fill_engine_only  a fill comes from the chain, never by hand
 --           orders_before_update_set_updated_at  stamp updated_at
 --           orders_before_update_transition      status moves forward only; intent is fixed;
 --                                                a confirmed fill never changes
+--           orders_after_update_alert            a live order failed raises an alert
+--                                                (17_alerts.sql)
 --           orders_after_update_apply_fill       an order confirmed now moves its position's
 --                                                money, once (not on a later no-op update)
 --           orders_after_update_fail_entry       an entry that ends unfilled fails its position

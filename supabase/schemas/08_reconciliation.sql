@@ -94,6 +94,7 @@ comment on function walltrack.trigger_chain_finding_resolve() is
 
 -- Triggers on chain_findings, in the order Postgres fires them (by name):
 --   insert    chain_findings_before_insert_engine_only    recorded by reconciliation only
+--             chain_findings_after_insert_alert           raises an alert (17_alerts.sql)
 --   update    chain_findings_before_update_engine_columns what the chain showed is not edited
 --             chain_findings_before_update_resolve        resolution stamped, final
 --   delete    chain_findings_before_delete_refuse         refused: resolve instead

@@ -103,8 +103,18 @@ $$;
 comment on function walltrack.trigger_alerts_engine_only() is
 'Refuses a direct write of alerts and their deliveries (outside WallTrack''s functions).';
 
--- Triggers on alerts and alert_deliveries: every direct write is refused; WallTrack's
--- functions write under the engine-write mark, the raising triggers below one level down.
+-- Triggers on alerts, in the order Postgres fires them (by name):
+--   insert    alerts_before_write_engine_only  raised by WallTrack, never by hand
+--   update    alerts_before_write_engine_only
+--   delete    alerts_before_write_engine_only
+
+-- Triggers on alert_deliveries, in the order Postgres fires them (by name):
+--   insert    alert_deliveries_before_write_engine_only  claimed by notify, never by hand
+--   update    alert_deliveries_before_write_engine_only
+--   delete    alert_deliveries_before_write_engine_only
+
+-- WallTrack's functions write under the engine-write mark, the raising triggers one level
+-- down.
 create trigger alerts_before_write_engine_only
 before insert or update or delete on walltrack.alerts
 for each row

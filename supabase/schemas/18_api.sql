@@ -572,3 +572,72 @@ comment on function api.record_alert_delivery(bigint, text, numeric, text) is
 'RPC of walltrack.record_alert_delivery, for the notify function.';
 grant execute on function api.record_alert_delivery(bigint, text, numeric, text)
 to service_role;
+
+-- The operator's calls (17_operator.sql): the walltrack command
+
+create function api.operator_status()
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select walltrack.operator_status();
+$$;
+comment on function api.operator_status() is
+'RPC of walltrack.operator_status, for walltrack status.';
+grant execute on function api.operator_status() to service_role;
+
+create function api.wallet_list()
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select walltrack.wallet_list();
+$$;
+comment on function api.wallet_list() is
+'RPC of walltrack.wallet_list, for walltrack wallets list.';
+grant execute on function api.wallet_list() to service_role;
+
+create function api.add_wallet(
+  address text, label text, mode walltrack.trade_mode default 'simulation',
+  exit_strategy text default null, position_size_sol numeric default null, notes text default ''
+)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.add_wallet(address, label, mode, exit_strategy, position_size_sol, notes);
+$$;
+comment on function api.add_wallet(text, text, walltrack.trade_mode, text, numeric, text) is
+'RPC of walltrack.add_wallet, for walltrack wallets add.';
+grant execute on function api.add_wallet(text, text, walltrack.trade_mode, text, numeric, text)
+to service_role;
+
+create function api.set_wallet_status(wallet text, status walltrack.wallet_status)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.set_wallet_status(wallet, status);
+$$;
+comment on function api.set_wallet_status(text, walltrack.wallet_status) is
+'RPC of walltrack.set_wallet_status, for walltrack wallets pause, resume and retire.';
+grant execute on function api.set_wallet_status(text, walltrack.wallet_status) to service_role;
+
+create function api.candidate_list(max_rows integer default 20)
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select walltrack.candidate_list(max_rows);
+$$;
+comment on function api.candidate_list(integer) is
+'RPC of walltrack.candidate_list, for walltrack candidates.';
+grant execute on function api.candidate_list(integer) to service_role;

@@ -92,6 +92,8 @@ class World:
     winner_buy: int = 0
     candidate: int = 0
     candidate_swap: int = 0
+    alert: int = 0
+    alert_delivery: int = 0
     first_position: int = 0
     # The scoreboard's definition: what walltrack.refresh_performance() stores.
     scoreboard: sql.Composable = field(default_factory=lambda: sql.SQL(""), repr=False)
@@ -341,6 +343,11 @@ def build_world(db: Db) -> World:
         db, "select id from walltrack.discovery_candidates where address = %s", (buyer,)
     )["id"]
     world.candidate_swap = one(db, "select max(id) as id from walltrack.candidate_swaps")["id"]
+    # The breaker events and the finding above raised alerts; notify claims one for Telegram.
+    world.alert = one(db, "select min(id) as id from walltrack.alerts")["id"]
+    world.alert_delivery = product(
+        db, "select (api.claim_alerts('{telegram}', 1) -> 0 ->> 'delivery_id')::bigint as id"
+    )["id"]
     # Room for exactly one more copy, by count and by exposure.
     db.execute("reset role")
     db.execute(
@@ -391,6 +398,8 @@ def targets(world: World) -> dict[str, list[tuple[str, object]]]:
         "discovery_winner_buys": [("its size buyer's buy", world.winner_buy)],
         "discovery_candidates": [("its size buyer, measured", world.candidate)],
         "candidate_swaps": [("the candidate's sell", world.candidate_swap)],
+        "alerts": [("an alert raised", world.alert)],
+        "alert_deliveries": [("its delivery, being sent", world.alert_delivery)],
     }
 
 

@@ -105,6 +105,8 @@ def test_env_for_names_every_client_endpoint() -> None:
         "JUPITER_QUOTE_URL": "http://127.0.0.1:9/jupiter/swap/v1/quote",
         "JUPITER_SWAP_URL": "http://127.0.0.1:9/jupiter/swap/v1/swap",
         "SOLANA_RPC_URL": "http://127.0.0.1:9/rpc",
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/telegram",
+        "DISCORD_WEBHOOK_URL": "http://127.0.0.1:9/discord/webhooks/1/simulator",
     }
 
 

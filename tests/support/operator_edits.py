@@ -53,7 +53,7 @@ class Column:
     type_name: str  # format_type(), as written in a cast: numeric, walltrack.trade_side...
     kind: str  # numeric, integer, timestamp, text, jsonb, boolean, enum, array
     nullable: bool
-    labels: tuple[str, ...] = ()  # an enum's labels
+    labels: tuple[str, ...] = ()  # an enum's labels (or its arrays' elements')
     references: tuple[str, str] | None = None  # (table, column) of a one-column foreign key
 
 
@@ -105,7 +105,7 @@ def walltrack_columns(db: psycopg.Connection[Any]) -> list[Column]:
         select c.relname, a.attname, format_type(a.atttypid, a.atttypmod), t.typtype::text,
           t.typcategory::text, not a.attnotnull,
           coalesce((select array_agg(e.enumlabel::text order by e.enumsortorder)
-                    from pg_enum as e where e.enumtypid = a.atttypid), '{}'),
+                    from pg_enum as e where e.enumtypid in (a.atttypid, t.typelem)), '{}'),
           fk.table_name, fk.column_name
         from pg_class as c
         join pg_namespace as n on n.oid = c.relnamespace
@@ -221,6 +221,11 @@ def hostile_values(column: Column, other_rows: Sequence[str]) -> list[Value]:
         values = [Value("true", "true"), Value("false", "false")]
     elif column.kind == "enum":
         values = [Value(f"'{label}'", label) for label in column.labels]
+    elif column.labels:  # an array of an enum: nothing, one, one twice, all
+        first, every = column.labels[0], ",".join(column.labels)
+        values = [
+            Value(v, v) for v in ("{}", f"{{{first}}}", f"{{{first},{first}}}", f"{{{every}}}")
+        ]
     else:  # arrays
         values = [Value(v, v) for v in ("{}", "{0}", "{-1,99}", "{1}")]
         if column.type_name == "text[]":
