@@ -78,3 +78,61 @@ alter default privileges for role postgres in schema public
 grant all on functions to anon, authenticated, service_role;
 alter default privileges for role postgres in schema public
 grant all on sequences to anon, authenticated, service_role;
+
+-- Hosted Supabase's pg_net and Vault, as far as the production schedules use them
+-- (`walltrack deploy` writes them, tests/py/test_deploy.py applies them here): net.http_post
+-- records the request in net.local_requests instead of sending it; Vault keeps its secrets
+-- unencrypted, in a schema only the superuser and service_role read.
+create schema if not exists net;
+create table if not exists net.local_requests (
+    id bigint generated always as identity primary key,
+    url text not null,
+    body jsonb,
+    params jsonb,
+    headers jsonb,
+    timeout_milliseconds integer,
+    created_at timestamptz not null default now()
+);
+create or replace function net.http_post(
+    url text,
+    body jsonb default '{}'::jsonb,
+    params jsonb default '{}'::jsonb,
+    headers jsonb default '{"Content-Type": "application/json"}'::jsonb,
+    timeout_milliseconds integer default 5000
+) returns bigint language sql as $$
+    insert into net.local_requests (url, body, params, headers, timeout_milliseconds)
+    values (url, body, params, headers, timeout_milliseconds)
+    returning id;
+$$;
+
+create schema if not exists vault;
+create table if not exists vault.secrets (
+    id uuid primary key default gen_random_uuid(),
+    name text unique,
+    description text not null default '',
+    secret text not null,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now()
+);
+create or replace view vault.decrypted_secrets as
+select s.id, s.name, s.description, s.secret, s.secret as decrypted_secret, s.created_at,
+    s.updated_at
+from vault.secrets as s;
+create or replace function vault.create_secret(
+    new_secret text, new_name text default null, new_description text default '',
+    new_key_id uuid default null
+) returns uuid language sql as $$
+    insert into vault.secrets (secret, name, description)
+    values (new_secret, new_name, coalesce(new_description, ''))
+    returning id;
+$$;
+create or replace function vault.update_secret(
+    secret_id uuid, new_secret text default null, new_name text default null,
+    new_description text default null, new_key_id uuid default null
+) returns void language sql as $$
+    update vault.secrets
+    set secret = coalesce(new_secret, secret), name = coalesce(new_name, name),
+        description = coalesce(new_description, description), updated_at = now()
+    where id = secret_id;
+$$;
+revoke all on schema net, vault from public;

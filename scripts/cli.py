@@ -334,6 +334,20 @@ def replay(context: typer.Context) -> None:
         raise typer.Exit(code)
 
 
+@app.command()
+def deploy(
+    dry_run: Annotated[bool, typer.Option(help="Print the plan, run nothing")] = False,
+) -> None:
+    """Deploy to production (docs/production.md): the database, the functions, the
+    schedules, the Helius webhook. Stops at the first failure and says what was done."""
+    from scripts.deploy import deploy as run_deploy
+
+    # Plain lines, never wrapped: a plan is read and copied as it is.
+    code = run_deploy(dry_run, typer.echo)
+    if code:
+        raise typer.Exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     try:
         code = app(args=list(argv) if argv is not None else None, standalone_mode=False)
