@@ -1,6 +1,7 @@
 """The demo's report: one self-contained HTML file (inline CSS and SVG, nothing fetched) with
-the realized equity curve, the realized PnL per wallet, the exits by reason, the tables
-behind them and the chain reconciliation's open findings. Every section names the table or
+the realized equity curve (the book's, and each wallet's), the realized PnL per wallet, the
+exits by reason, the tables behind them, the chain reconciliation's open findings, the
+delivery health and the alerts sent. Every section names the table or
 view it reads and shows its SQL, so each figure can be checked against the database.
 
     python -m scripts.report --out reports/report.html
@@ -32,8 +33,12 @@ WIDE = Context(prec=100)
 # The charts' canvas (SVG user units) and the plot area inside it.
 WIDTH, HEIGHT = 900, 290
 PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 80, 880, 28, 230
+# An axis label's room: about 7 units a character, left of the plot.
+TICK_CHARS = (PLOT_LEFT - 10) // 7
 # The marks' colours, named so a test can look for them in a screenshot.
 CURVE_COLOUR, GAIN_COLOUR, LOSS_COLOUR = "#1565c0", "#2e7d32", "#c62828"
+# One per wallet on the per-wallet curves, in the order wallets first close.
+WALLET_COLOURS = ("#1565c0", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#558b2f", "#4e342e")
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,18 @@ EQUITY_CURVE = Query(
     "walltrack.equity_curve (closes, in close order)",
     """
     select position_id, wallet_label as label, closed_at, realized_pnl_sol, equity_sol
+    from walltrack.equity_curve
+    order by closed_at, position_id
+    """,
+)
+
+EQUITY_BY_WALLET = Query(
+    "walltrack.equity_curve, summed per wallet (closes, in close order)",
+    """
+    select
+      position_id, wallet_id, wallet_label as label, realized_pnl_sol,
+      sum(realized_pnl_sol) over (partition by wallet_id order by closed_at, position_id)
+        as wallet_equity_sol
     from walltrack.equity_curve
     order by closed_at, position_id
     """,
@@ -154,6 +171,30 @@ CHAIN_FINDINGS = Query(
     """,
 )
 
+DELIVERY_HEALTH = Query(
+    "walltrack.delivery_health",
+    """
+    select
+      label, status, last_delivery_at as "last delivery", last_backfill_at as "last backfill",
+      swaps_by_webhook as "by webhook", swaps_by_backfill as "by backfill only",
+      backfill_share_pct as "backfill %", webhook_silent_for as "webhook silent for",
+      missed_since_last_delivery as "missed since last delivery", flagged
+    from walltrack.delivery_health
+    order by wallet_id
+    limit 500
+    """,
+)
+
+ALERTS = Query(
+    "walltrack.alert_list (newest first)",
+    """
+    select created_at as raised, kind, message, telegram, discord
+    from walltrack.alert_list
+    order by id desc
+    limit 200
+    """,
+)
+
 BREAKER_EVENTS = Query(
     "walltrack.breaker_event_log",
     """
@@ -226,12 +267,20 @@ def y_pixel(value: Decimal, low: Decimal, high: Decimal) -> float:
     return PLOT_TOP + float((high - value) / (high - low)) * (PLOT_BOTTOM - PLOT_TOP)
 
 
+def tick_label(value: Decimal) -> str:
+    """An axis label short enough for the room left of the plot (the exact figures are on
+    the marks): 4 decimals, and 3 significant digits past 10 characters."""
+    label = format(value.quantize(Decimal("0.0001"), context=WIDE).normalize(WIDE), "f")
+    # Float only for a label's digits: the marks keep the exact amounts.
+    return label if len(label) <= TICK_CHARS else f"{float(value):.3g}"
+
+
 def svg_chart(chart_id: str, count: int, low: Decimal, high: Decimal, unit: str, body: str) -> str:
     """The canvas with its value axis (top, zero, bottom labelled) around the marks."""
     zero = y_pixel(Decimal(0), low, high)
     ticks = "".join(
         f'<text class="tick" x="{PLOT_LEFT - 6}" y="{y_pixel(v, low, high) + 4:.1f}">'
-        f"{text(v)}</text>"
+        f"{html.escape(tick_label(v))}</text>"
         for v in sorted({low, Decimal(0), high})
     )
     return (
@@ -265,6 +314,40 @@ def equity_curve_svg(closes: list[Row]) -> str:
     )
     body = f'<polyline class="curve" points="{polyline}"/>{marks}{caption}'
     return svg_chart("equity-curve", len(closes), low, high, "cumulative realized PnL, SOL", body)
+
+
+def equity_by_wallet_svg(closes: list[Row]) -> str:
+    """Each wallet's own realized equity, from 0, against the book's close order (a shared
+    x axis), one colour per wallet, its name in the legend."""
+    low, high = value_range([row["wallet_equity_sol"] for row in closes])
+    step = (PLOT_RIGHT - PLOT_LEFT) / max(len(closes), 1)
+    zero = y_pixel(Decimal(0), low, high)
+    curves: dict[object, list[tuple[Row, float, float]]] = {}
+    for i, row in enumerate(closes):
+        x, y = PLOT_LEFT + step * (i + 1), y_pixel(row["wallet_equity_sol"], low, high)
+        curves.setdefault(row["wallet_id"], []).append((row, x, y))
+    marks, legend = [], []
+    for n, points in enumerate(curves.values()):
+        colour, label = WALLET_COLOURS[n % len(WALLET_COLOURS)], format_value(points[0][0]["label"])
+        line = " ".join(
+            f"{x:.1f},{y:.1f}" for x, y in [(PLOT_LEFT, zero)] + [p[1:] for p in points]
+        )
+        marks.append(f'<polyline class="wallet-curve" stroke="{colour}" points="{line}"/>')
+        marks.extend(
+            f'<circle data-chart="equity-by-wallet" data-wallet="{html.escape(label)}"'
+            f' data-position="{row["position_id"]}" data-value="{text(row["wallet_equity_sol"])}"'
+            f' fill="{colour}" cx="{x:.1f}" cy="{y:.1f}" r="3"><title>{html.escape(label)}:'
+            f" {text(row['wallet_equity_sol'])} SOL</title></circle>"
+            for row, x, y in points
+        )
+        legend.append(
+            f'<text class="legend" fill="{colour}" x="{PLOT_LEFT + 140 * n}"'
+            f' y="{PLOT_BOTTOM + 40}">\u25a0 {html.escape(fit(label, 130))}</text>'
+        )
+    body = "".join(marks) + "".join(legend)
+    return svg_chart(
+        "equity-by-wallet", len(closes), low, high, "realized PnL per wallet, SOL", body
+    )
 
 
 def fit(label: str, width: float) -> str:
@@ -309,6 +392,9 @@ def exits_by_reason_svg(rows: list[Row]) -> str:
 
 SECTIONS = (
     Section("equity", "Realized equity curve", EQUITY_CURVE, equity_curve_svg),
+    Section(
+        "equity-by-wallet", "Realized equity per wallet", EQUITY_BY_WALLET, equity_by_wallet_svg
+    ),
     Section("wallet-pnl", "Realized PnL per wallet", PNL_BY_WALLET, pnl_by_wallet_svg),
     Section("exits", "Exits by reason", EXITS_BY_REASON, exits_by_reason_svg),
     Section("scoreboard", "Scoreboard", SCOREBOARD, html_table),
@@ -320,6 +406,13 @@ SECTIONS = (
         CHAIN_FINDINGS,
         html_table,
     ),
+    Section(
+        "delivery-health",
+        "Delivery health: what the webhook delivered, what only backfill found",
+        DELIVERY_HEALTH,
+        html_table,
+    ),
+    Section("alerts", "Alerts sent to the operator (newest first)", ALERTS, html_table),
     Section("breaker", "Circuit breaker events", BREAKER_EVENTS, html_table),
 )
 
@@ -370,6 +463,7 @@ svg .axis { stroke: #555; }
 svg text { font-size: 12px; fill: #333; }
 svg .tick { text-anchor: end; }
 svg .label, svg .value { text-anchor: middle; }
+svg .wallet-curve { fill: none; stroke-width: 2; }
 """ + (
     f"svg .curve {{ fill: none; stroke: {CURVE_COLOUR}; stroke-width: 2; }}\n"
     f"svg .point {{ fill: {CURVE_COLOUR}; }}\n"

@@ -1,5 +1,5 @@
 """The demo's HTML report: its figures match the database it read, and headless Chromium
-renders its three charts. The trades are made through the real SQL API in one transaction
+renders its charts. The trades are made through the real SQL API in one transaction
 that is rolled back, so the shared test database is left as it was."""
 
 from __future__ import annotations
@@ -20,7 +20,14 @@ from typing import Any
 import psycopg
 import pytest
 
-from scripts.report import CURVE_COLOUR, GAIN_COLOUR, LOSS_COLOUR, write_report
+from scripts.report import (
+    CURVE_COLOUR,
+    GAIN_COLOUR,
+    LOSS_COLOUR,
+    PLOT_LEFT,
+    tick_label,
+    write_report,
+)
 from scripts.stack_env import StackEnv
 
 Db = psycopg.Connection[tuple[Any, ...]]
@@ -29,15 +36,18 @@ Db = psycopg.Connection[tuple[Any, ...]]
 ALPHA = '<b>Alpha & "friends"</b>'
 BETA = "beta"
 LAMPORT = Decimal("1e-9")
-CHARTS = ("equity-curve", "pnl-by-wallet", "exits-by-reason")
+CHARTS = ("equity-curve", "equity-by-wallet", "pnl-by-wallet", "exits-by-reason")
 SECTIONS = (
     "equity",
+    "equity-by-wallet",
     "wallet-pnl",
     "exits",
     "scoreboard",
     "positions",
     "orders",
     "chain-findings",
+    "delivery-health",
+    "alerts",
     "breaker",
 )
 # A token the trading key holds and no position accounts for: an excess finding.
@@ -49,6 +59,7 @@ class Book:
     """What the database held when the report was written, read by the test's own SQL."""
 
     closes: list[Decimal]  # realized PnL of every close, in close order
+    close_wallets: list[str]  # the label of each close's wallet, in the same order
     wallet_pnl: list[tuple[str, Decimal]]  # realized PnL of the closes per wallet, by label
     exits: dict[str, Decimal]  # confirmed sell orders per reason
     scoreboard_rows: int
@@ -145,8 +156,9 @@ def read_book(db: Db) -> Book:
         return int(row[0])
 
     closes = db.execute(
-        "select realized_pnl_sol from walltrack.positions where status = 'closed'"
-        " order by closed_at, id"
+        "select p.realized_pnl_sol, w.label from walltrack.positions as p"
+        " join walltrack.wallets as w on w.id = p.wallet_id where p.status = 'closed'"
+        " order by p.closed_at, p.id"
     ).fetchall()
     wallet_pnl = db.execute(
         "select w.label, sum(p.realized_pnl_sol) from walltrack.wallets as w"
@@ -158,7 +170,8 @@ def read_book(db: Db) -> Book:
         " where side = 'sell' and status = 'confirmed' group by reason"
     ).fetchall()
     return Book(
-        closes=[pnl for (pnl,) in closes],
+        closes=[pnl for pnl, _ in closes],
+        close_wallets=[label for _, label in closes],
         wallet_pnl=[(label, pnl.quantize(LAMPORT)) for label, pnl in wallet_pnl],
         exits={reason: Decimal(count) for reason, count in exits},
         scoreboard_rows=scalar(
@@ -223,10 +236,20 @@ def assert_charts_match(tags: Tags, book: Book) -> None:
         total = sum(book.closes, Decimal(0)).quantize(LAMPORT)
     assert Decimal(points[-1]["data-value"]) == total
 
+    # Each wallet's own curve: its closes summed in close order, one point per close.
+    by_wallet = tags.marks("equity-by-wallet")
+    assert [html.unescape(p["data-wallet"]) for p in by_wallet] == book.close_wallets
+    with localcontext(prec=100):
+        sums: dict[str, Decimal] = {}
+        for point, pnl, label in zip(by_wallet, book.closes, book.close_wallets, strict=True):
+            sums[label] = sums.get(label, Decimal(0)) + pnl
+            assert Decimal(point["data-value"]) == sums[label].quantize(LAMPORT)
+
     assert tags.bars("pnl-by-wallet") == book.wallet_pnl
     assert sorted(tags.bars("exits-by-reason")) == sorted(book.exits.items())
     svgs = {values.get("id"): values for _, tag, values in tags.tags if tag == "svg"}
     assert int(svgs["equity-curve"]["data-count"]) == len(book.closes)
+    assert int(svgs["equity-by-wallet"]["data-count"]) == len(book.closes)
     assert int(svgs["pnl-by-wallet"]["data-count"]) == len(book.wallet_pnl)
     assert int(svgs["exits-by-reason"]["data-count"]) == len(book.exits)
 
@@ -324,7 +347,16 @@ def predict(kind: int, left: int, up: int, up_left: int) -> int:
     return (left, up, up_left)[nearest[1]]
 
 
-def test_chromium_renders_the_three_charts(report: tuple[Path, Book], tmp_path: Path) -> None:
+def test_axis_labels_fit_left_of_the_plot() -> None:
+    """Long SOL figures were clipped on the left: a label now fits in the room there."""
+    for value in ("-0.099039951", "0.123456789", "-1234.567891234", "1234567890.5", "0"):
+        label = tick_label(Decimal(value))
+        assert len(label) * 7 <= PLOT_LEFT - 10, label
+    assert tick_label(Decimal("-0.099039951")) == "-0.099"
+    assert tick_label(Decimal("1234567890.5")) == "1.23e+09"
+
+
+def test_chromium_renders_the_charts(report: tuple[Path, Book], tmp_path: Path) -> None:
     path, book = report
     dom = chromium(tmp_path / "profile", "--dump-dom", path.as_uri())
     tags = Tags(dom)
