@@ -327,6 +327,7 @@ def equity_by_wallet_svg(closes: list[Row]) -> str:
         x, y = PLOT_LEFT + step * (i + 1), y_pixel(row["wallet_equity_sol"], low, high)
         curves.setdefault(row["wallet_id"], []).append((row, x, y))
     marks, legend = [], []
+    slot = (PLOT_RIGHT - PLOT_LEFT) / max(len(curves), 1)
     for n, points in enumerate(curves.values()):
         colour, label = WALLET_COLOURS[n % len(WALLET_COLOURS)], format_value(points[0][0]["label"])
         line = " ".join(
@@ -335,14 +336,16 @@ def equity_by_wallet_svg(closes: list[Row]) -> str:
         marks.append(f'<polyline class="wallet-curve" stroke="{colour}" points="{line}"/>')
         marks.extend(
             f'<circle data-chart="equity-by-wallet" data-wallet="{html.escape(label)}"'
+            f' data-wallet-id="{row["wallet_id"]}"'
             f' data-position="{row["position_id"]}" data-value="{text(row["wallet_equity_sol"])}"'
             f' fill="{colour}" cx="{x:.1f}" cy="{y:.1f}" r="3"><title>{html.escape(label)}:'
             f" {text(row['wallet_equity_sol'])} SOL</title></circle>"
             for row, x, y in points
         )
         legend.append(
-            f'<text class="legend" fill="{colour}" x="{PLOT_LEFT + 140 * n}"'
-            f' y="{PLOT_BOTTOM + 40}">\u25a0 {html.escape(fit(label, 130))}</text>'
+            # style, not fill: the stylesheet's colour for svg text would win over an attribute.
+            f'<text class="legend" style="fill: {colour}" x="{PLOT_LEFT + slot * n:.1f}"'
+            f' y="{PLOT_BOTTOM + 40}">\u25a0 {html.escape(fit(label, slot - 24))}</text>'
         )
     body = "".join(marks) + "".join(legend)
     return svg_chart(

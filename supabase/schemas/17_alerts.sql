@@ -276,6 +276,7 @@ declare
   rug_pct numeric;
   details jsonb;
   line text;
+  closing_tx text;
 begin
   select w.label, coalesce(t.symbol, left(new.token_mint, 6)) into label, symbol
   from walltrack.wallets as w
@@ -288,11 +289,18 @@ begin
   line := format('%s %s (%s, %s) closed by %s: %s SOL (%s%%)', symbol, '#' || new.id, label,
     new.mode, coalesce(new.close_reason::text, 'close'), walltrack.sol_text(new.realized_pnl_sol),
     coalesce(to_char(-loss_pct, 'FMS9999990.0'), '-'));
+  -- A live close links its last sell on chain.
+  select o.tx_signature into closing_tx from walltrack.orders as o
+  where o.position_id = new.id and o.side = 'sell' and o.status = 'confirmed'
+    and o.tx_signature is not null
+  order by o.confirmed_at desc, o.id desc
+  limit 1;
+  line := line || coalesce(' https://solscan.io/tx/' || closing_tx, '');
   perform walltrack.raise_alert('position_closed', 'position_closed:' || new.id,
-    'WallTrack: ' || line, details);
+    'WallTrack: ' || line, details || jsonb_build_object('tx_signature', closing_tx));
   if loss_pct > rug_pct then
     perform walltrack.raise_alert('rug', 'rug:' || new.id,
-      format('WallTrack: likely RUG, %s. https://solscan.io/token/%s', line, new.token_mint),
+      format('WallTrack: likely RUG, %s https://solscan.io/token/%s', line, new.token_mint),
       details || jsonb_build_object('loss_pct', loss_pct, 'threshold_pct', rug_pct));
   end if;
   return null;

@@ -323,6 +323,17 @@ def test_the_operator_hears_of_the_trip_the_rug_the_failure_and_the_finding_once
         (kind, "telegram sent 1, discord sent 1")
         for kind in ("rug", "order_failed", "breaker_activated", "breaker_reset", "chain_finding")
     ]
+    # Every close raised position_closed (not routed by default); a live one links its sell.
+    assert rows(
+        db,
+        """
+        select a.message like '%https://solscan.io/tx/' || o.tx_signature
+        from walltrack.alerts as a
+        join walltrack.orders as o on o.position_id = (a.details ->> 'position_id')::bigint
+        join walltrack.tokens as k on k.mint = a.details ->> 'token_mint'
+        where a.kind = 'position_closed' and k.symbol = 'REAL' and o.side = 'sell'
+        """,
+    ) == [(True,)]
     for line in (
         "[telegram + discord] WallTrack: likely RUG, MOON",
         "[telegram + discord] WallTrack: live buy of NOPE (live-epsilon) FAILED after 1"

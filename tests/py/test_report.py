@@ -59,7 +59,7 @@ class Book:
     """What the database held when the report was written, read by the test's own SQL."""
 
     closes: list[Decimal]  # realized PnL of every close, in close order
-    close_wallets: list[str]  # the label of each close's wallet, in the same order
+    close_wallets: list[int]  # the id of each close's wallet, in the same order
     wallet_pnl: list[tuple[str, Decimal]]  # realized PnL of the closes per wallet, by label
     exits: dict[str, Decimal]  # confirmed sell orders per reason
     scoreboard_rows: int
@@ -156,9 +156,8 @@ def read_book(db: Db) -> Book:
         return int(row[0])
 
     closes = db.execute(
-        "select p.realized_pnl_sol, w.label from walltrack.positions as p"
-        " join walltrack.wallets as w on w.id = p.wallet_id where p.status = 'closed'"
-        " order by p.closed_at, p.id"
+        "select p.realized_pnl_sol, p.wallet_id from walltrack.positions as p"
+        " where p.status = 'closed' order by p.closed_at, p.id"
     ).fetchall()
     wallet_pnl = db.execute(
         "select w.label, sum(p.realized_pnl_sol) from walltrack.wallets as w"
@@ -171,7 +170,7 @@ def read_book(db: Db) -> Book:
     ).fetchall()
     return Book(
         closes=[pnl for pnl, _ in closes],
-        close_wallets=[label for _, label in closes],
+        close_wallets=[wallet for _, wallet in closes],
         wallet_pnl=[(label, pnl.quantize(LAMPORT)) for label, pnl in wallet_pnl],
         exits={reason: Decimal(count) for reason, count in exits},
         scoreboard_rows=scalar(
@@ -236,14 +235,19 @@ def assert_charts_match(tags: Tags, book: Book) -> None:
         total = sum(book.closes, Decimal(0)).quantize(LAMPORT)
     assert Decimal(points[-1]["data-value"]) == total
 
-    # Each wallet's own curve: its closes summed in close order, one point per close.
-    by_wallet = tags.marks("equity-by-wallet")
-    assert [html.unescape(p["data-wallet"]) for p in by_wallet] == book.close_wallets
+    # Each wallet's own curve (drawn one wallet after another, in the order wallets first
+    # close): its closes summed in close order, one point per close.
+    curves: dict[int, list[Decimal]] = {}
     with localcontext(prec=100):
-        sums: dict[str, Decimal] = {}
-        for point, pnl, label in zip(by_wallet, book.closes, book.close_wallets, strict=True):
-            sums[label] = sums.get(label, Decimal(0)) + pnl
-            assert Decimal(point["data-value"]) == sums[label].quantize(LAMPORT)
+        for pnl, wallet in zip(book.closes, book.close_wallets, strict=True):
+            curve = curves.setdefault(wallet, [])
+            curve.append((curve[-1] if curve else Decimal(0)) + pnl)
+    drawn = [
+        (int(p["data-wallet-id"]), Decimal(p["data-value"])) for p in tags.marks("equity-by-wallet")
+    ]
+    assert drawn == [
+        (wallet, value.quantize(LAMPORT)) for wallet, curve in curves.items() for value in curve
+    ]
 
     assert tags.bars("pnl-by-wallet") == book.wallet_pnl
     assert sorted(tags.bars("exits-by-reason")) == sorted(book.exits.items())

@@ -79,7 +79,7 @@ select is(
 select is(
   (pg_temp.alert('rug:' || :rug_position)).message,
   format('WallTrack: likely RUG, SAFE #%s (whale-alpha, simulation) closed by stop_loss: '
-    || '-0.0990 SOL (-99.0%%). https://solscan.io/token/%s', :rug_position,
+    || '-0.0990 SOL (-99.0%%) https://solscan.io/token/%s', :rug_position,
     rpad('RugA', 44, '1')),
   'a close losing 99 % (over config.alert_rug_loss_pct, 50) raises a rug alert with the loss'
 );
