@@ -7,8 +7,8 @@ other filters, and print both results side by side.
 
 `run` replays on a throwaway stack of its own (.local/replay), brought up from scratch when
 it is down or lacks a migration, and left up for the next replay:
-`STACK_DIR=.local/replay scripts/stack.sh down` (or `make clean`) stops it. Time exits do
-not fire in a replay: SQL measures hold time on the wall clock.
+`STACK_DIR=.local/replay scripts/stack.sh down` (or `make clean`) stops it. Each swap is
+replayed at the time it was received (the database's clock, walltrack.set_clock).
 """
 
 from __future__ import annotations
@@ -40,10 +40,10 @@ REPLAY_STACK = {
 }
 
 LIMITS = (
-    "Each swap is preceded by a price tick at the leader's price, so exits fire along the "
-    "leaders' price path. Not replayed: time exits (SQL measures hold time on the wall clock, "
-    "which stands still during a replay); the breaker counts every close of the replay in "
-    "its 24 h loss and its cooldown never ends. Every wallet trades in simulation."
+    "Each swap is replayed at the time it was received, preceded by a price tick at the "
+    "leader's price: exits, staleness and the breaker's windows and cooldown follow the "
+    "recorded clock. Not replayed: the prices between two leader swaps (a time exit fires at "
+    "the next tick of its token past the deadline). Every wallet trades in simulation."
 )
 
 

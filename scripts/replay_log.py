@@ -95,6 +95,9 @@ SWAP_FIELDS = (
     "quote_decimals",
 )
 SIGNAL_FIELDS = ("slot", "block_time", "signature", "source", *SWAP_FIELDS, "price_sol", "tx_error")
+# When WallTrack received each swap: the replay's clock (a log without it replays at the
+# block times).
+SIGNAL_TIMES = ("received_at",)
 SECTIONS: Mapping[str, Sequence[str]] = {
     "exit_strategies": STRATEGY_RULES + STRATEGY_FLAGS,
     "wallets": WALLET_FIELDS,
@@ -123,6 +126,7 @@ class Batch:
     signature: str
     ticks: list[Record]
     transaction: Record
+    at: str | None  # when it was received (else its block time): the replay's clock
 
 
 def json_value(value: object) -> object:
@@ -187,7 +191,7 @@ def export_log(connection: psycopg.Connection[Any]) -> SignalsLog:
                 sql.SQL(
                     "select {}, wallet_address as wallet from walltrack.signal_list"
                     " order by block_time, slot, id"
-                ).format(columns([f for f in SIGNAL_FIELDS if f != "wallet"])),
+                ).format(columns([f for f in (*SIGNAL_FIELDS, *SIGNAL_TIMES) if f != "wallet"])),
             ),
         )
 
@@ -275,6 +279,7 @@ def batches(log: SignalsLog) -> Iterator[Batch]:
         prices = {s["token_mint"]: s["price_sol"] for s in traded if s["price_sol"] is not None}
         yield Batch(
             signature=signature,
+            at=first.get("received_at") or first["block_time"],
             ticks=[{"mint": mint, "price_sol": price} for mint, price in prices.items()],
             transaction={
                 "signature": signature,

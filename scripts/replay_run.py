@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -146,11 +147,22 @@ def refuse_recorded_wallets(connection: Connection, log: SignalsLog) -> None:
 def load_settings(connection: Connection, log: SignalsLog) -> None:
     """The log's config, catalog, watchlist and token facts, in the order their checks need."""
     with explained("loading the log's config"):
+        start_clock(connection, log)
         start_fresh_equity_curve(connection)
         update_config(connection, log.config)
-        # The recorded swaps are replayed now, long after their block times: judged by this
-        # clock, every buy would be stale. (Issue 19 gives the replay the recorded clock.)
-        update_config(connection, {"max_copy_delay_seconds": None})
+        # Every wallet trades in simulation here (upsert_wallets), and the recorded clock is
+        # set only where nothing trades for real (walltrack.set_clock).
+        update_config(connection, {"live_trading_enabled": False})
+        # The token facts are the last fetched, and stay fresh through the replay (nothing
+        # looks a token up again here): their time-to-live covers the log's span.
+        span = span_minutes(log)
+        update_config(
+            connection,
+            {
+                name: max(int(log.config.get(name) or 0), span)
+                for name in ("token_cache_ttl_minutes", "token_market_ttl_minutes")
+            },
+        )
     with explained("loading the log's exit strategies and wallets"):
         upsert_strategy_rules(connection, log)
         upsert_wallets(connection, log)
@@ -277,9 +289,44 @@ def upsert_wallets(connection: Connection, log: SignalsLog) -> None:
     )
 
 
+def span_minutes(log: SignalsLog) -> int:
+    """Minutes from the log's first swap to its last, rounded up, at least 1."""
+    times = [datetime.fromisoformat(b.at) for b in batches(log) if b.at is not None]
+    seconds = (max(times) - min(times)).total_seconds() if times else 0
+    return max(1, -(-int(seconds) // 60) + 1)
+
+
+FACT_TIMES = ("authorities_checked_at", "fetched_at", "rugcheck_fetched_at", "market_fetched_at")
+
+
 def load_tokens(connection: Connection, log: SignalsLog) -> None:
-    # The recorded facts, as observed: the verdicts are judged on them, not on today's.
-    connection.execute("select api.load_token_facts(%s)", [Jsonb(log.tokens)])
+    # The recorded facts, as observed: the verdicts are judged on them, not on today's. Facts
+    # fetched after the first replayed swap are known from its time on: a fact dated ahead of
+    # the replay's clock would be refused (tokens_times_not_ahead).
+    start = first_time(log)
+    tokens = log.tokens if start is None else [as_of(token, start) for token in log.tokens]
+    connection.execute("select api.load_token_facts(%s)", [Jsonb(tokens)])
+
+
+def first_time(log: SignalsLog) -> str | None:
+    return next((batch.at for batch in batches(log) if batch.at is not None), None)
+
+
+def start_clock(connection: Connection, log: SignalsLog) -> None:
+    """The replay's clock starts at its first swap: its fresh equity curve, its facts and
+    every decision after are dated in the log's time."""
+    start = first_time(log)
+    if start is not None:
+        connection.execute("select walltrack.set_clock(%s::timestamptz)", [start])
+
+
+def as_of(token: Mapping[str, Any], start: str) -> dict[str, Any]:
+    first = datetime.fromisoformat(start)
+    return dict(token) | {
+        field: start
+        for field in FACT_TIMES
+        if token.get(field) and datetime.fromisoformat(str(token[field])) > first
+    }
 
 
 def apply_changes(connection: Connection, log: SignalsLog, changes: Changes) -> None:
@@ -303,12 +350,19 @@ def apply_changes(connection: Connection, log: SignalsLog, changes: Changes) -> 
     )
 
 
-# The tick is stamped with the wall clock, not the leader's block time: a simulated fill
-# stamps its position with the wall clock, and api.apply_prices ignores a tick older than
-# a position's last price, so a tick at a recorded (past) block time would never apply.
+# Each transaction is replayed at the time WallTrack received it: the database's clock
+# (walltrack.set_clock, this transaction only) moves there first, so every rule that reads
+# time (staleness, the breaker's windows and cooldown, time exits at the next tick) sees the
+# recorded time. A swap received out of block order (found late by backfill) is replayed
+# at the latest time reached: the clock never goes back, and moves a millisecond at least
+# (swaps received together still tick in order: a tick no newer than a price is ignored).
+CLOCK = (
+    "select walltrack.set_clock(greatest(%s::timestamptz,"
+    " walltrack.clock() + interval '1 millisecond'))"
+)
 TICK = """
 select api.apply_prices((
-  select jsonb_agg(t.value || jsonb_build_object('observed_at', clock_timestamp()))
+  select jsonb_agg(t.value || jsonb_build_object('observed_at', walltrack.clock()))
   from jsonb_array_elements(%s) as t
 ))
 """
@@ -317,6 +371,8 @@ select api.apply_prices((
 def feed_signals(connection: Connection, log: SignalsLog) -> None:
     for batch in batches(log):
         with explained(f"replaying transaction {batch.signature}"):
+            if batch.at is not None:
+                connection.execute(CLOCK, [batch.at])
             if batch.ticks:
                 connection.execute(TICK, [Jsonb(batch.ticks)])
             connection.execute("select api.ingest_swaps(%s)", [Jsonb([batch.transaction])])

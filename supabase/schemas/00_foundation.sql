@@ -27,6 +27,47 @@ grant usage on schema api to service_role;
 -- on. Each function is then granted to service_role explicitly, or to nobody.
 alter default privileges revoke execute on functions from public;
 
+-- One clock for every rule: whatever reads time (time exits, the breaker's windows and
+-- cooldown, freshness, leases and retries, the scoreboard's windows, staleness, table
+-- defaults and event times) reads walltrack.clock(), never now() itself. In production it
+-- is the transaction's time and nothing moves it; a replay, the demo or a test sets its own
+-- transaction's or session's with walltrack.set_clock (01_config.sql), which a database
+-- that trades for real refuses. Both clock functions name pg_catalog in full instead of
+-- pinning search_path: a pinned path stops the planner from inlining them, and they run
+-- once per row in the largest queries (18x slower measured over a million rows).
+create function walltrack.clock()
+returns timestamptz
+language sql
+stable
+as $$
+  select coalesce(
+    nullif(pg_catalog.current_setting('walltrack.clock', true), '')::timestamptz,
+    pg_catalog.now()
+  );
+$$;
+comment on function walltrack.clock() is
+'The time every rule reads: the transaction''s time (now()), unless walltrack.set_clock set '
+'this transaction''s or session''s.';
+grant execute on function walltrack.clock() to service_role;
+
+create function walltrack.clock_precise()
+returns timestamptz
+language sql
+stable
+as $$
+  -- Unset, the wall clock itself: events of one transaction (a breaker trip, then the buys
+  -- it stops) stay in the order they happened. Set (a replay), the set time: the replay
+  -- orders its own events, and the wall time it takes must not leak into them.
+  select coalesce(
+    nullif(pg_catalog.current_setting('walltrack.clock', true), '')::timestamptz,
+    pg_catalog.clock_timestamp()
+  );
+$$;
+comment on function walltrack.clock_precise() is
+'Ordered event times: the wall clock (clock_timestamp()), or the time walltrack.set_clock '
+'set.';
+grant execute on function walltrack.clock_precise() to service_role;
+
 create function walltrack.ensure(condition boolean, message text, hint text default null)
 returns boolean
 language plpgsql
@@ -128,7 +169,7 @@ set search_path = ''
 as $$
 -- Keeps updated_at true on every edit, whoever makes it (Studio or a function).
 begin
-  new.updated_at := now();
+  new.updated_at := walltrack.clock();
   return new;
 end;
 $$;
@@ -225,8 +266,8 @@ create table walltrack.faults (
   input jsonb,
   -- how often: one row per source and subject, counted while it keeps failing
   occurrences integer not null default 1,
-  first_seen_at timestamptz not null default now(),
-  last_seen_at timestamptz not null default now(),
+  first_seen_at timestamptz not null default walltrack.clock(),
+  last_seen_at timestamptz not null default walltrack.clock(),
   constraint faults_once_per_subject unique (source, subject)
 );
 
@@ -268,7 +309,7 @@ begin
     hint = excluded.hint,
     input = excluded.input,
     occurrences = f.occurrences + 1,
-    last_seen_at = now();
+    last_seen_at = walltrack.clock();
 end;
 $$;
 comment on function walltrack.record_fault(text, text, text, text, text, jsonb) is

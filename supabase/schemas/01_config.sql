@@ -64,7 +64,7 @@ create table walltrack.config (
   helius_webhook_url text,
   helius_synced_at timestamptz,
   helius_synced_hash text,
-  updated_at timestamptz not null default now(),
+  updated_at timestamptz not null default walltrack.clock(),
   -- position accounting
   position_dust_sol numeric not null default 0.00001,
   -- Helius sync
@@ -122,6 +122,8 @@ create table walltrack.config (
   alert_max_attempts integer not null default 5,
   alert_rug_loss_pct numeric not null default 50,
   alert_daily_summary_hour integer not null default 8,
+  -- the one clock (00_foundation.sql): a production database refuses walltrack.set_clock
+  production boolean not null default false,
 
   constraint config_single_row check (walltrack.ensure(
     id, 'config has exactly one row, whose id is true'
@@ -371,7 +373,8 @@ insert into walltrack.config default values;
 
 -- Triggers on config, in the order Postgres fires them (one timing at a time, by name):
 --   insert    config_before_insert_singleton       refused: the one row exists, edit it
---   update    config_before_update_set_updated_at  stamp updated_at
+--   update    config_before_update_keep_production once production, always production
+--             config_before_update_set_updated_at  stamp updated_at
 --             config_after_update_rejudge_tokens   a threshold edit re-judges cached tokens:
 --                                                  created in 04_tokens.sql, with the rule
 --   delete    config_before_insert_singleton       refused: the row is edited, never removed
@@ -386,9 +389,60 @@ for each statement execute function walltrack.trigger_refuse_change(
   'The config row is edited, never removed.'
 );
 
+create function walltrack.trigger_config_keep_production()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  perform walltrack.ensure(new.production or not old.production,
+    'config.production cannot be turned off: a production database keeps its one clock',
+    'Replay and test on a database of their own.');
+  return new;
+end;
+$$;
+comment on function walltrack.trigger_config_keep_production() is
+'Refuses turning config.production off once on.';
+
+create trigger config_before_update_keep_production
+before update of production on walltrack.config
+for each row execute function walltrack.trigger_config_keep_production();
+
 create trigger config_before_update_set_updated_at
 before update on walltrack.config
 for each row execute function walltrack.trigger_set_updated_at();
+
+create function walltrack.set_clock(at timestamptz, for_session boolean default false)
+returns timestamptz
+language plpgsql
+set search_path = ''
+as $$
+-- Sets the time every rule reads (walltrack.clock), for this transaction (the default) or
+-- for this session: a replay, the demo, a test. Refused where WallTrack trades for real
+-- (live trading on, or config.production), so it can never forge when an event happened;
+-- and within a session it never goes backwards (walltrack.clock_floor, session-wide).
+declare
+  cfg walltrack.config;
+  floor_text text := nullif(current_setting('walltrack.clock_floor', true), '');
+begin
+  select c.* into strict cfg from walltrack.config as c;
+  perform walltrack.ensure(not cfg.live_trading_enabled and not cfg.production,
+    'the clock is set only where nothing trades for real: live trading is on, or this '
+    || 'database is marked production (config.production)',
+    'Replay on a database of its own (make replay), never on the one that trades.');
+  perform walltrack.ensure(at is not null and isfinite(at), 'set_clock needs a finite time');
+  perform walltrack.ensure(floor_text is null or at >= floor_text::timestamptz,
+    format('the clock cannot go backwards within a session: %s is before %s', at, floor_text),
+    'Start a new session to replay from an earlier time.');
+  perform set_config('walltrack.clock_floor', at::text, false);
+  perform set_config('walltrack.clock', at::text, not for_session);
+  return at;
+end;
+$$;
+comment on function walltrack.set_clock(timestamptz, boolean) is
+'Sets the clock every rule reads for this transaction (or session): refused on a database '
+'that trades for real, and never backwards within a session.';
+grant execute on function walltrack.set_clock(timestamptz, boolean) to service_role;
 
 alter table walltrack.config enable row level security;
 grant select, update on walltrack.config to service_role;
@@ -587,3 +641,6 @@ comment on column walltrack.config.discovery_wash_min_round_trips is
 'Wash trading flag: one token sold at least this many times...';
 comment on column walltrack.config.discovery_wash_max_pnl_pct is
 '...for a realized PnL within this % of the SOL spent buying it (volume churned for nothing).';
+comment on column walltrack.config.production is
+'This database trades for real: walltrack.set_clock is refused (no replayed or forged time). '
+'Once on, it stays on.';

@@ -64,8 +64,8 @@ create table walltrack.exit_strategies (
   mirror_leader_sells boolean not null default true,
   moonbag_pct numeric not null default 0,
   moonbag_keeps_stop_loss boolean not null default true,
-  created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now(),
+  created_at timestamptz not null default walltrack.clock(),
+  updated_at timestamptz not null default walltrack.clock(),
 
   constraint exit_strategies_name_unique unique (name),
   constraint exit_strategies_name_present check (walltrack.ensure(

@@ -26,7 +26,7 @@ create table walltrack.wallets (
   copy_sells boolean,
   -- discovery
   discovery_source walltrack.discovery_source not null default 'manual',
-  discovered_at timestamptz not null default now(),
+  discovered_at timestamptz not null default walltrack.clock(),
   discovery_ref text,
   discovery_metadata jsonb not null default '{}',
   -- performance baseline measured at discovery
@@ -34,8 +34,8 @@ create table walltrack.wallets (
   baseline_pnl_sol numeric,
   baseline_trade_count integer,
   baseline_period_days integer,
-  created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now(),
+  created_at timestamptz not null default walltrack.clock(),
+  updated_at timestamptz not null default walltrack.clock(),
   -- history backfill (kept by walltrack.record_backfill_page)
   history_until_signature walltrack.solana_signature,
   history_until_slot bigint,

@@ -53,8 +53,8 @@ create table walltrack.tokens (
   expires_at timestamptz,
   failed_sources text[] not null default '{}',
   hit_count bigint not null default 0,
-  created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now(),
+  created_at timestamptz not null default walltrack.clock(),
+  updated_at timestamptz not null default walltrack.clock(),
   -- freshness per source, the lookup claim and the price tick
   rugcheck_fetched_at timestamptz,
   market_fetched_at timestamptz,
@@ -87,12 +87,12 @@ create table walltrack.tokens (
     coalesce(greatest(
       fetched_at, rugcheck_fetched_at, market_fetched_at, authorities_checked_at,
       lookup_claimed_until, price_at, verdict_at
-    ) <= now() + interval '10 minutes', true)
+    ) <= walltrack.clock() + interval '10 minutes', true)
     or walltrack.ensure(
       coalesce(greatest(
         fetched_at, rugcheck_fetched_at, market_fetched_at, authorities_checked_at,
         lookup_claimed_until, price_at, verdict_at
-      ) <= now() + interval '10 minutes', true),
+      ) <= walltrack.clock() + interval '10 minutes', true),
       'token facts are dated by the lookups that fetch them: fetched_at, rugcheck_fetched_at, '
       || 'market_fetched_at, authorities_checked_at, lookup_claimed_until, price_at and '
       || 'verdict_at cannot be ahead of the database clock',
@@ -146,16 +146,16 @@ as $$
 -- Which facts can be trusted now. Revoked authorities do not come back; market data goes
 -- stale in minutes; RugCheck facts of a token younger than an hour go stale as fast.
 declare
-  young boolean := coalesce(token.pair_created_at > now() - interval '1 hour', true);
+  young boolean := coalesce(token.pair_created_at > walltrack.clock() - interval '1 hour', true);
   rugcheck_ttl interval := make_interval(
     mins => case when young then cfg.token_market_ttl_minutes else cfg.token_cache_ttl_minutes end
   );
 begin
-  rugcheck_fresh := token.rugcheck_fetched_at > now() - rugcheck_ttl;
-  market_fresh := token.market_fetched_at > now() - make_interval(mins => cfg.token_market_ttl_minutes);
+  rugcheck_fresh := token.rugcheck_fetched_at > walltrack.clock() - rugcheck_ttl;
+  market_fresh := token.market_fetched_at > walltrack.clock() - make_interval(mins => cfg.token_market_ttl_minutes);
   authorities_known := token.authorities_checked_at is not null and (
     (token.mint_authority is null and token.freeze_authority is null)
-    or token.authorities_checked_at > now() - make_interval(mins => cfg.token_cache_ttl_minutes)
+    or token.authorities_checked_at > walltrack.clock() - make_interval(mins => cfg.token_cache_ttl_minutes)
   );
   rugcheck_fresh := coalesce(rugcheck_fresh, false);
   market_fresh := coalesce(market_fresh, false);
@@ -208,7 +208,7 @@ begin
         then 'market_cap_below_min' end,
       case when token.market_cap_usd > cfg.max_market_cap_usd then 'market_cap_above_max' end,
       case when coalesce(
-        token.pair_created_at > now() - make_interval(mins => cfg.min_pool_age_minutes), true
+        token.pair_created_at > walltrack.clock() - make_interval(mins => cfg.min_pool_age_minutes), true
       ) then 'pool_too_young' end
     ], null);
   end if;
@@ -251,7 +251,7 @@ as $$
 declare
   ages record := walltrack.token_fact_ages(token, cfg);
   recently_tried boolean := coalesce(
-    token.fetched_at > now() - make_interval(mins => cfg.token_unknown_ttl_minutes), false
+    token.fetched_at > walltrack.clock() - make_interval(mins => cfg.token_unknown_ttl_minutes), false
   );
 begin
   if token.rugged or token.manual_list is not null then
@@ -284,7 +284,7 @@ begin
   return coalesce(
     least(
       token.rugcheck_fetched_at + make_interval(mins => case
-        when coalesce(token.pair_created_at > now() - interval '1 hour', true)
+        when coalesce(token.pair_created_at > walltrack.clock() - interval '1 hour', true)
           then cfg.token_market_ttl_minutes
         else cfg.token_cache_ttl_minutes
       end),
@@ -312,7 +312,7 @@ as $$
   set
     verdict = (walltrack.token_verdict(t, c)).verdict,
     verdict_reasons = (walltrack.token_verdict(t, c)).reasons,
-    verdict_at = now(),
+    verdict_at = walltrack.clock(),
     expires_at = walltrack.token_expires_at(t, c)
   from walltrack.config as c
   where mints is null or t.mint = any(mints);
@@ -402,7 +402,7 @@ begin
   with due as (
     select t.mint, walltrack.token_sources_due(t, cfg) as sources
     from walltrack.tokens as t
-    where t.mint = any(mints) and coalesce(t.lookup_claimed_until <= now(), true)
+    where t.mint = any(mints) and coalesce(t.lookup_claimed_until <= walltrack.clock(), true)
     for update of t
   ),
 
@@ -410,7 +410,7 @@ begin
     update walltrack.tokens as t
     set
       lookup_claimed_until = case
-        when cardinality(d.sources) > 0 then now() + make_interval(secs => claim_seconds)
+        when cardinality(d.sources) > 0 then walltrack.clock() + make_interval(secs => claim_seconds)
       end,
       hit_count = t.hit_count + (cardinality(d.sources) = 0)::integer
     from due as d
@@ -445,7 +445,7 @@ begin
     cross join walltrack.config as c
     where
       t.mint = any(mints)
-      and t.lookup_claimed_until > now()
+      and t.lookup_claimed_until > walltrack.clock()
       and cardinality(walltrack.token_sources_due(t, c)) > 0
   );
 end;
@@ -467,11 +467,11 @@ declare
 begin
   insert into walltrack.tokens as t (mint, fetched_at, failed_sources)
   select
-    f.value ->> 'mint', now(),
+    f.value ->> 'mint', walltrack.clock(),
     coalesce(array(select jsonb_array_elements_text(f.value -> 'failed_sources')), '{}')
   from jsonb_array_elements(facts) as f
   on conflict (mint) do update
-  set fetched_at = now(), failed_sources = excluded.failed_sources, lookup_claimed_until = null;
+  set fetched_at = walltrack.clock(), failed_sources = excluded.failed_sources, lookup_claimed_until = null;
   perform walltrack.end_engine_write(engine);
   select array_agg(f.value ->> 'mint') into mints from jsonb_array_elements(facts) as f;
 
@@ -483,7 +483,7 @@ begin
     top10_holders_pct = (f.rc ->> 'top10_holders_pct')::numeric,
     lp_locked_pct = (f.rc ->> 'lp_locked_pct')::numeric,
     rugged = coalesce(t.rugged, false) or coalesce((f.rc ->> 'rugged')::boolean, false),
-    rugcheck_fetched_at = now()
+    rugcheck_fetched_at = walltrack.clock()
   from (
     select e.value ->> 'mint' as mint, e.value -> 'rugcheck' as rc
     from jsonb_array_elements(facts) as e
@@ -500,7 +500,7 @@ begin
     price_usd = (f.dx ->> 'price_usd')::numeric,
     price_sol = (f.dx ->> 'price_sol')::numeric,
     pair_created_at = (f.dx ->> 'pair_created_at')::timestamptz,
-    market_fetched_at = now()
+    market_fetched_at = walltrack.clock()
   from (
     select e.value ->> 'mint' as mint, e.value -> 'dexscreener' as dx
     from jsonb_array_elements(facts) as e
@@ -523,7 +523,7 @@ begin
       when f.authorities_read then f.src ->> 'freeze_authority' else t.freeze_authority
     end,
     authorities_checked_at = case
-      when f.authorities_read then now() else t.authorities_checked_at
+      when f.authorities_read then walltrack.clock() else t.authorities_checked_at
     end
   from (
     select
@@ -658,10 +658,10 @@ begin
   perform walltrack.end_engine_write(engine);
   mints := array(select e.value ->> 'mint' from jsonb_array_elements(tokens) as e);
   update walltrack.tokens as t set
-    fetched_at = case when t.fetched_at is not null then now() end,
-    rugcheck_fetched_at = case when t.rugcheck_fetched_at is not null then now() end,
-    market_fetched_at = case when t.market_fetched_at is not null then now() end,
-    authorities_checked_at = case when t.authorities_checked_at is not null then now() end
+    fetched_at = case when t.fetched_at is not null then walltrack.clock() end,
+    rugcheck_fetched_at = case when t.rugcheck_fetched_at is not null then walltrack.clock() end,
+    market_fetched_at = case when t.market_fetched_at is not null then walltrack.clock() end,
+    authorities_checked_at = case when t.authorities_checked_at is not null then walltrack.clock() end
   where t.mint = any(mints);
   perform walltrack.rejudge_tokens(mints);
   return cardinality(mints);

@@ -22,7 +22,7 @@ create table walltrack.signals (
   signature walltrack.solana_signature not null,
   slot bigint,
   block_time timestamptz,
-  received_at timestamptz not null default now(),
+  received_at timestamptz not null default walltrack.clock(),
   wallet_id bigint not null references walltrack.wallets (id),
   source text,
   side walltrack.trade_side,

@@ -27,7 +27,7 @@ create table walltrack.circuit_breaker_events (
   -- stay in the order they happened. Whatever an insert gives, the database's clock is
   -- stamped (circuit_breaker_events_before_insert_stamp_time): the state cannot be forged
   -- with an event dated in the future.
-  created_at timestamptz not null default clock_timestamp(),
+  created_at timestamptz not null default walltrack.clock_precise(),
 
   constraint circuit_breaker_events_metrics_object check (walltrack.ensure(
     jsonb_typeof(metrics) = 'object', 'circuit_breaker_events.metrics must be a JSON object'
@@ -56,7 +56,7 @@ as $$
 -- An event's time is the database's clock, never the client's: an event dated in the
 -- future would stay the latest, and so the breaker's state, whatever happened after it.
 begin
-  new.created_at := clock_timestamp();
+  new.created_at := walltrack.clock_precise();
   return new;
 end;
 $$;

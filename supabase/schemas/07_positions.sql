@@ -39,8 +39,8 @@ create table walltrack.positions (
   last_price_at timestamptz,
   unrealized_pnl_sol numeric,
   peak_price_sol numeric,
-  opened_at timestamptz not null default now(),
-  updated_at timestamptz not null default now(),
+  opened_at timestamptz not null default walltrack.clock(),
+  updated_at timestamptz not null default walltrack.clock(),
   -- the realized equity curve, stamped at close (ADR-004)
   equity_after_sol numeric,
   equity_peak_after_sol numeric,
@@ -270,7 +270,7 @@ begin
     new.avg_entry_price_sol := round(open_cost / held_tokens, 18);
   end if;
   new.peak_price_sol := greatest(new.peak_price_sol, new.last_price_sol);
-  new.updated_at := now();
+  new.updated_at := walltrack.clock();
   new.unrealized_pnl_sol := case
     when new.status = 'closed' or held_tokens = 0 then 0
     when new.last_price_sol is not null then round(held_tokens * new.last_price_sol - open_cost, 9)

@@ -32,7 +32,7 @@ create table walltrack.orders (
   status walltrack.order_status not null default 'pending',
   attempts integer not null default 0,
   max_attempts integer not null,
-  next_attempt_at timestamptz not null default now(),
+  next_attempt_at timestamptz not null default walltrack.clock(),
   last_error text,
   lease_owner text,
   lease_until timestamptz,
@@ -46,10 +46,10 @@ create table walltrack.orders (
   network_fee_lamports bigint,
   priority_fee_lamports bigint,
   tip_lamports bigint,
-  created_at timestamptz not null default now(),
+  created_at timestamptz not null default walltrack.clock(),
   submitted_at timestamptz,
   confirmed_at timestamptz,
-  updated_at timestamptz not null default now(),
+  updated_at timestamptz not null default walltrack.clock(),
   -- live execution
   last_valid_block_height bigint,
   attempt_log jsonb not null default '[]',
@@ -504,8 +504,8 @@ begin
     end;
     placed.network_fee_lamports := cfg.sim_fee_lamports;
     -- The wall clock: fills of one transaction keep their order (closes, breaker).
-    placed.submitted_at := clock_timestamp();
-    placed.confirmed_at := clock_timestamp();
+    placed.submitted_at := walltrack.clock_precise();
+    placed.confirmed_at := walltrack.clock_precise();
   end if;
   return placed;
 end;
@@ -665,8 +665,8 @@ begin
   with claimable as (
     select o.id from walltrack.orders as o
     where
-      o.mode = 'live' and o.status = 'pending' and o.next_attempt_at <= now()
-      and (o.lease_until is null or o.lease_until < now())
+      o.mode = 'live' and o.status = 'pending' and o.next_attempt_at <= walltrack.clock()
+      and (o.lease_until is null or o.lease_until < walltrack.clock())
       and o.attempts < o.max_attempts
       and (order_ids is null or o.id = any(order_ids))
       and cfg.live_trading_enabled
@@ -679,12 +679,12 @@ begin
     update walltrack.orders as o
     set
       lease_owner = worker,
-      lease_until = now() + make_interval(secs => lease_seconds),
+      lease_until = walltrack.clock() + make_interval(secs => lease_seconds),
       attempts = o.attempts + 1,
       attempt_log = o.attempt_log || jsonb_build_object(
-        'attempt', o.attempts + 1, 'worker', worker, 'claimed_at', now()
+        'attempt', o.attempts + 1, 'worker', worker, 'claimed_at', walltrack.clock()
       ),
-      updated_at = now()
+      updated_at = walltrack.clock()
     from claimable as c
     where o.id = c.id
     returning o.*

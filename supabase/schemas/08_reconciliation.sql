@@ -21,8 +21,8 @@ create table walltrack.chain_findings (
   chain_amount numeric not null,
   token_decimals smallint,
   sol_balance_lamports bigint not null,
-  first_seen_at timestamptz not null default now(),
-  last_seen_at timestamptz not null default now(),
+  first_seen_at timestamptz not null default walltrack.clock(),
+  last_seen_at timestamptz not null default walltrack.clock(),
   times_seen integer not null default 1,
   cleared_at timestamptz,
   resolved_at timestamptz,
@@ -84,7 +84,7 @@ begin
       old.resolved_by, old.resolved_at),
     'A new mismatch of this token opens a new finding at the next reconciliation.');
   new.resolved_at := case
-    when new.resolved_by is not null or new.resolution_note is not null then now()
+    when new.resolved_by is not null or new.resolution_note is not null then walltrack.clock()
   end;
   return new;
 end;
@@ -257,7 +257,7 @@ as $$
 -- Taken BEFORE the chain is read, on the clock that stamps fills: an order confirmed from
 -- then on may have landed after the read, so reconcile_wallet does not compare its token.
 begin
-  return now();
+  return walltrack.clock();
 end;
 $$;
 comment on function walltrack.chain_read_started() is
@@ -363,14 +363,14 @@ begin
       chain_amount = excluded.chain_amount,
       token_decimals = excluded.token_decimals,
       sol_balance_lamports = excluded.sol_balance_lamports,
-      last_seen_at = now(),
+      last_seen_at = walltrack.clock(),
       times_seen = f.times_seen + 1,
       cleared_at = null
     returning f.id, f.token_mint, f.kind, f.db_amount, f.chain_amount, f.times_seen
   ),
   cleared as (
     update walltrack.chain_findings as f
-    set cleared_at = now()
+    set cleared_at = walltrack.clock()
     from compared as c
     where f.token_mint = c.token_mint and f.resolved_at is null and f.cleared_at is null
       and not c.in_flight and c.db_amount = c.chain_amount

@@ -34,7 +34,7 @@ begin
       where
         p.status = 'closed' and p.equity_after_sol is not null
         and p.closed_at > since
-        and p.closed_at <= now() - interval '24 hours'
+        and p.closed_at <= walltrack.clock() - interval '24 hours'
       order by p.closed_at desc, p.id desc
       limit 1
     ), cfg.breaker_capital_sol) - equity),
@@ -102,7 +102,7 @@ begin
   latest := walltrack.latest_breaker_event();
 
   if latest.event_type = 'activated' then
-    if now() - latest.created_at >= make_interval(mins => cfg.breaker_cooldown_minutes) then
+    if walltrack.clock() - latest.created_at >= make_interval(mins => cfg.breaker_cooldown_minutes) then
       insert into walltrack.circuit_breaker_events (event_type, trigger, metrics, note)
       values ('deactivated', 'cooldown', walltrack.breaker_metrics(),
         format('automatic reset after the %s minute cooldown', cfg.breaker_cooldown_minutes));

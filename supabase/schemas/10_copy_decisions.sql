@@ -174,7 +174,7 @@ as $$
   -- about. Sells are never stale: an exit is always mirrored.
   select coalesce(
     signal.side = 'buy'
-    and now() - coalesce(signal.block_time, signal.received_at)
+    and walltrack.clock() - coalesce(signal.block_time, signal.received_at)
     > make_interval(secs => cfg.max_copy_delay_seconds),
     false
   );
@@ -630,7 +630,7 @@ begin
   set
     decision = d.decision,
     decision_reason = d.reason,
-    decided_at = now(),
+    decided_at = walltrack.clock(),
     position_id = d.position_id,
     order_id = d.order_id
   from rows from (unnest(decided_ids), unnest(outcomes)) as d(

@@ -94,7 +94,7 @@ begin
       end if;
     end loop;
   end if;
-  if now() - pos.opened_at >= make_interval(mins => (rules ->> 'time_exit_minutes')::integer)
+  if walltrack.clock() - pos.opened_at >= make_interval(mins => (rules ->> 'time_exit_minutes')::integer)
     and coalesce(gain_pct < (rules ->> 'time_exit_max_pnl_pct')::numeric, true)
     and (other is null or held - moonbag > other.quantity) then
     other := row('time_exit', null, held - moonbag);
@@ -139,12 +139,12 @@ begin
       format('a price tick is an object with a mint, got %s', left(item::text, 200)));
   end if;
   tick := row(item ->> 'mint', (item ->> 'price_sol')::numeric,
-    coalesce((item ->> 'observed_at')::timestamptz, now()));
+    coalesce((item ->> 'observed_at')::timestamptz, walltrack.clock()));
   if not coalesce(tick.price_sol > 0 and tick.price_sol < 'Infinity'::numeric, false) then
     perform walltrack.ensure(false,
       format('the price of %s must be a positive number, got %s', tick.mint, item -> 'price_sol'));
   end if;
-  if not (tick.observed_at <= now() + interval '5 minutes' and tick.observed_at > '-infinity')
+  if not (tick.observed_at <= walltrack.clock() + interval '5 minutes' and tick.observed_at > '-infinity')
   then
     perform walltrack.ensure(false,
       format('the price of %s is dated %s, ahead of the database clock', tick.mint,
@@ -377,7 +377,7 @@ declare
 begin
   select c.* into strict cfg from walltrack.config as c;
   update walltrack.tokens as t
-  set price_sol = k.price_sol, price_at = now(), price_stale = false
+  set price_sol = k.price_sol, price_at = walltrack.clock(), price_stale = false
   from unnest(ticks) as k
   where t.mint = k.mint;
   update walltrack.tokens as t set price_stale = true where t.mint = any(missing);

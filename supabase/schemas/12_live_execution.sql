@@ -55,7 +55,7 @@ declare
 begin
   update walltrack.orders as o
   set lease_owner = null, lease_until = null
-  where o.status = 'pending' and o.lease_until < now();
+  where o.status = 'pending' and o.lease_until < walltrack.clock();
   get diagnostics released = row_count;
   return released;
 end;
@@ -114,7 +114,7 @@ begin
   select o.* into leased from walltrack.orders as o where o.id = order_id for update;
   perform walltrack.ensure(leased.id is not null, format('order %s does not exist', order_id));
   perform walltrack.ensure(
-    leased.status = 'pending' and leased.lease_owner = worker and leased.lease_until >= now(),
+    leased.status = 'pending' and leased.lease_owner = worker and leased.lease_until >= walltrack.clock(),
     format('order %s is not leased to %s any more (status %s, lease %s until %s)', order_id,
       worker, leased.status, coalesce(leased.lease_owner, 'none'),
       coalesce(leased.lease_until::text, '-')),
@@ -141,7 +141,7 @@ begin
     attempt_log = o.attempt_log - (-1),
     lease_owner = null,
     lease_until = null,
-    updated_at = now()
+    updated_at = walltrack.clock()
   where o.id = order_id;
   return jsonb_build_object(
     'order_id', order_id, 'status', leased.status, 'attempts', leased.attempts - 1
@@ -193,13 +193,13 @@ begin
     end,
     priority_fee_lamports = record_signed.priority_fee_lamports,
     tip_lamports = record_signed.tip_lamports,
-    submitted_at = now(),
+    submitted_at = walltrack.clock(),
     attempt_log = walltrack.with_attempt_facts(o.attempt_log, jsonb_build_object(
-      'signature', record_signed.tx_signature, 'signed_at', now(),
+      'signature', record_signed.tx_signature, 'signed_at', walltrack.clock(),
       'priority_fee_lamports', record_signed.priority_fee_lamports,
       'tip_lamports', record_signed.tip_lamports
     )),
-    updated_at = now()
+    updated_at = walltrack.clock()
   from walltrack.tokens as t
   where o.id = order_id
     and t.mint = case when leased.input_mint = sol then leased.output_mint else leased.input_mint end;
@@ -288,13 +288,13 @@ begin
     ),
     network_fee_lamports = fee_lamports - priority,
     priority_fee_lamports = priority,
-    confirmed_at = now(),
+    confirmed_at = walltrack.clock(),
     lease_owner = null,
     lease_until = null,
     attempt_log = walltrack.with_attempt_facts(o.attempt_log, jsonb_build_object(
-      'outcome', 'confirmed', 'at', now(), 'fee_lamports', fee_lamports
+      'outcome', 'confirmed', 'at', walltrack.clock(), 'fee_lamports', fee_lamports
     )),
-    updated_at = now()
+    updated_at = walltrack.clock()
   where o.id = order_id;
   perform walltrack.end_engine_write(engine);
   return jsonb_build_object('order_id', order_id, 'status', 'confirmed', 'already', false);
@@ -328,7 +328,7 @@ begin
     confirmed_at, last_error
   ) values (
     failed.position_id, 'sell', 'write_off', failed.mode, failed.input_mint, failed.output_mint,
-    held, 0, format('write-off:%s', failed.id), 1, 'confirmed', 1, held, 0, 0, now(),
+    held, 0, format('write-off:%s', failed.id), 1, 'confirmed', 1, held, 0, 0, walltrack.clock(),
     format('order %s (%s) failed for good: %s', failed.id, failed.reason, failed.last_error)
   );
   perform walltrack.end_engine_write(engine);
@@ -349,7 +349,7 @@ create table walltrack.failed_attempt_fees (
   network_fee_lamports bigint not null,
   priority_fee_lamports bigint not null,
   error_class text not null,
-  recorded_at timestamptz not null default now(),
+  recorded_at timestamptz not null default walltrack.clock(),
 
   constraint failed_attempt_fees_signature_unique unique (tx_signature),
   constraint failed_attempt_fees_not_negative check (walltrack.ensure(
@@ -525,15 +525,15 @@ begin
     tx_signature = null,
     last_valid_block_height = null,
     last_error = format('%s: %s', error_class, left(coalesce(detail, ''), 300)),
-    next_attempt_at = now() + make_interval(
+    next_attempt_at = walltrack.clock() + make_interval(
       secs => cfg.retry_backoff_seconds * 2 ^ greatest(attempted.attempts - 1, 0)
     ),
     lease_owner = null,
     lease_until = null,
     attempt_log = walltrack.with_attempt_facts(o.attempt_log, jsonb_build_object(
-      'outcome', error_class, 'detail', left(coalesce(detail, ''), 300), 'at', now()
+      'outcome', error_class, 'detail', left(coalesce(detail, ''), 300), 'at', walltrack.clock()
     )),
-    updated_at = now()
+    updated_at = walltrack.clock()
   where o.id = order_id
   returning o.* into attempted;
   if not retry and attempted.side = 'sell' then

@@ -33,7 +33,7 @@ begin
       end as sources
     from walltrack.tokens as t
     where
-      coalesce(t.lookup_claimed_until <= now(), true)
+      coalesce(t.lookup_claimed_until <= walltrack.clock(), true)
       and (
         t.mint = any(mints)
         or mints is null and (
@@ -45,7 +45,7 @@ begin
             select from walltrack.signals as s
             where
               s.token_mint = t.mint and s.side = 'buy'
-              and s.received_at > now() - interval '1 day'
+              and s.received_at > walltrack.clock() - interval '1 day'
           )
         )
       )
@@ -56,7 +56,7 @@ begin
 
   claimed as (
     update walltrack.tokens as t
-    set lookup_claimed_until = now() + make_interval(secs => claim_seconds)
+    set lookup_claimed_until = walltrack.clock() + make_interval(secs => claim_seconds)
     from candidates as c
     where t.mint = c.mint and cardinality(c.sources) > 0
     returning t.mint, c.sources
@@ -84,7 +84,7 @@ declare
 begin
   delete from walltrack.tokens as t
   where
-    t.expires_at < now() - interval '1 day'
+    t.expires_at < walltrack.clock() - interval '1 day'
     and t.manual_list is null and not coalesce(t.rugged, false)
     and not exists (select from walltrack.positions as p where p.token_mint = t.mint);
   get diagnostics purged = row_count;

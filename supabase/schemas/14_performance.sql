@@ -18,9 +18,9 @@ signal_ages as (
   select
     s.wallet_id,
     case
-      when s.received_at >= now() - interval '24 hours' then 1
-      when s.received_at >= now() - interval '7 days' then 2
-      when s.received_at >= now() - interval '30 days' then 3
+      when s.received_at >= walltrack.clock() - interval '24 hours' then 1
+      when s.received_at >= walltrack.clock() - interval '7 days' then 2
+      when s.received_at >= walltrack.clock() - interval '30 days' then 3
       else 4
     end as age_class,
     count(*) as signals_seen,
@@ -46,7 +46,7 @@ opened_counts as (
     tw.time_window,
     count(*) as positions_opened
   from walltrack.positions as p
-  inner join time_windows as tw on tw.span is null or p.opened_at >= now() - tw.span
+  inner join time_windows as tw on tw.span is null or p.opened_at >= walltrack.clock() - tw.span
   group by p.wallet_id, tw.time_window
 ),
 
@@ -80,7 +80,7 @@ closed_trades as (
     -- Losing streaks: each close that is not a loss starts a new group.
     count(*) filter (where p.realized_pnl_sol >= 0) over in_close_order as streak_group
   from walltrack.positions as p
-  inner join time_windows as tw on tw.span is null or p.closed_at >= now() - tw.span
+  inner join time_windows as tw on tw.span is null or p.closed_at >= walltrack.clock() - tw.span
   left join leader_round_trips as lrt on p.id = lrt.position_id
   where p.status = 'closed'
   window in_close_order as (partition by p.wallet_id, tw.time_window order by p.closed_at, p.id)
@@ -187,7 +187,7 @@ select
   round(100 * (ts.leader_return_ratio - ts.copy_return_ratio), 2) as copy_decay_pct,
   coalesce(ob.open_exposure_sol, 0) as open_exposure_sol,
   coalesce(ob.unrealized_pnl_sol, 0) as unrealized_pnl_sol,
-  now() as refreshed_at
+  walltrack.clock() as refreshed_at
 from walltrack.wallets as w
 cross join time_windows as tw
 left join signal_counts as sc on w.id = sc.wallet_id and tw.time_window = sc.time_window
@@ -241,7 +241,7 @@ as $$
 -- Concurrent refresh: readers keep the previous figures until the new ones are ready.
 begin
   refresh materialized view concurrently walltrack.performance;
-  return now();
+  return walltrack.clock();
 end;
 $$;
 comment on function walltrack.refresh_performance() is

@@ -40,7 +40,7 @@ begin
       when c.helius_webhook_id is not null and c.helius_synced_hash = t.subscription_hash
         and c.helius_webhook_url = helius_sync_plan.webhook_url then 'none'
       when c.helius_webhook_id is null and jsonb_array_length(t.addresses) = 0 then 'none'
-      when c.helius_synced_at > now() - make_interval(mins => c.helius_sync_interval_minutes)
+      when c.helius_synced_at > walltrack.clock() - make_interval(mins => c.helius_sync_interval_minutes)
         then 'wait'
       when c.helius_webhook_id is null then 'create'
       else 'edit'
@@ -69,7 +69,7 @@ as $$
     helius_webhook_id = helius_sync_done.webhook_id,
     helius_webhook_url = helius_sync_done.webhook_url,
     helius_synced_hash = helius_sync_done.address_hash,
-    helius_synced_at = now();
+    helius_synced_at = walltrack.clock();
 $$;
 comment on function walltrack.helius_sync_done(text, text, text) is
 'Records a push Helius accepted: webhook id, URL, the hash of the list pushed, and when.';
@@ -126,13 +126,13 @@ begin
           or x.history_checked_at is null
           or x.history_walk_before is not null
           or x.history_checked_at
-          < now() - make_interval(mins => cfg.backfill_interval_minutes)
+          < walltrack.clock() - make_interval(mins => cfg.backfill_interval_minutes)
           or x.history_checked_at < last_miss
           or (
-            coalesce(last_delivery, '-infinity') < now()
+            coalesce(last_delivery, '-infinity') < walltrack.clock()
             - make_interval(mins => cfg.webhook_silence_minutes)
             and x.history_checked_at
-            < now() - make_interval(mins => cfg.webhook_silence_minutes)
+            < walltrack.clock() - make_interval(mins => cfg.webhook_silence_minutes)
           )
         )
         order by x.history_checked_at nulls first, x.id
@@ -191,7 +191,7 @@ begin
     wallet.history_walk_before := null;
     wallet.history_walk_top_signature := null;
     wallet.history_walk_top_slot := null;
-    wallet.history_checked_at := now();
+    wallet.history_checked_at := walltrack.clock();
   end if;
   engine := walltrack.begin_engine_write();
   update walltrack.wallets as w

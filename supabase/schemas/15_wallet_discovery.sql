@@ -33,7 +33,7 @@ create table walltrack.discovery_winners (
   volume_h24_usd numeric,
   market_cap_usd numeric,
   pair_created_at timestamptz,
-  found_at timestamptz not null default now(),
+  found_at timestamptz not null default walltrack.clock(),
   history_before walltrack.solana_signature,
   history_complete boolean not null default false,
   history_read_at timestamptz,
@@ -79,14 +79,14 @@ create table walltrack.discovery_candidates (
   winner_id bigint references walltrack.discovery_winners (id),
   status walltrack.candidate_status not null default 'new',
   note text not null default '',
-  found_at timestamptz not null default now(),
+  found_at timestamptz not null default walltrack.clock(),
   history_before walltrack.solana_signature,
   history_complete boolean not null default false,
   measured_at timestamptz,
   wallet_id bigint references walltrack.wallets (id),
   promoted_at timestamptz,
   promoted_by text,
-  updated_at timestamptz not null default now(),
+  updated_at timestamptz not null default walltrack.clock(),
   constraint discovery_candidates_address_unique unique (address),
   constraint discovery_candidates_measured_complete check (walltrack.ensure(
     (status in ('measured', 'promoted')) <= history_complete
@@ -118,7 +118,7 @@ create table walltrack.candidate_swaps (
   token_amount numeric not null,
   token_decimals smallint,
   sol_lamports numeric not null,
-  recorded_at timestamptz not null default now(),
+  recorded_at timestamptz not null default walltrack.clock(),
   constraint candidate_swaps_once unique (candidate_id, signature, token_mint, side),
   constraint candidate_swaps_amounts check (walltrack.ensure(
     token_amount > 0 and sol_lamports >= 0 and walltrack.is_finite(token_amount)
@@ -200,7 +200,7 @@ begin
         'Set dismissed to set it aside.');
     end if;
   end if;
-  new.updated_at := now();
+  new.updated_at := walltrack.clock();
   return new;
 end;
 $$;
@@ -312,7 +312,7 @@ as $$
         where x.status = 'new' order by x.found_at, x.id limit max_items
       ) as d
     ), '[]'::jsonb),
-    'period_start', floor(extract(epoch from now()
+    'period_start', floor(extract(epoch from walltrack.clock()
       - make_interval(days => c.discovery_period_days)))::bigint
   )
   from walltrack.config as c;
@@ -367,7 +367,7 @@ begin
           then 'liquidity_below_min'
         when coalesce(t.volume < cfg.discovery_winner_min_volume_usd, true)
           then 'volume_below_min'
-        when t.pair_created_at < now() - make_interval(days => cfg.discovery_period_days)
+        when t.pair_created_at < walltrack.clock() - make_interval(days => cfg.discovery_period_days)
           then 'older_than_period'
       end as reason
     from t
@@ -543,7 +543,7 @@ begin
     history_before = case when complete then null
       else coalesce(oldest_signature, w.history_before) end,
     history_complete = complete,
-    history_read_at = now()
+    history_read_at = walltrack.clock()
   where w.id = winner.id
   returning * into winner;
   perform walltrack.end_engine_write(engine);
@@ -599,14 +599,14 @@ begin
   select min(to_timestamp((t.value ->> 'timestamp')::bigint)) into oldest
   from jsonb_array_elements(transactions) as t;
   done := candidate.history_complete or complete
-    or oldest < now() - make_interval(days => cfg.discovery_period_days);
+    or oldest < walltrack.clock() - make_interval(days => cfg.discovery_period_days);
   if not candidate.history_complete then
     update walltrack.discovery_candidates as d
     set
       history_before = case when done then null
         else coalesce(oldest_signature, d.history_before) end,
       history_complete = done,
-      measured_at = case when done then now() end,
+      measured_at = case when done then walltrack.clock() end,
       status = case when done and d.status = 'new' then 'measured'::walltrack.candidate_status
         else d.status end
     where d.id = candidate.id
@@ -749,9 +749,9 @@ with (security_invoker = true)
 as
 select
   d.id as candidate_id,
-  coalesce(d.measured_at, now()) - make_interval(days => c.discovery_period_days)
+  coalesce(d.measured_at, walltrack.clock()) - make_interval(days => c.discovery_period_days)
     as period_start,
-  coalesce(d.measured_at, now()) as period_end,
+  coalesce(d.measured_at, walltrack.clock()) as period_end,
   c.discovery_period_days as period_days
 from walltrack.discovery_candidates as d
 cross join walltrack.config as c;
@@ -1492,7 +1492,7 @@ begin
   )
   returning id into new_wallet_id;
   candidate.wallet_id := new_wallet_id;
-  candidate.promoted_at := now();
+  candidate.promoted_at := walltrack.clock();
   candidate.promoted_by := coalesce(nullif(candidate.promoted_by, ''), current_user::text);
   return candidate;
 end;
@@ -1599,7 +1599,7 @@ begin
 
   promoted as (
     select w.id as wallet_id, greatest(
-      now() - make_interval(days => cfg.days),
+      walltrack.clock() - make_interval(days => cfg.days),
       (select min(s.block_time) from walltrack.signals as s where s.wallet_id = w.id)
     ) as since
     from walltrack.wallets as w
@@ -1620,7 +1620,7 @@ begin
     from promoted as p
     inner join walltrack.signals as s on p.wallet_id = s.wallet_id
     cross join cfg
-    where s.block_time between p.since and now() and s.tx_error is null
+    where s.block_time between p.since and walltrack.clock() and s.tx_error is null
       and s.quote_mint = 'So11111111111111111111111111111111111111112'
       and s.quote_amount >= cfg.dust * 1000000000
     group by p.wallet_id, s.token_mint
@@ -1641,9 +1641,9 @@ begin
     baseline_win_rate_pct = round(100.0 * f.wins / f.trades, 2),
     baseline_pnl_sol = f.pnl,
     baseline_trade_count = f.trades,
-    baseline_period_days = greatest(1, round(extract(epoch from now() - p.since) / 86400))::integer,
+    baseline_period_days = greatest(1, round(extract(epoch from walltrack.clock() - p.since) / 86400))::integer,
     discovery_metadata = w.discovery_metadata || jsonb_build_object(
-      'baseline_measured_at', now(), 'baseline_source', 'signals'
+      'baseline_measured_at', walltrack.clock(), 'baseline_source', 'signals'
     )
   from figures as f
   inner join promoted as p on f.wallet_id = p.wallet_id

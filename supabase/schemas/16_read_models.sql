@@ -55,7 +55,7 @@ select
   counts.by_backfill as swaps_by_backfill,
   round(100.0 * counts.by_backfill / nullif(counts.by_webhook + counts.by_backfill, 0), 1)
     as backfill_share_pct,
-  now() - last_webhook.received_at as webhook_silent_for,
+  walltrack.clock() - last_webhook.received_at as webhook_silent_for,
   counts.missed_since_last_delivery,
   counts.missed_since_last_delivery > 0 as flagged
 from walltrack.wallets as w
@@ -222,7 +222,8 @@ select
   s.decision,
   s.decision_reason,
   s.decided_at,
-  s.found_by
+  s.found_by,
+  s.received_at
 from walltrack.signals as s
 inner join walltrack.wallets as w on s.wallet_id = w.id
 left join walltrack.tokens as k on s.token_mint = k.mint;
@@ -235,6 +236,8 @@ comment on view walltrack.signal_list is
 'block_time, slot, id, the order api.ingest_swaps decides in).';
 comment on column walltrack.signal_list.token_symbol is
 'Empty while the token has not been looked up.';
+comment on column walltrack.signal_list.received_at is
+'When WallTrack received it: the time a replay decides it at.';
 
 create view walltrack.breaker_event_log
 with (security_invoker = true)

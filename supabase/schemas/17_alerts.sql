@@ -14,7 +14,7 @@ create table walltrack.alerts (
   idempotency_key text not null,
   message text not null,
   details jsonb not null default '{}',
-  created_at timestamptz not null default now(),
+  created_at timestamptz not null default walltrack.clock(),
 
   constraint alerts_idempotency_key_unique unique (idempotency_key),
   constraint alerts_message_for_a_phone check (walltrack.ensure(
@@ -45,7 +45,7 @@ create table walltrack.alert_deliveries (
   next_attempt_at timestamptz,
   sent_at timestamptz,
   last_error text,
-  created_at timestamptz not null default now(),
+  created_at timestamptz not null default walltrack.clock(),
 
   constraint alert_deliveries_once_per_channel unique (alert_id, channel),
   constraint alert_deliveries_attempts_positive check (walltrack.ensure(
@@ -397,27 +397,27 @@ begin
   select max(x.received_at) into last_delivery
   from walltrack.signals as x where x.found_by = 'webhook';
   if exists (select from walltrack.wallets as w where w.status = 'active')
-    and last_delivery < now() - make_interval(mins => cfg.webhook_silence_minutes)
+    and last_delivery < walltrack.clock() - make_interval(mins => cfg.webhook_silence_minutes)
     and walltrack.raise_alert('webhook_silent', 'webhook_silent:' || last_delivery::text,
       format('WallTrack: no Helius delivery for %s min (last %s UTC). helius-backfill covers '
         || 'the gap; check the webhook (helius-sync) and Helius''s status.',
-        floor(extract(epoch from now() - last_delivery) / 60),
+        floor(extract(epoch from walltrack.clock() - last_delivery) / 60),
         to_char(last_delivery at time zone 'UTC', 'YYYY-MM-DD HH24:MI')),
       jsonb_build_object('last_delivery_at', last_delivery,
         'silence_minutes', cfg.webhook_silence_minutes)) is not null
   then
     raised := raised + 1;
   end if;
-  if extract(hour from now() at time zone 'UTC') >= cfg.alert_daily_summary_hour then
+  if extract(hour from walltrack.clock() at time zone 'UTC') >= cfg.alert_daily_summary_hour then
     select
-      count(*) filter (where p.status = 'closed' and p.closed_at > now() - interval '1 day')
+      count(*) filter (where p.status = 'closed' and p.closed_at > walltrack.clock() - interval '1 day')
         as closed,
       count(*) filter (
-        where p.status = 'closed' and p.closed_at > now() - interval '1 day'
+        where p.status = 'closed' and p.closed_at > walltrack.clock() - interval '1 day'
           and p.realized_pnl_sol > 0
       ) as won,
       coalesce(sum(p.realized_pnl_sol) filter (
-        where p.status = 'closed' and p.closed_at > now() - interval '1 day'
+        where p.status = 'closed' and p.closed_at > walltrack.clock() - interval '1 day'
       ), 0) as pnl,
       count(*) filter (where p.status in ('opening', 'open', 'closing')) as open,
       coalesce(sum(p.cost_basis_sol) filter (where p.status in ('opening', 'open', 'closing')),
@@ -425,7 +425,7 @@ begin
     into s
     from walltrack.positions as p;
     if walltrack.raise_alert('daily_summary',
-      'daily_summary:' || to_char(now() at time zone 'UTC', 'YYYY-MM-DD'),
+      'daily_summary:' || to_char(walltrack.clock() at time zone 'UTC', 'YYYY-MM-DD'),
       format('WallTrack, last 24 h: %s closed (%s won), realized %s SOL; %s open (%s SOL in); '
         || 'breaker %s.', s.closed, s.won, walltrack.sol_text(s.pnl), s.open,
         to_char(round(s.exposure, 4), 'FM9999990.0000'),
@@ -473,13 +473,13 @@ begin
   -- the same delivery (the unique key, and the row lock on a lapsed lease).
   with fresh as (
     insert into walltrack.alert_deliveries (alert_id, channel, lease_until)
-    select a.id, ch.channel, now() + make_interval(secs => lease_seconds)
+    select a.id, ch.channel, walltrack.clock() + make_interval(secs => lease_seconds)
     from unnest(channels) as ch (channel)
     inner join walltrack.alerts as a on a.kind = any(
       case ch.channel when 'telegram' then cfg.alert_kinds_telegram
         else cfg.alert_kinds_discord end
     )
-    where a.created_at > now() - make_interval(mins => cfg.alert_max_age_minutes)
+    where a.created_at > walltrack.clock() - make_interval(mins => cfg.alert_max_age_minutes)
       and not exists (
         select from walltrack.alert_deliveries as x
         where x.alert_id = a.id and x.channel = ch.channel
@@ -493,11 +493,11 @@ begin
   again as (
     update walltrack.alert_deliveries as d
     set status = 'sending', attempts = d.attempts + 1,
-      lease_until = now() + make_interval(secs => lease_seconds), next_attempt_at = null
+      lease_until = walltrack.clock() + make_interval(secs => lease_seconds), next_attempt_at = null
     where d.channel = any(channels)
       and (
-        (d.status = 'retry' and d.next_attempt_at <= now())
-        or (d.status = 'sending' and d.lease_until < now())
+        (d.status = 'retry' and d.next_attempt_at <= walltrack.clock())
+        or (d.status = 'sending' and d.lease_until < walltrack.clock())
       )
     returning d.id, d.alert_id, d.channel, d.attempts
   )
@@ -547,8 +547,8 @@ begin
       when outcome = 'retry' and d.attempts >= cfg.alert_max_attempts then 'failed'
       else outcome
     end::walltrack.alert_delivery_status,
-    sent_at = case when outcome = 'sent' then now() end,
-    next_attempt_at = case when outcome = 'retry' then now() + make_interval(
+    sent_at = case when outcome = 'sent' then walltrack.clock() end,
+    next_attempt_at = case when outcome = 'retry' then walltrack.clock() + make_interval(
       secs => coalesce(retry_after_seconds, power(2, d.attempts))::double precision) end,
     lease_until = null,
     last_error = case when outcome = 'sent' then d.last_error else left(error, 500) end

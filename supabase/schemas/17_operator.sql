@@ -28,7 +28,7 @@ as $$
     ), '[]'),
     'alerts_pending', (
       select count(*) from walltrack.alerts as a cross join walltrack.config as c
-      where a.created_at > now() - make_interval(mins => c.alert_max_age_minutes)
+      where a.created_at > walltrack.clock() - make_interval(mins => c.alert_max_age_minutes)
         and not exists (
           select from walltrack.alert_deliveries as d
           where d.alert_id = a.id and d.status in ('sent', 'failed')

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -287,3 +288,43 @@ def test_a_malformed_log_is_refused_clearly(log: SignalsLog, edit: Any, message:
     edit(document)
     with pytest.raises(ReplayError, match=message):
         parse_log(document)
+
+
+def received_late(log: SignalsLog, seconds: int) -> SignalsLog:
+    """The log as if its swaps had happened 90 s apart in the eight minutes before it was
+    recorded (within the ten minutes token facts may lead the clock: the test database holds
+    other tests' tokens), each received a second after its block, but the leader's buy of A
+    received `seconds` after its block (still before the next swap)."""
+    recorded = datetime.fromisoformat(log.signals[0]["received_at"])
+    signals = []
+    for n, signal in enumerate(log.signals):
+        block_time = recorded - timedelta(minutes=8) + timedelta(seconds=90 * n)
+        delay = seconds if n == 0 else 1
+        signals.append(
+            dict(signal)
+            | {
+                "block_time": block_time.isoformat(),
+                "received_at": (block_time + timedelta(seconds=delay)).isoformat(),
+            }
+        )
+    assert (signals[0]["side"], signals[0]["token_mint"]) == ("buy", MINTS["A"])
+    return replace(log, signals=signals, config=log.config | {"max_copy_delay_seconds": 60})
+
+
+def test_each_swap_is_replayed_at_the_time_it_was_received(db: Db, log: SignalsLog) -> None:
+    """The replay moves the database's clock to each swap's recorded receipt: a buy received
+    75 s after its block is stale (config.max_copy_delay_seconds 60), as it was when
+    recorded; received within the minute, it is copied."""
+    assert all(s["received_at"] for s in log.signals), "the log carries receipt times"
+    late = by_label(log, replay(db, received_late(log, 75), Changes()).wallets)["leader"]
+    assert late.skips.get("stale") == 1
+    assert late.copied == 2  # B's buy and its mirrored sale: A's buy came too late
+    in_time = by_label(log, replay(db, received_late(log, 30), Changes()).wallets)["leader"]
+    assert "stale" not in in_time.skips and in_time.copied == 3
+
+
+def test_a_log_recorded_with_live_trading_on_replays_in_simulation(db: Db, log: SignalsLog) -> None:
+    """The recorded clock is set only where nothing trades for real: the replay turns live
+    trading off (every wallet trades in simulation there) and replays as recorded."""
+    live = replay(db, replace(log, config=log.config | {"live_trading_enabled": True}), Changes())
+    assert live.total == replay(db, log, Changes()).total

@@ -163,12 +163,12 @@ begin
     pair_created_at, market_fetched_at, fetched_at
   )
   values (
-    safe_token.mint, 'SAFE', safe_token.decimals, now(), 10, 20, false, now(), 250000, 2000000,
-    now() - interval '3 days', now(), now()
+    safe_token.mint, 'SAFE', safe_token.decimals, walltrack.clock(), 10, 20, false, walltrack.clock(), 250000, 2000000,
+    walltrack.clock() - interval '3 days', walltrack.clock(), walltrack.clock()
   )
   on conflict on constraint tokens_pkey do update
-  set authorities_checked_at = now(), rugcheck_fetched_at = now(), market_fetched_at = now(),
-    fetched_at = now();
+  set authorities_checked_at = walltrack.clock(), rugcheck_fetched_at = walltrack.clock(), market_fetched_at = walltrack.clock(),
+    fetched_at = walltrack.clock();
   perform walltrack.end_engine_write(previous);
   perform walltrack.rejudge_tokens(array[safe_token.mint]);
 end;
