@@ -286,7 +286,7 @@ def run_step(step: Step, env: Mapping[str, str]) -> None:
     if command[0] == "supabase":
         command[0] = supabase_cli()
     if command[:3] == ["gcloud", "secrets", "versions"]:
-        ensure_secret(command, env)
+        ensure_secret(command)
     try:
         done = subprocess.run(  # noqa: S603 (the plan's own commands)
             command,
@@ -305,7 +305,7 @@ def run_step(step: Step, env: Mapping[str, str]) -> None:
         raise DeployError(f"exit status {done.returncode}: {reason[0][:300]}")
 
 
-def ensure_secret(command: list[str], env: Mapping[str, str]) -> None:
+def ensure_secret(command: list[str]) -> None:
     """`versions add` needs the secret to exist: create it first when it does not."""
     name, project = command[4], command[5]
     described = subprocess.run(  # noqa: S603
