@@ -5,8 +5,14 @@ the demo plays a scenario (default simulator/scenarios/demo.json): it makes the 
 few setup moves in SQL, registers the Helius webhook through the helius-sync function, then
 moves the scenario clock step by step. At each step the simulator delivers the leaders'
 swaps to the helius-webhook function (which looks tokens up at the simulator's RugCheck,
-DexScreener and DAS), and the demo calls the price-refresh function (the simulator's Jupiter
-prices), which places the exits. Every line it prints is read back from the database.
+DexScreener and DAS), and the demo runs the schedules itself: price-refresh (the simulator's
+Jupiter prices) places the exits, execute-orders and confirm-orders trade the live wallet's,
+notify sends the alerts. Every line it prints is read back from the database.
+
+The scenario's time is the database's: the demo's session and every function call it makes
+run at the step's scenario time (walltrack.set_clock, X-WallTrack-Clock), and the simulator
+delivers each swap at its own. Nothing waits on the wall clock: a time exit fires at its
+scenario minute, as fast as the machine plays.
 
 With a real HELIUS_API_KEY in .env the demo plays nothing: it starts the stack serving the
 functions for real and says where they are.
@@ -17,7 +23,9 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -44,6 +52,16 @@ STEP_SECONDS = 10
 TOKENS_MOVED_AT = 220
 STRANGER = "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM"
 DISCOVERY_RUNS = 5  # each run spends at most config.discovery_credits_per_run
+# The demo plays on after the scenario's last swap while a time exit is due within this
+# much scenario time (it never waits for the default strategy's day-long one).
+TIME_EXIT_HORIZON_SECONDS = 300
+# What the local scheduler would call every step, in this order (py_functions/schedules.tsv):
+# the exits first, then the live orders sent and confirmed, then the alerts.
+STEP_SCHEDULES = ("price-refresh", "execute-orders", "confirm-orders", "notify")
+# The operator acts half a second after a step's schedules: what those wrote is then in the
+# past (a reconciliation reading the chain at the very instant of a fill would set it aside
+# as possibly landed after its read).
+OPERATOR_DELAY = Decimal("0.5")
 OPERATOR = "demo-operator"
 LOOK_FOR_YOURSELF = """    select * from walltrack.scoreboard;
     select * from walltrack.signals order by id;"""
@@ -52,12 +70,8 @@ LOOK_FOR_YOURSELF = """    select * from walltrack.scoreboard;
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", default="simulator/scenarios/demo.json")
-    parser.add_argument("--pace", type=float, default=1.0, help="wall seconds per 10 s step")
     parser.add_argument(
-        "--wait-time-exits",
-        type=float,
-        default=90,
-        help="wall seconds to wait at the end for time exits (they follow the wall clock)",
+        "--pace", type=float, default=0.0, help="wall seconds per 10 s step (to watch it play)"
     )
     parser.add_argument("--report", default=None, help="HTML report path")
     return parser.parse_args()
@@ -88,7 +102,8 @@ def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[objec
 
 
 class Functions:
-    """The functions, called through the gateway as the scheduler or an operator would."""
+    """The functions, called through the gateway as the scheduler or an operator would, at
+    the scenario's time (X-WallTrack-Clock: each forwards it with its database calls)."""
 
     def __init__(self, supabase_url: str) -> None:
         secret = read_env_file(env_file_path())["FUNCTIONS_SECRET"]
@@ -97,9 +112,11 @@ class Functions:
             headers={"Authorization": f"Bearer {secret}"},
             timeout=30,
         )
+        self.clock: str | None = None
 
     def call(self, name: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = self.client.post(name, json=body or {})
+        headers = {} if self.clock is None else {"X-WallTrack-Clock": self.clock}
+        response = self.client.post(name, json=body or {}, headers=headers)
         response.raise_for_status()
         answer: dict[str, Any] = response.json()
         return answer
@@ -125,11 +142,30 @@ class Simulator:
         answer: list[dict[str, Any]] = response.json()
         return answer
 
+    def epoch(self) -> int:
+        """The unix time of the scenario's second 0."""
+        response = self.client.get("state")
+        response.raise_for_status()
+        return int(response.json()["epoch"])
+
     def advance(self, to_seconds: int) -> dict[str, Any]:
         response = self.client.post("advance", json={"to_seconds": to_seconds})
         response.raise_for_status()
         answer: dict[str, Any] = response.json()
         return answer
+
+
+class ScenarioClock:
+    """The database's clock at the scenario's time: set for the demo's own session (its SQL,
+    as an operator's in Studio) and sent with each function call, step after step."""
+
+    def __init__(self, db: Db, functions: Functions, epoch: int) -> None:
+        self.db, self.functions, self.epoch = db, functions, epoch
+
+    def move(self, t: Decimal | int) -> None:
+        at = datetime.fromtimestamp(float(self.epoch + t), UTC).isoformat()
+        self.db.execute("select walltrack.set_clock(%s, true)", (at,))
+        self.functions.clock = at
 
 
 def scenario_end(scenario: Path) -> int:
@@ -142,9 +178,6 @@ def operator_setup(db: Db) -> None:
     """What an operator does in Studio before the start: a tighter breaker, a quick time-exit
     strategy, and one more wallet to follow with it."""
     db.execute("update walltrack.config set breaker_max_consecutive_losses = 3")
-    # The scenario's second 0 is a day before the demo starts (simulator/scenarios/demo.json):
-    # judged by today's clock every buy would be stale.
-    db.execute("update walltrack.config set max_copy_delay_seconds = null")
     db.execute(
         """
         insert into walltrack.exit_strategies (
@@ -176,7 +209,6 @@ def operator_setup(db: Db) -> None:
     )
     print("Operator setup (SQL, as in Studio's editor):")
     print("  config.breaker_max_consecutive_losses = 3")
-    print("  config.max_copy_delay_seconds = empty (the scenario's swaps are a day old)")
     print("  new exit strategy 'one-minute flat' (time exit after 1 minute unless up 5 %)")
     print("  new wallet sleepy-delta following it")
     print("  config.live_trading_enabled = true, new live wallet live-epsilon (0.05 SOL a copy)")
@@ -345,27 +377,36 @@ def breaker_refused_a_buy(db: Db) -> bool:
     return bool(row and row[0])
 
 
-def play(db: Db, functions: Functions, simulator: Simulator, pace: float, end_t: int) -> Progress:
-    """Moves the scenario clock 10 s at a time: the simulator delivers the swaps due, then
-    the prices of that moment are refreshed (exits). Once the breaker has refused a buy the
-    operator reviews and resets it, as they would from Studio."""
+def play(
+    db: Db,
+    functions: Functions,
+    simulator: Simulator,
+    clock: ScenarioClock,
+    pace: float,
+    end_t: int,
+) -> Progress:
+    """Moves the scenario clock 10 s at a time, and the database's with it: the simulator
+    delivers the swaps due (each at its own second), then the step's schedules run at the
+    step's second. After them the operator acts, as from Studio: once the breaker has refused
+    a buy they review and reset it. A step after the scenario's swaps, the operator reads
+    every wallet's history; the demo then plays on while a time exit is due soon."""
     progress = Progress(db)
-    for t in range(STEP_SECONDS, end_t + STEP_SECONDS, STEP_SECONDS):
+    recover_t = end_t + STEP_SECONDS
+    t = 0
+    while t < recover_t or (time_exit_due(db) and t < recover_t + TIME_EXIT_HORIZON_SECONDS):
+        t += STEP_SECONDS
         started = time.monotonic()
-        for lost in dropped(simulator.advance(t)["deliveries"]):
-            label, symbol = db.execute(
-                "select (select label from walltrack.wallets where address = %s),"
-                " (select symbol from walltrack.tokens where mint = %s)",
-                (lost["wallet"], lost["mint"]),
-            ).fetchone() or (None, None)
-            print(
-                f"  t={t:>3}s  {label:<12} {lost['side']:<4} {symbol or lost['mint'][:6]:<5}"
-                " -> never delivered (a Helius webhook outage)"
-            )
-        functions.call("price-refresh")
-        functions.call("confirm-orders")
-        functions.call("notify")
+        deliveries = simulator.advance(t)["deliveries"]
+        clock.move(t)
+        report_dropped(db, deliveries, t)
+        if t == recover_t:
+            recover_missed(functions)
+        for name in STEP_SCHEDULES:
+            functions.call(name)
+        if t % 60 == 0:
+            run_minute_jobs(db)
         progress.report(t)
+        clock.move(t + OPERATOR_DELAY)
         if t == TOKENS_MOVED_AT:
             move_tokens_away(db, functions, simulator)
         if breaker_refused_a_buy(db):
@@ -376,6 +417,58 @@ def play(db: Db, functions: Functions, simulator: Simulator, pace: float, end_t:
             progress.report(t)
         time.sleep(max(0.0, pace - (time.monotonic() - started)))
     return progress
+
+
+@contextmanager
+def wall_clock_jobs_paused(db: Db) -> Iterator[None]:
+    """pg_cron runs the database's jobs at the wall clock's time, which the scenario's is not:
+    while the demo plays they are paused (it runs them itself at each scenario minute), and
+    they resume when it ends."""
+    db.execute("update cron.job set active = false where jobname like 'walltrack-%'")
+    try:
+        yield
+    finally:
+        db.execute("update cron.job set active = true where jobname like 'walltrack-%'")
+
+
+def run_minute_jobs(db: Db) -> None:
+    """pg_cron's every-minute jobs (the breaker check, waiting buys, leases, scheduled alerts),
+    run on the demo's session, at the scenario's minute."""
+    commands = db.execute(
+        "select command from cron.job where jobname like 'walltrack-%' and schedule = '* * * * *'"
+        " order by jobname"
+    ).fetchall()
+    for (command,) in commands:
+        db.execute(command)
+
+
+def report_dropped(db: Db, deliveries: list[dict[str, Any]], t: int) -> None:
+    for lost in dropped(deliveries):
+        label, symbol = db.execute(
+            "select (select label from walltrack.wallets where address = %s),"
+            " (select symbol from walltrack.tokens where mint = %s)",
+            (lost["wallet"], lost["mint"]),
+        ).fetchone() or (None, None)
+        print(
+            f"  t={t:>3}s  {label:<12} {lost['side']:<4} {symbol or lost['mint'][:6]:<5}"
+            " -> never delivered (a Helius webhook outage)"
+        )
+
+
+def time_exit_due(db: Db) -> bool:
+    """An open position's time exit falls within the horizon (scenario time)."""
+    row = db.execute(
+        """
+        select exists (
+          select from walltrack.position_list
+          where status in ('open', 'closing')
+            and opened_at + time_exit_minutes * interval '1 minute'
+              <= walltrack.clock() + %s * interval '1 second'
+        )
+        """,
+        (TIME_EXIT_HORIZON_SECONDS,),
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def move_tokens_away(db: Db, functions: Functions, simulator: Simulator) -> None:
@@ -429,15 +522,17 @@ def dropped(deliveries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [d for d in deliveries if str(d.get("skipped", "")).startswith("delivery outage")]
 
 
-def recover_missed(db: Db, functions: Functions, progress: Progress, end_t: int) -> None:
+def recover_missed(functions: Functions) -> None:
     """The operator reads every wallet's parsed history on demand (the schedule would, within
     config.backfill_interval_minutes): what the webhook missed is stored and decided late."""
     answer = functions.call("helius-backfill", {"every_wallet": True})
     print(
-        f"\nhelius-backfill on demand: {answer['pages']} history pages read, "
+        f"  helius-backfill on demand: {answer['pages']} history pages read, "
         f"{answer['new_signals']} swap(s) the webhook never delivered"
     )
-    progress.report(end_t)
+
+
+def delivery_health(db: Db) -> None:
     print_table(
         "Delivery health (walltrack.delivery_health)",
         ["wallet", "by webhook", "by backfill", "backfill %", "flagged"],
@@ -449,31 +544,6 @@ def recover_missed(db: Db, functions: Functions, progress: Progress, end_t: int)
             """
         ).fetchall(),
     )
-
-
-def wait_for_time_exits(
-    db: Db, functions: Functions, progress: Progress, end_t: int, wait_seconds: float
-) -> None:
-    """Time exits follow the wall clock (minutes since the position opened), not the
-    scenario's: the demo keeps refreshing prices until those due within the wait have fired
-    (not the default strategy's 24 hours)."""
-    deadline = time.monotonic() + wait_seconds
-    pending = """
-        select count(*) from walltrack.position_list
-        where status in ('open', 'closing')
-          and opened_at + time_exit_minutes * interval '1 minute'
-            <= now() + %s * interval '1 second'
-    """
-    announced = False
-    while (
-        time.monotonic() < deadline and (db.execute(pending, (wait_seconds,)).fetchone() or (0,))[0]
-    ):
-        if not announced:
-            print("  ... waiting for the time exits (they count wall-clock minutes)")
-            announced = True
-        time.sleep(5)
-        functions.call("price-refresh")
-        progress.report(end_t)
 
 
 def remeasure_baselines(db: Db) -> None:
@@ -607,26 +677,29 @@ def main() -> None:
         serve_for_real()
         return
     print(f"Starting a fresh local stack with the market simulator playing {args.scenario}")
-    run_stack("reset", {"STACK_SIMULATOR": args.scenario})
-    run_stack("up", {"STACK_SIMULATOR": args.scenario})
+    # No scheduler: the demo runs the schedules itself, at the scenario's time.
+    stack = {"STACK_SIMULATOR": args.scenario, "STACK_SCHEDULER": "0"}
+    run_stack("reset", stack)
+    run_stack("up", stack)
     stack_env = load_stack_env()
     functions, simulator = Functions(stack_env.supabase_url), Simulator()
     with psycopg.connect(stack_env.database_url, autocommit=True) as db:
-        operator_setup(db)
-        labels = {w.address: w.label for w in load_scenario(args.scenario).wallets}
-        discover(db, functions, labels)
-        sync = functions.call("helius-sync")
-        print(f"helius-sync: {sync.get('action')} (the simulator now delivers to helius-webhook)")
-        print("\nThe scenario, 10 s of scenario time per step:")
-        end_t = scenario_end(Path(args.scenario))
-        progress = play(db, functions, simulator, args.pace, end_t)
-        recover_missed(db, functions, progress, end_t)
-        resolve_findings(db)
-        wait_for_time_exits(db, functions, progress, end_t, args.wait_time_exits)
-        remeasure_baselines(db)
-        show_alerts(functions, simulator)
-        summary(db)
-        report = write_report(db, Path(args.report or REPO_ROOT / ".local/demo-report.html"))
+        clock = ScenarioClock(db, functions, simulator.epoch())
+        clock.move(0)
+        with wall_clock_jobs_paused(db):
+            operator_setup(db)
+            labels = {w.address: w.label for w in load_scenario(args.scenario).wallets}
+            discover(db, functions, labels)
+            sync = functions.call("helius-sync")
+            print(f"helius-sync: {sync.get('action')} (the simulator delivers to helius-webhook)")
+            print("\nThe scenario, 10 s of scenario time per step (the database's clock follows):")
+            play(db, functions, simulator, clock, args.pace, scenario_end(Path(args.scenario)))
+            delivery_health(db)
+            resolve_findings(db)
+            remeasure_baselines(db)
+            show_alerts(functions, simulator)
+            summary(db)
+            report = write_report(db, Path(args.report or REPO_ROOT / ".local/demo-report.html"))
     show_access(stack_env, report)
 
 

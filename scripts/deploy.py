@@ -121,6 +121,8 @@ where not exists (select from vault.secrets where name = 'walltrack_functions_se
 select vault.update_secret(s.id, :'functions_secret')
 from vault.secrets as s where s.name = 'walltrack_functions_secret';
 select cron.unschedule(j.jobid) from cron.job as j where j.jobname like 'walltrack-fn-%';
+-- A production database: nothing can set its clock again (config.production stays on).
+update walltrack.config set production = true where not production;
 """
 
 

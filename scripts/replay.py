@@ -3,12 +3,15 @@ other filters, and print both results side by side.
 
     python -m scripts.replay export --out log.json [--database-url URL]
     python -m scripts.replay run log.json [--exit-strategy NAME] [--set KEY=VALUE]...
+                                          [--exit-rule STRATEGY:RULE=VALUE]...
                                           [--wallet LABEL=off]...
 
 `run` replays on a throwaway stack of its own (.local/replay), brought up from scratch when
 it is down or lacks a migration, and left up for the next replay:
 `STACK_DIR=.local/replay scripts/stack.sh down` (or `make clean`) stops it. Each swap is
-replayed at the time it was received (the database's clock, walltrack.set_clock).
+replayed at the time it was received, each recorded price tick when it was applied, each
+operator's breaker reset when it was made (the database's clock, walltrack.set_clock); the
+replay as recorded is checked against the recorded outcome.
 """
 
 from __future__ import annotations
@@ -23,7 +26,14 @@ from pathlib import Path
 
 import psycopg
 
-from scripts.replay_log import ReplayError, SignalsLog, batches, export_log, read_log, write_log
+from scripts.replay_log import (
+    ReplayError,
+    SignalsLog,
+    batches,
+    export_log,
+    read_log,
+    write_log,
+)
 from scripts.replay_run import Changes, Figures, Result, check_changes, replay
 from scripts.stack_env import REPO_ROOT, load_stack_env, read_env_file, run_stack
 
@@ -40,10 +50,11 @@ REPLAY_STACK = {
 }
 
 LIMITS = (
-    "Each swap is replayed at the time it was received, preceded by a price tick at the "
-    "leader's price: exits, staleness and the breaker's windows and cooldown follow the "
-    "recorded clock. Not replayed: the prices between two leader swaps (a time exit fires at "
-    "the next tick of its token past the deadline). Every wallet trades in simulation."
+    "Each swap is replayed at the time it was received, each recorded price tick when it was "
+    "applied and each operator's breaker reset when it was made: exits, staleness and the "
+    "breaker's windows and cooldown follow the recorded clock (a log without a price path "
+    "ticks at the leaders' prices instead). Every wallet trades in simulation: a live "
+    "wallet's fills and chain findings were the chain's, so its results are estimates."
 )
 
 
@@ -68,6 +79,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="a walltrack.config column (VALUE null for empty), e.g. min_liquidity_usd=50000",
     )
     run.add_argument(
+        "--exit-rule",
+        metavar="STRATEGY:RULE=VALUE",
+        action="append",
+        default=[],
+        help="one rule of one exit strategy (null for empty), e.g. 'scalper:stop_loss_pct=-20'",
+    )
+    run.add_argument(
         "--wallet", metavar="LABEL=off", action="append", default=[], help="do not copy it"
     )
     return parser.parse_args(argv)
@@ -86,10 +104,18 @@ def changes_from(args: argparse.Namespace) -> Changes:
     for label, state in wallets.items():
         if state != "off":
             raise ReplayError(f"--wallet {label}={state}: only LABEL=off is supported")
+    rules: dict[str, dict[str, str | None]] = {}
+    for text in args.exit_rule:
+        target, value = key_value("--exit-rule", text)
+        strategy, colon, rule = target.rpartition(":")
+        if not colon or not strategy or not rule:
+            raise ReplayError(f"--exit-rule {text}: expected STRATEGY:RULE=VALUE")
+        rules.setdefault(strategy, {})[rule] = None if value == "null" else value
     return Changes(
         config={key: None if value == "null" else value for key, value in config.items()},
         exit_strategy=args.exit_strategy,
         wallets_off=frozenset(wallets),
+        exit_rules=rules,
     )
 
 
@@ -103,7 +129,8 @@ def export_command(out: Path, database_url: str | None) -> None:
     write_log(log, out)
     print(
         f"wrote {out}: {len(log.signals)} signals of {len(log.wallets)} wallets, "
-        f"{len(log.tokens)} tokens, {len(log.exit_strategies)} exit strategies"
+        f"{len(log.tokens)} tokens, {len(log.exit_strategies)} exit strategies, "
+        f"{len(log.prices)} price ticks, {len(log.restarts)} breaker resets"
     )
 
 
@@ -223,8 +250,27 @@ def report(log: SignalsLog, changes: Changes, baseline: Result, what_if: Result)
             *aligned(table),
             "",
             f"Circuit breaker: baseline {breaker_line(baseline)}; what-if {breaker_line(what_if)}.",
+            *fidelity_lines(log, baseline),
         ]
     )
+
+
+def fidelity_lines(log: SignalsLog, baseline: Result) -> list[str]:
+    """Whether the baseline (the log replayed as recorded) reproduced the recorded outcome."""
+    differences = baseline.differences
+    if differences is None:
+        return ["The log holds no recorded outcome (version 1): the baseline is not checked."]
+    live = sum(1 for w in log.wallets if w["mode"] == "live")
+    scope = f" (live wallets left out: {live})" if live else ""
+    if not differences:
+        return [
+            "The baseline reproduces the recorded outcome exactly: every decision, position "
+            f"and breaker event{scope}."
+        ]
+    return [
+        f"The baseline differs from the recorded outcome in {len(differences)} place(s){scope}:",
+        *(f"  {line}" for line in differences[:20]),
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

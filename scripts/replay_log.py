@@ -1,9 +1,13 @@
 """The signals log of a database as one JSON document, for the what-if replay.
 
 The log holds what the copy decisions and the exits read: the config row, the exit strategy
-catalog, the watchlist, the tokens' safety and market facts, and every signal in chain
-order, each read from its read model (walltrack.signals_log_config, signals_log_exit_strategies,
-watchlist, signals_log_tokens and signal_list: supabase/schemas/16_read_models.sql). Amounts
+catalog, the watchlist, the tokens' safety and market facts, every signal in chain order,
+the price path (each tick applied, when it was applied) and the operators' breaker resets,
+each read from its read model (walltrack.signals_log_config, signals_log_exit_strategies,
+watchlist, signals_log_tokens, signal_list, signals_log_prices and signals_log_restarts:
+supabase/schemas/16_read_models.sql). It also holds what WallTrack decided (each signal's
+decision, each position's close, the breaker's events), so a replay can show it reproduces
+the recorded outcome. Amounts
 stay exact: numeric columns are written as strings, never as floats (the JSON documents a
 column holds, such as a take-profit ladder, are kept as they are).
 """
@@ -13,7 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +28,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 FORMAT = "walltrack-signals-log"
-VERSION = 1
+VERSION = 2  # 2 added the price path, the resets and the outcome; a version 1 log has none
 
 Record = dict[str, Any]
 
@@ -104,6 +108,48 @@ SECTIONS: Mapping[str, Sequence[str]] = {
     "tokens": TOKEN_FACTS,
     "signals": SIGNAL_FIELDS,
 }
+# Version 2: each tick applied (walltrack.price_history) and each manual breaker reset, from
+# the first signal on; and the recorded outcome (see OUTCOME_QUERIES).
+PRICE_FIELDS = ("mint", "price_sol", "observed_at", "applied_at")
+RESTART_FIELDS = ("created_at", "actor", "note")
+SECTIONS_SINCE_2: Mapping[str, Sequence[str]] = {
+    "prices": PRICE_FIELDS,
+    "restarts": RESTART_FIELDS,
+    "decisions": ("signature", "wallet", "decision", "decision_reason"),
+    "closes": (
+        "wallet",
+        "token_mint",
+        "opened_at",
+        "status",
+        "close_reason",
+        "closed_at",
+        "realized_pnl_sol",
+    ),
+    "breaker_events": ("created_at", "event_type", "trigger", "observed", "threshold", "actor"),
+}
+# What WallTrack made of the signals, read the same way from the recorded database and from
+# a replay: each signal's decision, each position (open or closed), the breaker's events
+# from a time on (%(since)s), after an event (%(after)s: a replay's own fresh start).
+OUTCOME_QUERIES: Mapping[str, str] = {
+    "decisions": """
+        select signature, wallet_address as wallet, decision, decision_reason
+        from walltrack.signal_list where wallet_address = any(%(wallets)s)
+        order by block_time, slot, signature, wallet_address
+    """,
+    "closes": """
+        select w.address as wallet, p.token_mint, p.opened_at, p.status, p.close_reason,
+          p.closed_at, p.realized_pnl_sol
+        from walltrack.position_list as p join walltrack.watchlist as w on w.id = p.wallet_id
+        where w.address = any(%(wallets)s)
+        order by p.opened_at, w.address, p.token_mint
+    """,
+    "breaker_events": """
+        select created_at, event_type, trigger, observed, threshold, actor
+        from walltrack.breaker_event_log
+        where created_at >= %(since)s::timestamptz and id > %(after)s
+        order by created_at, id
+    """,
+}
 
 
 class ReplayError(ValueError):
@@ -117,6 +163,24 @@ class SignalsLog:
     wallets: list[Record]
     tokens: list[Record]
     signals: list[Record]
+    prices: list[Record] = field(default_factory=list)
+    restarts: list[Record] = field(default_factory=list)
+    decisions: list[Record] = field(default_factory=list)
+    closes: list[Record] = field(default_factory=list)
+    breaker_events: list[Record] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One step of a replay, at its recorded time: a transaction (with the leaders' prices to
+    tick first, when the log has no price path), a batch of recorded ticks, or an operator's
+    breaker reset."""
+
+    at: str | None  # the replay's clock (None: a log without times)
+    what: str  # for a refusal's message
+    ticks: list[Record]
+    transaction: Record | None = None
+    restart: Record | None = None
 
 
 @dataclass(frozen=True)
@@ -138,20 +202,27 @@ def json_value(value: object) -> object:
     return value
 
 
+Params = Sequence[Any] | Mapping[str, Any] | None
+
+
 def fetch_dicts(
     connection: psycopg.Connection[Any],
     query: str | sql.SQL | sql.Composed,
-    params: Sequence[Any] | None = None,
+    params: Params = None,
 ) -> list[Record]:
     with connection.cursor(row_factory=dict_row) as cursor:
         return cursor.execute(query, params).fetchall()
 
 
 def fetch_records(
-    connection: psycopg.Connection[Any], query: sql.SQL | sql.Composed
+    connection: psycopg.Connection[Any],
+    query: str | sql.SQL | sql.Composed,
+    params: Params = None,
 ) -> list[Record]:
     """Rows as JSON records."""
-    return [{k: json_value(v) for k, v in row.items()} for row in fetch_dicts(connection, query)]
+    return [
+        {k: json_value(v) for k, v in row.items()} for row in fetch_dicts(connection, query, params)
+    ]
 
 
 def columns(names: Sequence[str], table: str = "") -> sql.Composable:
@@ -165,6 +236,21 @@ def export_log(connection: psycopg.Connection[Any]) -> SignalsLog:
     with connection.transaction():
         # The settings only: the view leaves out the source database's operational state.
         (config,) = fetch_records(connection, sql.SQL("select * from walltrack.signals_log_config"))
+        wallets = fetch_records(
+            connection,
+            sql.SQL("select {} from walltrack.watchlist order by id").format(
+                columns(WALLET_FIELDS)
+            ),
+        )
+        # The order api.ingest_swaps decides in.
+        signals = fetch_records(
+            connection,
+            sql.SQL(
+                "select {}, wallet_address as wallet from walltrack.signal_list"
+                " order by block_time, slot, id"
+            ).format(columns([f for f in (*SIGNAL_FIELDS, *SIGNAL_TIMES) if f != "wallet"])),
+        )
+        since = min((s.get("received_at") or s["block_time"] for s in signals), default=None)
         return SignalsLog(
             config=config,
             exit_strategies=fetch_records(
@@ -173,27 +259,54 @@ def export_log(connection: psycopg.Connection[Any]) -> SignalsLog:
                     columns(SECTIONS["exit_strategies"])
                 ),
             ),
-            wallets=fetch_records(
-                connection,
-                sql.SQL("select {} from walltrack.watchlist order by id").format(
-                    columns(WALLET_FIELDS)
-                ),
-            ),
+            wallets=wallets,
             tokens=fetch_records(
                 connection,
                 sql.SQL("select {} from walltrack.signals_log_tokens order by mint").format(
                     columns(TOKEN_FACTS)
                 ),
             ),
-            # The order api.ingest_swaps decides in.
-            signals=fetch_records(
-                connection,
-                sql.SQL(
-                    "select {}, wallet_address as wallet from walltrack.signal_list"
-                    " order by block_time, slot, id"
-                ).format(columns([f for f in (*SIGNAL_FIELDS, *SIGNAL_TIMES) if f != "wallet"])),
+            signals=signals,
+            prices=[
+                tick
+                for tick in since_records(
+                    connection, "signals_log_prices", PRICE_FIELDS, "applied_at", since
+                )
+                if tick["mint"] in {s["token_mint"] for s in signals}
+            ],
+            restarts=since_records(
+                connection, "signals_log_restarts", RESTART_FIELDS, "created_at", since
             ),
+            **outcome_records(connection, [w["address"] for w in wallets], since),
         )
+
+
+def since_records(
+    connection: psycopg.Connection[Any],
+    view: str,
+    fields: Sequence[str],
+    time_column: str,
+    since: str | None,
+) -> list[Record]:
+    """A read model's rows from the log's first signal on, in the order they happened."""
+    query = sql.SQL("select {} from walltrack.{} where {} >= %s order by {}, id").format(
+        columns(fields),
+        sql.Identifier(view),
+        sql.Identifier(time_column),
+        sql.Identifier(time_column),
+    )
+    return fetch_records(connection, query, [since]) if since is not None else []
+
+
+def outcome_records(
+    connection: psycopg.Connection[Any], wallets: Sequence[str], since: str | None, after: int = 0
+) -> dict[str, list[Record]]:
+    """What WallTrack made of these wallets' signals, from `since` on (OUTCOME_QUERIES), its
+    breaker events after the event `after`."""
+    params = {"wallets": list(wallets), "since": since or "-infinity", "after": after}
+    return {
+        name: fetch_records(connection, query, params) for name, query in OUTCOME_QUERIES.items()
+    }
 
 
 def write_log(log: SignalsLog, path: Path) -> None:
@@ -213,14 +326,18 @@ def parse_log(document: object) -> SignalsLog:
     """The log, checked for what the replay relies on; a ReplayError says what is wrong."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ReplayError(f"not a signals log: expected a JSON object with format {FORMAT!r}")
-    if document.get("version") != VERSION:
-        raise ReplayError(f"signals log version {document.get('version')!r}: expected {VERSION}")
+    version = document.get("version")
+    if version not in (1, VERSION):
+        raise ReplayError(f"signals log version {version!r}: expected 1 or {VERSION}")
     config = document.get("config")
     if not isinstance(config, dict):
         raise ReplayError("signals log: 'config' must be an object of config columns")
     reject_floats("config", config)
-    sections = {name: records_of(document, name, fields) for name, fields in SECTIONS.items()}
-    log = SignalsLog(config=config, **sections)
+    sections = dict(SECTIONS) | (dict(SECTIONS_SINCE_2) if version == VERSION else {})
+    log = SignalsLog(
+        config=config,
+        **{name: records_of(document, name, fields) for name, fields in sections.items()},
+    )
     check_references(log)
     return log
 
@@ -293,3 +410,48 @@ def batches(log: SignalsLog) -> Iterator[Batch]:
                 "raw": {"signature": signature, "replayed": True},
             },
         )
+
+
+def timeline(log: SignalsLog) -> list[Event]:
+    """The log's events in the order they happened. A transaction is replayed when it was
+    received, a batch of ticks when it was applied, a reset when the operator made it; at one
+    time, transactions first, then ticks, then resets (a delivery comes in, the prices of that
+    moment are refreshed, the operator acts). Without a recorded price path (a version 1
+    log, or a database that never refreshed prices) each transaction is preceded by a tick at
+    its leaders' prices instead."""
+    recorded_path = bool(log.prices)
+    keyed: list[tuple[datetime | None, int, int, Event]] = []
+    for index, batch in enumerate(batches(log)):
+        event = Event(
+            at=batch.at,
+            what=f"replaying transaction {batch.signature}",
+            ticks=[] if recorded_path else batch.ticks,
+            transaction=batch.transaction,
+        )
+        keyed.append((moment(batch.at), 0, index, event))
+    for index, (applied_at, ticks) in enumerate(
+        itertools.groupby(log.prices, key=lambda p: p["applied_at"])
+    ):
+        recorded = [
+            {k: v for k, v in tick.items() if k in ("mint", "price_sol", "observed_at") and v}
+            for tick in ticks
+        ]
+        keyed.append(
+            (
+                moment(applied_at),
+                1,
+                index,
+                Event(applied_at, f"the ticks at {applied_at}", recorded),
+            )
+        )
+    for index, restart in enumerate(log.restarts):
+        at = restart["created_at"]
+        what = f"{restart['actor']}'s breaker reset at {at}"
+        keyed.append((moment(at), 2, index, Event(at, what, [], restart=restart)))
+    if any(key[0] is None for key in keyed):
+        return [event for *_, event in keyed]  # no times: chain order
+    return [event for *_, event in sorted(keyed, key=lambda key: key[:3])]
+
+
+def moment(at: str | None) -> datetime | None:
+    return None if at is None else datetime.fromisoformat(at)

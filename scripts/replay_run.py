@@ -1,14 +1,17 @@
 """Replays a signals log through the database's own rules and reads what they made of it.
 
-Every rule stays in SQL: this module only loads the log's settings, feeds its swaps to
-api.ingest_swaps in chain order (each preceded by a price tick at the leaders' price, so the
-exits fire along the path they traded at) and reads the results from their read models
+Every rule stays in SQL: this module only loads the log's settings, feeds its events at
+their recorded times (each swap to api.ingest_swaps when it was received, each recorded
+price tick to api.apply_prices when it was applied, each operator's breaker reset; a log
+without a price path ticks at the leaders' prices instead), and reads the results from
+their read models
 (walltrack.wallet_results, wallet_orders_by_reason, wallet_decisions_by_reason,
 combined_results and breaker_event_log: supabase/schemas/16_read_models.sql).
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -22,13 +25,16 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from scripts.replay_log import (
+    OUTCOME_QUERIES,
     STRATEGY_FLAGS,
     STRATEGY_RULES,
+    Record,
     ReplayError,
     SignalsLog,
-    batches,
     columns,
     fetch_dicts,
+    outcome_records,
+    timeline,
 )
 
 Connection = psycopg.Connection[Any]
@@ -38,19 +44,34 @@ def set_option(key: str, value: str | None) -> str:
     return f"--set {key}={'null' if value is None else value}"
 
 
+def rule_option(strategy: str, rule: str, value: str | None) -> str:
+    return f"--exit-rule '{strategy}:{rule}={'null' if value is None else value}'"
+
+
+# The rules an --exit-rule may change (a strategy's name and description are not rules).
+CHANGEABLE_RULES = tuple(r for r in STRATEGY_RULES if r not in ("name", "description"))
+
+
 @dataclass(frozen=True)
 class Changes:
     """The what-if: config columns to set (text as Studio takes it, None for empty), one
-    catalog strategy for every wallet, wallets (by label or address) not to copy."""
+    catalog strategy for every wallet, single rules of a strategy (strategy -> rule -> value,
+    a JSON text for the take-profit ladder), wallets (by label or address) not to copy."""
 
     config: Mapping[str, str | None] = field(default_factory=dict)
     exit_strategy: str | None = None
     wallets_off: frozenset[str] = frozenset()
+    exit_rules: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
 
     def describe(self) -> list[str]:
         return (
             [set_option(key, value) for key, value in self.config.items()]
             + ([f"--exit-strategy {self.exit_strategy!r}"] if self.exit_strategy else [])
+            + [
+                rule_option(strategy, rule, value)
+                for strategy, rules in self.exit_rules.items()
+                for rule, value in rules.items()
+            ]
             + [f"--wallet {label}=off" for label in sorted(self.wallets_off)]
         )
 
@@ -77,6 +98,10 @@ class Result:
     wallets: Mapping[str, Figures]  # by address, in the log's order
     total: Figures
     breaker_trip: str | None  # what tripped the circuit breaker, if it did
+    # Where the replay's decisions, positions and breaker events differ from the recorded
+    # ones (the wallets that traded in simulation; a live wallet's fills were the chain's).
+    # None: the log holds no recorded outcome (version 1).
+    differences: list[str] | None = None
 
 
 def check_changes(log: SignalsLog, changes: Changes) -> None:
@@ -93,6 +118,18 @@ def check_changes(log: SignalsLog, changes: Changes) -> None:
             f"--exit-strategy: no strategy {changes.exit_strategy!r} in the catalog; "
             f"valid: {', '.join(repr(name) for name in strategies)}"
         )
+    for strategy, rules in changes.exit_rules.items():
+        if strategy not in {s["name"] for s in log.exit_strategies}:
+            raise ReplayError(
+                f"--exit-rule: no strategy {strategy!r} in the catalog; "
+                f"valid: {', '.join(repr(name) for name in strategies)}"
+            )
+        unknown_rules = sorted(set(rules) - set(CHANGEABLE_RULES))
+        if unknown_rules:
+            raise ReplayError(
+                f"--exit-rule: {', '.join(unknown_rules)} is not a rule; "
+                f"valid: {', '.join(CHANGEABLE_RULES)}"
+            )
     names = {w["label"] for w in log.wallets} | {w["address"] for w in log.wallets}
     unknown_wallets = sorted(changes.wallets_off - names)
     if unknown_wallets:
@@ -112,7 +149,7 @@ def replay(connection: Connection, log: SignalsLog, changes: Changes) -> Result:
         refuse_recorded_wallets(connection, log)
         load_settings(connection, log)
         apply_changes(connection, log, changes)
-        feed_signals(connection, log)
+        feed_events(connection, log)
         return read_result(connection, log)
 
 
@@ -234,6 +271,22 @@ def upsert_strategy_rules(connection: Connection, log: SignalsLog) -> None:
     )
 
 
+def update_rule(connection: Connection, strategy: str, rule: str, value: str | None) -> None:
+    """One rule of one strategy, cast by the column's own type (the ladder is JSON text)."""
+    try:
+        record = {rule: json.loads(value) if rule == "take_profit_levels" and value else value}
+    except json.JSONDecodeError as error:
+        raise ReplayError(f"take_profit_levels is not JSON: {error}") from None
+    connection.execute(
+        sql.SQL(
+            "update walltrack.exit_strategies as s set {0} = r.{0}"
+            " from jsonb_populate_record(null::walltrack.exit_strategies, %s) as r"
+            " where s.name = %s"
+        ).format(sql.Identifier(rule)),
+        [Jsonb(record), strategy],
+    )
+
+
 def set_strategy_flags(connection: Connection, log: SignalsLog) -> None:
     connection.execute("update walltrack.exit_strategies set is_default = false where is_default")
     connection.execute(
@@ -290,8 +343,8 @@ def upsert_wallets(connection: Connection, log: SignalsLog) -> None:
 
 
 def span_minutes(log: SignalsLog) -> int:
-    """Minutes from the log's first swap to its last, rounded up, at least 1."""
-    times = [datetime.fromisoformat(b.at) for b in batches(log) if b.at is not None]
+    """Minutes from the log's first event to its last, rounded up, at least 1."""
+    times = [datetime.fromisoformat(e.at) for e in timeline(log) if e.at is not None]
     seconds = (max(times) - min(times)).total_seconds() if times else 0
     return max(1, -(-int(seconds) // 60) + 1)
 
@@ -309,11 +362,11 @@ def load_tokens(connection: Connection, log: SignalsLog) -> None:
 
 
 def first_time(log: SignalsLog) -> str | None:
-    return next((batch.at for batch in batches(log) if batch.at is not None), None)
+    return next((event.at for event in timeline(log) if event.at is not None), None)
 
 
 def start_clock(connection: Connection, log: SignalsLog) -> None:
-    """The replay's clock starts at its first swap: its fresh equity curve, its facts and
+    """The replay's clock starts at its first event: its fresh equity curve, its facts and
     every decision after are dated in the log's time."""
     start = first_time(log)
     if start is not None:
@@ -334,6 +387,10 @@ def apply_changes(connection: Connection, log: SignalsLog, changes: Changes) -> 
     for key, value in changes.config.items():
         with explained(set_option(key, value)):
             update_config(connection, {key: value})
+    for strategy, rules in changes.exit_rules.items():
+        for rule, value in rules.items():
+            with explained(rule_option(strategy, rule, value)):
+                update_rule(connection, strategy, rule, value)
     if changes.exit_strategy is not None:
         with explained(f"--exit-strategy {changes.exit_strategy!r}"):
             connection.execute(
@@ -350,17 +407,15 @@ def apply_changes(connection: Connection, log: SignalsLog, changes: Changes) -> 
     )
 
 
-# Each transaction is replayed at the time WallTrack received it: the database's clock
-# (walltrack.set_clock, this transaction only) moves there first, so every rule that reads
-# time (staleness, the breaker's windows and cooldown, time exits at the next tick) sees the
-# recorded time. A swap received out of block order (found late by backfill) is replayed
-# at the latest time reached: the clock never goes back, and moves a millisecond at least
-# (swaps received together still tick in order: a tick no newer than a price is ignored).
-CLOCK = (
-    "select walltrack.set_clock(greatest(%s::timestamptz,"
-    " walltrack.clock() + interval '1 millisecond'))"
-)
-TICK = """
+# Each event is replayed at its recorded time: the database's clock (walltrack.set_clock, this
+# transaction only) moves there first, so every rule that reads time (staleness, the
+# breaker's windows and cooldown, time exits) sees the recorded time. A swap received out of
+# block order (found late by backfill) is replayed at the latest time reached: the clock
+# never goes back. Ticking at the leaders' prices, it moves a millisecond at least between
+# transactions (a tick no newer than the last price is ignored); a recorded path carries
+# its own tick times.
+CLOCK = "select walltrack.set_clock(greatest(%s::timestamptz, walltrack.clock() + %s::interval))"
+LEADER_TICK = """
 select api.apply_prices((
   select jsonb_agg(t.value || jsonb_build_object('observed_at', walltrack.clock()))
   from jsonb_array_elements(%s) as t
@@ -368,14 +423,22 @@ select api.apply_prices((
 """
 
 
-def feed_signals(connection: Connection, log: SignalsLog) -> None:
-    for batch in batches(log):
-        with explained(f"replaying transaction {batch.signature}"):
-            if batch.at is not None:
-                connection.execute(CLOCK, [batch.at])
-            if batch.ticks:
-                connection.execute(TICK, [Jsonb(batch.ticks)])
-            connection.execute("select api.ingest_swaps(%s)", [Jsonb([batch.transaction])])
+def feed_events(connection: Connection, log: SignalsLog) -> None:
+    step = "0" if log.prices else "1 millisecond"
+    for event in timeline(log):
+        with explained(event.what):
+            if event.at is not None:
+                connection.execute(CLOCK, [event.at, step])
+            if event.ticks:
+                tick = LEADER_TICK if event.transaction else "select api.apply_prices(%s)"
+                connection.execute(tick, [Jsonb(event.ticks)])
+            if event.transaction is not None:
+                connection.execute("select api.ingest_swaps(%s)", [Jsonb([event.transaction])])
+            if event.restart is not None:
+                connection.execute(
+                    "select api.restart_equity_curve(%s, %s)",
+                    [event.restart["actor"], event.restart["note"]],
+                )
 
 
 def read_result(connection: Connection, log: SignalsLog) -> Result:
@@ -405,6 +468,7 @@ def read_result(connection: Connection, log: SignalsLog) -> Result:
         wallets=by_log_order,
         total=total_of(by_log_order.values(), combined),
         breaker_trip=breaker_trip(connection),
+        differences=differences_from_recorded(connection, log),
     )
 
 
@@ -466,11 +530,60 @@ def total_of(wallets: Iterable[Figures], combined: Mapping[str, Any]) -> Figures
     )
 
 
+def replay_start(connection: Connection) -> int:
+    """The replay's own fresh start (start_fresh_equity_curve): what it tripped came after."""
+    row = connection.execute(
+        "select coalesce(max(id), 0) from walltrack.breaker_event_log where actor = 'replay'"
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def breaker_trip(connection: Connection) -> str | None:
-    """What tripped the breaker first since the replay's reset, if it did."""
+    """What tripped the breaker first in the replay, if it did."""
     row = connection.execute(
         "select trigger || ' (threshold ' || threshold || ', observed ' || observed || ')'"
         " from walltrack.breaker_event_log"
-        " where event_type = 'activated' and since_last_reset order by created_at, id limit 1"
+        " where event_type = 'activated' and id > %s order by created_at, id limit 1",
+        [replay_start(connection)],
     ).fetchone()
     return None if row is None else str(row[0])
+
+
+def differences_from_recorded(connection: Connection, log: SignalsLog) -> list[str] | None:
+    """What the replay decided, opened, closed and tripped, against what was recorded, for
+    the wallets that traded in simulation (a live wallet's fills, failures and chain findings
+    were the chain's: the replay cannot know them). Each difference in one line."""
+    if not (log.decisions or log.closes or log.breaker_events):
+        return None
+    simulated = [w["address"] for w in log.wallets if w["mode"] == "simulation"]
+    replayed = outcome_records(connection, simulated, first_time(log), replay_start(connection))
+    recorded = {
+        "decisions": [r for r in log.decisions if r["wallet"] in simulated],
+        "closes": [r for r in log.closes if r["wallet"] in simulated],
+        "breaker_events": log.breaker_events,
+    }
+    found: list[str] = []
+    for name in OUTCOME_QUERIES:
+        was, now = comparable(recorded[name]), comparable(replayed[name])
+        found += [
+            f"{name}: recorded {r}, replayed {p}" for r, p in zip(was, now, strict=False) if r != p
+        ]
+        if len(was) != len(now):
+            found.append(f"{name}: {len(was)} recorded, {len(now)} replayed")
+    return found
+
+
+def comparable(records: list[Record]) -> list[tuple[Any, ...]]:
+    """Records as tuples of values compared by meaning: times as instants, amounts as numbers
+    (0.10 and 0.1 agree), the rest as written."""
+    return [tuple(meaning(key, value) for key, value in record.items()) for record in records]
+
+
+def meaning(key: str, value: Any) -> Any:
+    if value is None or not isinstance(value, str):
+        return value
+    if key.endswith("_at"):
+        return datetime.fromisoformat(value)
+    if key in ("realized_pnl_sol", "observed", "threshold"):
+        return Decimal(value)
+    return value

@@ -307,6 +307,13 @@ migrate() {
     --yes --include-seed \
     >"$LOGS/db-push.log" 2>&1 || { cat "$LOGS/db-push.log" >&2; die "supabase db push failed"; }
   grep -E '^(Applying|Seeding)' "$LOGS/db-push.log" | sed 's/^/stack: /' || true
+  # With the market simulator the live wallets trade on its chain: the demo may set the
+  # database's clock to the scenario's (walltrack.set_clock), which live trading on a real
+  # chain refuses.
+  local simulated=false
+  if simulating; then simulated=true; fi
+  psql_su -c "update walltrack.config set simulated_chain = $simulated
+    where simulated_chain <> $simulated"
   psql_su -c "notify pgrst, 'reload schema'"
 }
 
@@ -425,6 +432,9 @@ db-schemas = "api"
 db-anon-role = "anon"
 db-extra-search-path = "public, extensions"
 db-max-rows = 1000
+# A request may carry the demo's scenario time (X-WallTrack-Clock): walltrack.set_clock
+# decides whether it may run at it. Local only: production refuses any clock.
+db-pre-request = "walltrack.clock_from_request"
 jwt-secret = "$(cat "$STACK_DIR/jwt_secret")"
 server-host = "127.0.0.1"
 server-port = $PGRST_PORT

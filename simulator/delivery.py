@@ -14,6 +14,7 @@ import json
 import logging
 import threading
 import time
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -97,15 +98,23 @@ def deliver_due(
             hooks = []
         skipped = skip_reason(bool(watching), tx_type, delivery.dropped)
         new = [about | {"skipped": skipped}] if not hooks else []
+        at = scenario_clock(world, swap.t)
         for hook in hooks:
             for copy in range(1, 3 if delivery.duplicate else 2):
-                outcome = post(client, hook, body, world.scenario.delivery, stopping)
+                outcome = post(client, hook, body, at, world.scenario.delivery, stopping)
                 new.append(about | {"webhook_id": hook["webhookID"], "copy": copy, **outcome})
         with world.lock:
             world.state.deliveries.extend(new)
         for report in new:
             logger.info("delivery %s", summary(report))
         reports.extend(new)
+
+
+def scenario_clock(world: World, t: Decimal) -> str:
+    """The swap's moment on the scenario's clock, as X-WallTrack-Clock carries it: an offline
+    WallTrack runs each delivery at the scenario's time, not the wall clock's (the real
+    Helius sends no such header)."""
+    return datetime.fromtimestamp(float(world.state.epoch + t), UTC).isoformat()
 
 
 def skip_reason(wallet_watched: bool, tx_type: str, dropped: bool) -> str:
@@ -131,11 +140,12 @@ def post(
     client: httpx.Client,
     hook: dict[str, Any],
     body: bytes,
+    at: str,
     settings: Delivery,
     stopping: threading.Event,
 ) -> dict[str, Any]:
     """One delivery with its retries: every attempt's status (or error) and elapsed ms."""
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", "X-WallTrack-Clock": at}
     if hook.get("authHeader"):
         headers["Authorization"] = hook["authHeader"]
     attempts: list[dict[str, Any]] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any, cast
 
@@ -29,6 +30,13 @@ def client_for(settings: DatabaseSettings) -> Client:
     )
 
 
+# The time a request runs at, when its caller sets one (X-WallTrack-Clock: the demo's
+# scenario time). Each database call of the request carries it on, and the database runs
+# the call at that time or refuses (walltrack.clock_from_request, walltrack.set_clock).
+CLOCK_HEADER = "X-WallTrack-Clock"
+REQUEST_CLOCK: ContextVar[str | None] = ContextVar("request_clock", default=None)
+
+
 # SQLSTATE classes of an error in the call's content: data (22), integrity (23), a rule
 # raised by WallTrack (P0). Anything else (connection, PostgREST) is the database away.
 REFUSAL_CLASSES = ("22", "23", "P0")
@@ -37,7 +45,11 @@ REFUSAL_CLASSES = ("22", "23", "P0")
 def rpc(function: str, params: dict[str, Any]) -> Any:
     """Call an `api` function in one round trip; any failure means nothing was stored."""
     try:
-        return client_for(DatabaseSettings.from_env()).rpc(function, params).execute().data
+        call = client_for(DatabaseSettings.from_env()).rpc(function, params)
+        clock = REQUEST_CLOCK.get()
+        if clock is not None:
+            call.request.headers[CLOCK_HEADER] = clock
+        return call.execute().data
     except APIError as failure:
         detail = f"rpc {function} failed: {describe(failure)}"
         code = failure.code or ""

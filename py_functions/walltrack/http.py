@@ -9,6 +9,7 @@ from typing import Any
 
 import flask
 
+from walltrack.database import CLOCK_HEADER, REQUEST_CLOCK
 from walltrack.errors import MethodNotAllowed, WalltrackError
 
 logger = logging.getLogger("walltrack")
@@ -21,6 +22,8 @@ def json_endpoint(handler: JsonHandler) -> Callable[[flask.Request], flask.Respo
 
     @functools.wraps(handler)
     def endpoint(request: flask.Request) -> flask.Response:
+        # The caller's clock, if it sent one, for every database call this request makes.
+        clock = REQUEST_CLOCK.set(request.headers.get(CLOCK_HEADER))
         try:
             if request.method != "POST":
                 # Probes and browsers get an answer without side effects.
@@ -32,6 +35,8 @@ def json_endpoint(handler: JsonHandler) -> Callable[[flask.Request], flask.Respo
         except Exception:
             logger.exception("%s: unexpected failure", handler.__name__)
             body, status = {"error": "internal error"}, 500
+        finally:
+            REQUEST_CLOCK.reset(clock)
         response = flask.jsonify(body)
         response.status_code = status
         return response

@@ -18,8 +18,10 @@ and listed in `rejected`.
 from __future__ import annotations
 
 import concurrent.futures
+import contextvars
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import flask
@@ -83,15 +85,23 @@ def look_up_and_decide(
     return completed
 
 
+def in_background(
+    work: Callable[..., dict[str, Any]], *args: Any
+) -> concurrent.futures.Future[dict[str, Any]]:
+    """A follow-up in its own thread, in the request's context: its database calls keep the
+    request's clock."""
+    return FOLLOW_UPS.submit(contextvars.copy_context().run, work, *args)
+
+
 def follow_ups(
     stored: dict[str, Any], settings: token_sources.TokenSourceSettings
 ) -> list[concurrent.futures.Future[dict[str, Any]]]:
     """The stored decisions' orders execute at once, beside the lookup, not after it."""
     work = []
     if stored["claimed_orders"]:
-        work.append(FOLLOW_UPS.submit(execute_stored, stored["claimed_orders"]))
+        work.append(in_background(execute_stored, stored["claimed_orders"]))
     if stored["tokens_to_fetch"]:
-        work.append(FOLLOW_UPS.submit(look_up_and_decide, stored["tokens_to_fetch"], settings))
+        work.append(in_background(look_up_and_decide, stored["tokens_to_fetch"], settings))
     return work
 
 

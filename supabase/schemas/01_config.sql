@@ -124,6 +124,10 @@ create table walltrack.config (
   alert_daily_summary_hour integer not null default 8,
   -- the one clock (00_foundation.sql): a production database refuses walltrack.set_clock
   production boolean not null default false,
+  -- the live wallets trade on the market simulator's chain (the offline stack sets it)
+  simulated_chain boolean not null default false,
+  -- the recorded price path (walltrack.price_history), for replays
+  price_history_days integer not null default 7,
 
   constraint config_single_row check (walltrack.ensure(
     id, 'config has exactly one row, whose id is true'
@@ -305,6 +309,17 @@ create table walltrack.config (
     ),
     'An empty alert_kinds_telegram or alert_kinds_discord sends nothing there.'
   )),
+  constraint config_simulated_chain_not_in_production check (walltrack.ensure(
+    not (production and simulated_chain),
+    'config.simulated_chain cannot be on in production: a production database trades on the '
+    || 'real chain',
+    'simulated_chain is the offline stack''s, set by scripts/stack.sh with the market simulator.'
+  )),
+  constraint config_price_history_days check (walltrack.ensure(
+    price_history_days between 1 and 366,
+    format('config.price_history_days must be within 1..366 (got %s)', price_history_days),
+    'The replay reads the price path between the leaders'' swaps from this history.'
+  )),
   -- between also refuses NaN (Postgres sorts it above every number).
   constraint config_discovery_wash_thresholds check (walltrack.ensure(
     discovery_wash_min_round_trips >= 2 and discovery_wash_max_pnl_pct between 0 and 100,
@@ -419,22 +434,25 @@ set search_path = ''
 as $$
 -- Sets the time every rule reads (walltrack.clock), for this transaction (the default) or
 -- for this session: a replay, the demo, a test. Refused where WallTrack trades for real
--- (live trading on, or config.production), so it can never forge when an event happened;
--- and within a session it never goes backwards (walltrack.clock_floor, session-wide).
+-- (config.production, or live trading on a real chain), so it can never forge when an
+-- event happened. A session's clock never goes backwards, and a transaction's is never
+-- before its session's (walltrack.clock_floor, kept where the clock is).
 declare
   cfg walltrack.config;
   floor_text text := nullif(current_setting('walltrack.clock_floor', true), '');
 begin
   select c.* into strict cfg from walltrack.config as c;
-  perform walltrack.ensure(not cfg.live_trading_enabled and not cfg.production,
-    'the clock is set only where nothing trades for real: live trading is on, or this '
-    || 'database is marked production (config.production)',
+  perform walltrack.ensure(
+    not cfg.production and (not cfg.live_trading_enabled or cfg.simulated_chain),
+    'the clock is set only where nothing trades for real: live trading is on (on a real '
+    || 'chain: config.simulated_chain is off), or this database is marked production '
+    || '(config.production)',
     'Replay on a database of its own (make replay), never on the one that trades.');
   perform walltrack.ensure(at is not null and isfinite(at), 'set_clock needs a finite time');
   perform walltrack.ensure(floor_text is null or at >= floor_text::timestamptz,
     format('the clock cannot go backwards within a session: %s is before %s', at, floor_text),
     'Start a new session to replay from an earlier time.');
-  perform set_config('walltrack.clock_floor', at::text, false);
+  perform set_config('walltrack.clock_floor', at::text, not for_session);
   perform set_config('walltrack.clock', at::text, not for_session);
   return at;
 end;
@@ -443,6 +461,28 @@ comment on function walltrack.set_clock(timestamptz, boolean) is
 'Sets the clock every rule reads for this transaction (or session): refused on a database '
 'that trades for real, and never backwards within a session.';
 grant execute on function walltrack.set_clock(timestamptz, boolean) to service_role;
+
+create function walltrack.clock_from_request()
+returns void
+language plpgsql
+set search_path = ''
+as $$
+-- PostgREST's pre-request hook on the offline stack (scripts/stack.sh): a request carrying
+-- X-WallTrack-Clock (the demo's scenario time, forwarded by the functions) runs at that
+-- time, through set_clock and its refusals. Without the header, nothing changes.
+declare
+  at_text text := nullif(current_setting('request.headers', true), '')::json
+    ->> 'x-walltrack-clock';
+begin
+  if at_text is not null then
+    perform walltrack.set_clock(at_text::timestamptz);
+  end if;
+end;
+$$;
+comment on function walltrack.clock_from_request() is
+'PostgREST pre-request hook (offline stack): sets this request''s clock from its '
+'X-WallTrack-Clock header.';
+grant execute on function walltrack.clock_from_request() to service_role;
 
 alter table walltrack.config enable row level security;
 grant select, update on walltrack.config to service_role;
@@ -643,4 +683,9 @@ comment on column walltrack.config.discovery_wash_max_pnl_pct is
 '...for a realized PnL within this % of the SOL spent buying it (volume churned for nothing).';
 comment on column walltrack.config.production is
 'This database trades for real: walltrack.set_clock is refused (no replayed or forged time). '
-'Once on, it stays on.';
+'Once on, it stays on (walltrack deploy turns it on).';
+comment on column walltrack.config.simulated_chain is
+'The live wallets trade on the market simulator''s chain, not Solana''s (the offline stack): '
+'the clock may be set with live trading on. Never on in production.';
+comment on column walltrack.config.price_history_days is
+'Days of applied price ticks kept in walltrack.price_history (the replay''s price path).';

@@ -350,6 +350,86 @@ comment on function walltrack.exits_due(text[], numeric, boolean) is
 'fail is recorded as a fault and judged on its template''s rules).';
 grant execute on function walltrack.exits_due(text[], numeric, boolean) to service_role;
 
+-- ---------------------------------------------------------------------------------------
+-- Price history: every tick apply_prices applied, when it applied it. The what-if replay
+-- replays this path between the leaders' swaps (scripts/replay.py), so time exits,
+-- trailing stops and stop losses fire when they did. Kept config.price_history_days.
+
+create table walltrack.price_history (
+  id bigint generated always as identity primary key,
+  token_mint text not null,
+  price_sol numeric not null,
+  -- when the source priced it (the tick's observed_at), if it said
+  observed_at timestamptz,
+  -- the clock when the tick was applied
+  applied_at timestamptz not null default walltrack.clock()
+);
+create index price_history_applied_at on walltrack.price_history (applied_at);
+comment on table walltrack.price_history is
+'Every price tick applied (apply_prices), in order: the replay''s price path. Written by '
+'WallTrack only; purged after config.price_history_days.';
+comment on column walltrack.price_history.id is 'The order ticks were applied in.';
+comment on column walltrack.price_history.token_mint is 'The token priced.';
+comment on column walltrack.price_history.price_sol is 'Its price, in SOL per whole token.';
+comment on column walltrack.price_history.observed_at is
+'When the price source observed it, when it said.';
+comment on column walltrack.price_history.applied_at is 'The clock when it was applied.';
+
+-- Triggers on price_history, in the order Postgres fires them (one timing at a time, by name):
+--   insert    price_history_before_insert_engine_only  written by apply_prices only
+--   update    price_history_before_update_refuse       refused: a price applied stays applied
+--   delete    price_history_before_delete_engine_only  purged by WallTrack only
+create trigger price_history_before_insert_engine_only
+before insert on walltrack.price_history
+for each row
+when (
+  pg_trigger_depth() = 0
+  and current_setting('walltrack.engine_write', true) is distinct from 'on'
+)
+execute function walltrack.trigger_refuse_direct_write(
+  'price_history is the prices WallTrack applied: a price cannot be inserted by hand',
+  'Prices are applied by the price-refresh function (api.apply_prices).'
+);
+
+create trigger price_history_before_update_refuse
+before update on walltrack.price_history
+for each row execute function walltrack.trigger_refuse_change(
+  'A price applied stays as applied: the replay reads this history.'
+);
+
+create trigger price_history_before_delete_engine_only
+before delete on walltrack.price_history
+for each row
+when (current_setting('walltrack.engine_write', true) is distinct from 'on')
+execute function walltrack.trigger_refuse_change(
+  'The history is purged after config.price_history_days (walltrack.purge_price_history).'
+);
+
+alter table walltrack.price_history enable row level security;
+grant select, insert, delete on walltrack.price_history to service_role;
+
+create function walltrack.purge_price_history()
+returns integer
+language plpgsql
+set search_path = ''
+as $$
+declare
+  purged integer;
+  engine text := walltrack.begin_engine_write();
+begin
+  delete from walltrack.price_history as h
+  where h.applied_at < walltrack.clock() - make_interval(days => (
+    select c.price_history_days from walltrack.config as c
+  ));
+  get diagnostics purged = row_count;
+  perform walltrack.end_engine_write(engine);
+  return purged;
+end;
+$$;
+comment on function walltrack.purge_price_history() is
+'Deletes applied prices older than config.price_history_days (pg_cron, hourly).';
+grant execute on function walltrack.purge_price_history() to service_role;
+
 create function walltrack.apply_prices(prices jsonb, missing text[] default '{}')
 returns jsonb
 language plpgsql
@@ -381,6 +461,8 @@ begin
   from unnest(ticks) as k
   where t.mint = k.mint;
   update walltrack.tokens as t set price_stale = true where t.mint = any(missing);
+  insert into walltrack.price_history (token_mint, price_sol, observed_at)
+  select k.mint, k.price_sol, k.observed_at from unnest(ticks) as k;
   revalued := walltrack.mark_to_market_isolated(ticks);
 
   begin

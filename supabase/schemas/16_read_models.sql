@@ -556,6 +556,40 @@ comment on view walltrack.signals_log_tokens is
 'What each source said about each token, the manual list and when each source last answered, '
 'without the verdict: a replay judges the facts again under its own settings.';
 
+create view walltrack.signals_log_prices
+with (security_invoker = true)
+as
+select
+  h.id,
+  h.token_mint as mint,
+  h.price_sol,
+  h.observed_at,
+  h.applied_at
+from walltrack.price_history as h;
+
+revoke all on walltrack.signals_log_prices from public, anon, authenticated;
+grant select on walltrack.signals_log_prices to service_role;
+comment on view walltrack.signals_log_prices is
+'The price path as the signals log carries it: each price tick applied, with when the '
+'source observed it and when it was applied (the replay applies it again then).';
+
+create view walltrack.signals_log_restarts
+with (security_invoker = true)
+as
+select
+  e.id,
+  e.created_at,
+  e.actor,
+  e.note
+from walltrack.circuit_breaker_events as e
+where e.event_type = 'deactivated' and e.trigger = 'manual';
+
+revoke all on walltrack.signals_log_restarts from public, anon, authenticated;
+grant select on walltrack.signals_log_restarts to service_role;
+comment on view walltrack.signals_log_restarts is
+'The operators'' manual breaker resets and equity-curve restarts, as the signals log carries '
+'them: the replay makes each again at its time.';
+
 create view walltrack.wallet_results
 with (security_invoker = true)
 as

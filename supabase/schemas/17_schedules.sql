@@ -24,6 +24,10 @@ select cron.schedule(
 );
 
 select cron.schedule(
+  'walltrack-purge-price-history', '27 * * * *', 'select walltrack.purge_price_history()'
+);
+
+select cron.schedule(
   'walltrack-performance-refresh', '7 3 * * *', 'select walltrack.refresh_performance()'
 );
 

@@ -1,7 +1,8 @@
 """`make demo` end to end on a stack of its own: the real functions, the market simulator
-playing simulator/scenarios/demo.json, at full speed (no pause between steps, and no wait
-for the wall-clock time exit, so sleepy-delta's position stays open). The outcome is
-checked against figures worked out by hand from the scenario's prices (see README, demo).
+playing simulator/scenarios/demo.json at full speed, on the scenario's clock (sleepy-delta's
+one-minute time exit fires at scenario second 260, with no wall-clock wait). The outcome is
+checked against figures worked out by hand from the scenario's prices (see README, demo);
+then a replay of the demo's own log reproduces it exactly.
 
 Example, WOOF: whale-alpha buys 930,000 for 2 SOL (0.0000021505 SOL each); the copy spends
 0.1 SOL at that price + 0.5 % slippage: 46,268.656716 tokens, cost 0.100015 SOL with the
@@ -16,11 +17,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
+from scripts.replay import REPLAY_STACK
 from scripts.stack_env import REPO_ROOT, read_env_file, run_stack
 from simulator.population import Population, population
 
@@ -44,10 +47,6 @@ def demo() -> Iterator[tuple[str, psycopg.Connection[tuple[Any, ...]]]]:
                 sys.executable,
                 "-m",
                 "scripts.demo",
-                "--pace",
-                "0",
-                "--wait-time-exits",
-                "0",
                 "--report",
                 str(REPO_ROOT / ".local/demotest/report.html"),
             ],
@@ -138,7 +137,8 @@ def test_positions_close_by_every_kind_of_exit_with_exact_pnl(demo: tuple[str, A
         ("DIPB", "closed", "stop_loss", Decimal("0.100015"), Decimal("-0.015875772")),
         ("NOPE", "failed", None, Decimal("0"), Decimal("0")),  # Jupiter has no route
         ("DIPC", "closed", "stop_loss", Decimal("0.100015"), Decimal("-0.015875772")),
-        ("FLAT", "open", None, Decimal("0.100015"), Decimal("0")),
+        # Flat at 0.0000030 for its minute: bought at +0.5 %, sold at -0.5 %, fees both ways.
+        ("FLAT", "closed", "time_exit", Decimal("0.100015"), Decimal("-0.001025025")),
         ("PUMP", "closed", "mirror_sell", Decimal("0.100015"), Decimal("0.008875472")),
         ("HODL", "open", None, Decimal("0.050007520"), Decimal("0")),
     ]
@@ -185,14 +185,15 @@ def test_the_scoreboard_and_the_printed_summary_match_the_database(
         (promoted_label(db), 1, Decimal("100.00"), Decimal("0.010162537"), Decimal("1.14")),
         ("live-epsilon", 1, Decimal("100.00"), Decimal("0.009682104"), Decimal("0.64")),
         ("scalper-beta", 4, Decimal("25.00"), Decimal("-0.015253163"), None),
-        ("sleepy-delta", 0, None, Decimal("0"), None),
+        ("sleepy-delta", 1, Decimal("0.00"), Decimal("-0.001025025"), None),
         # PUMP, the one mirrored round trip: the leader made +10 %, we +8.874 %.
         ("whale-alpha", 2, Decimal("100.00"), Decimal("0.015498581"), Decimal("1.13")),
     ]
     assert "CIRCUIT BREAKER ACTIVATED (consecutive_losses: 3 vs threshold 3" in output
     assert "whale-alpha  sell PUMP  -> never delivered (a Helius webhook outage)" in output
     assert "whale-alpha  sell PUMP  -> copied (mirror_sell, found by backfill)" in output
-    assert "Realized PnL, all positions: -0.078949892 SOL" in output
+    assert "sleepy-delta FLAT  closed by time_exit: -0.001025025 SOL" in output
+    assert "Realized PnL, all positions: -0.079974917 SOL" in output
     assert "HTML report:" in output
 
 
@@ -342,3 +343,61 @@ def test_the_operator_hears_of_the_trip_the_rug_the_failure_and_the_finding_once
         "[telegram + discord] WallTrack: chain mismatch, phantom HODL",
     ):
         assert line in output
+
+
+def test_a_replay_of_the_demo_log_reproduces_it_then_shows_one_rule_changed(
+    demo: tuple[str, Any], tmp_path: Path
+) -> None:
+    """The demo's log (its signals, price path, the operator's reset and what WallTrack
+    decided), replayed through the operator's command: as recorded, every decision, position
+    and breaker event of the simulated wallets comes out exactly as recorded. With the
+    scalper strategy's stop loss at -20 % instead of -10 %, scalper-beta's three dips (down
+    about 15 %) no longer stop out, the breaker never trips, and whale-alpha's LATE is
+    copied: side by side."""
+    log = tmp_path / "demo-log.json"
+    url = read_env_file(REPO_ROOT / DEMO_STACK["ENV_FILE"])["DATABASE_URL"]
+    try:
+        replay_command("export", "--out", str(log), "--database-url", url)
+        output = replay_command("run", str(log), "--exit-rule", "scalper:stop_loss_pct=-20")
+    finally:
+        run_stack("down", REPLAY_STACK, quiet=True)
+    assert (
+        "The baseline reproduces the recorded outcome exactly: every decision, position and"
+        " breaker event (live wallets left out: 1)." in output
+    )
+    assert (
+        "Circuit breaker: baseline tripped on consecutive_losses (threshold 3, observed 3);"
+        " what-if never tripped." in output
+    )
+    scalper = section(output, "scalper-beta")
+    assert figure(scalper, "exits: stop_loss") == ["3", "0", "-3"]
+    assert figure(scalper, "open at the end") == ["0", "3", "+3"]
+    assert figure(section(output, "whale-alpha"), "breaker_active") == ["1", "0", "-1"]
+
+
+def replay_command(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "scripts.replay", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def section(output: str, wallet: str) -> list[str]:
+    """One wallet's rows of the side-by-side table."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(wallet + " ("))
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith(" "))
+    return lines[start + 1 : end]
+
+
+def figure(rows_: list[str], name: str) -> list[str]:
+    """A row's baseline, what-if and change (an unchanged one has no change)."""
+    row = next(line for line in rows_ if line.strip().startswith(name + " "))
+    values = row.strip()[len(name) :].split()
+    return values

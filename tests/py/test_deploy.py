@@ -154,6 +154,8 @@ def test_the_production_schedules_run_on_the_local_database(db: Db, stack: Stack
             f"walltrack-fn-{name}" for name, _ in deploy.schedules()
         )
         assert "s3cret" not in " ".join(command for _, _, command in jobs)
+        # Marked production: its clock can no longer be set.
+        assert db.execute("select production from walltrack.config").fetchone() == (True,)
         notify = next(command for name, _, command in jobs if name == "walltrack-fn-notify")
         db.execute(notify)
         request = db.execute(

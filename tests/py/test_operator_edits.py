@@ -94,6 +94,7 @@ class World:
     candidate_swap: int = 0
     alert: int = 0
     alert_delivery: int = 0
+    price_tick: int = 0
     first_position: int = 0
     # The scoreboard's definition: what walltrack.refresh_performance() stores.
     scoreboard: sql.Composable = field(default_factory=lambda: sql.SQL(""), repr=False)
@@ -268,6 +269,7 @@ def build_world(db: Db) -> World:
     product(db, "select api.record_fill(%s, %s, 100000000, 99500000, 10000)", (entry_m, signature))
     # C: +60% fires the first take-profit level; D: the leader sells all at twice the price.
     tick(db, [world.tokens["C"]], Decimal("0.0016"))
+    world.price_tick = one(db, "select max(id) as id from walltrack.price_history")["id"]
     ingest(db, world.addresses["W2"], world.tokens["D"], "sell", 2 * LAMPORTS, n=10)
     for name, reason in (("C", "take_profit"), ("D", "mirror_sell")):
         world.orders[f"{reason} {name}"] = one(
@@ -400,6 +402,7 @@ def targets(world: World) -> dict[str, list[tuple[str, object]]]:
         "candidate_swaps": [("the candidate's sell", world.candidate_swap)],
         "alerts": [("an alert raised", world.alert)],
         "alert_deliveries": [("its delivery, being sent", world.alert_delivery)],
+        "price_history": [("C's +60 % tick", world.price_tick)],
     }
 
 

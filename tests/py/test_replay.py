@@ -99,6 +99,10 @@ def only_wallets(log: SignalsLog, addresses: list[str]) -> SignalsLog:
         wallets=[w for w in log.wallets if w["address"] in addresses],
         tokens=[t for t in log.tokens if t["mint"] in mints],
         signals=signals,
+        prices=[p for p in log.prices if p["mint"] in mints],
+        decisions=[d for d in log.decisions if d["wallet"] in addresses],
+        closes=[c for c in log.closes if c["wallet"] in addresses],
+        breaker_events=[],  # other tests' trips and resets
     )
 
 
@@ -144,8 +148,13 @@ def test_the_log_keeps_amounts_exact_and_rebuilds_the_transactions(log: SignalsL
         }
     ]
     # The file round trip changes nothing.
-    document = json.loads(json.dumps({"format": "walltrack-signals-log", "version": 1} | vars(log)))
+    document = json.loads(json.dumps({"format": "walltrack-signals-log", "version": 2} | vars(log)))
     assert parse_log(document) == log
+    # A version 1 log (before the price path, the resets and the outcome) still reads.
+    for section in ("prices", "restarts", "decisions", "closes", "breaker_events"):
+        document.pop(section)
+    old = parse_log(document | {"version": 1})
+    assert (old.signals, old.prices, old.decisions) == (log.signals, [], [])
 
 
 def test_a_tighter_stop_loss_fires_at_the_price_tick_and_loses_less(
@@ -275,16 +284,18 @@ def test_the_command_refuses_bad_options_before_starting_anything(
     ("edit", "message"),
     [
         (lambda d: d.update(format="csv"), "not a signals log"),
-        (lambda d: d.update(version=2), "version 2: expected 1"),
+        (lambda d: d.update(version=3), "version 3: expected 1 or 2"),
         (lambda d: d.pop("signals"), "'signals' must be a list"),
         (lambda d: d["signals"][1].pop("token_amount"), r"signals\[1\] lacks token_amount"),
         (lambda d: d["signals"][0].update(quote_amount=1.5), "quote_amount is a float"),
         (lambda d: d["wallets"].pop(), "which is not in wallets"),
         (lambda d: d["wallets"][0].update(exit_strategy="gone"), "'gone', which is not in"),
+        (lambda d: d.pop("prices"), "'prices' must be a list"),
+        (lambda d: d["closes"][0].pop("closed_at"), r"closes\[0\] lacks closed_at"),
     ],
 )
 def test_a_malformed_log_is_refused_clearly(log: SignalsLog, edit: Any, message: str) -> None:
-    document = json.loads(json.dumps({"format": "walltrack-signals-log", "version": 1} | vars(log)))
+    document = json.loads(json.dumps({"format": "walltrack-signals-log", "version": 2} | vars(log)))
     edit(document)
     with pytest.raises(ReplayError, match=message):
         parse_log(document)

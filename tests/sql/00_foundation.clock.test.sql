@@ -2,7 +2,7 @@
 -- its own transaction, never backwards, never where WallTrack trades for real; and no
 -- function, default, view or constraint reads time another way.
 begin;
-select plan(14);
+select plan(19);
 
 select is(walltrack.clock(), now(), 'unset, the clock is the transaction''s time');
 
@@ -65,14 +65,47 @@ select is(
 update walltrack.config set live_trading_enabled = true;
 select throws_ok(
   $$ select walltrack.set_clock('2025-11-28 13:00:00+00') $$, '23514',
-  'the clock is set only where nothing trades for real: live trading is on, or this database '
-  || 'is marked production (config.production)',
+  'the clock is set only where nothing trades for real: live trading is on (on a real chain: '
+  || 'config.simulated_chain is off), or this database is marked production '
+  || '(config.production)',
   'live trading on refuses it'
 );
-update walltrack.config set live_trading_enabled = false, production = true;
+update walltrack.config set simulated_chain = true;
+select lives_ok(
+  $$ select walltrack.set_clock('2025-11-28 13:00:00+00') $$,
+  'live trading on the simulator''s chain (the offline stack, the demo) allows it'
+);
+
+-- PostgREST's pre-request hook on the offline stack: a request's X-WallTrack-Clock header.
+select set_config('request.headers', '{"x-walltrack-clock": "2025-11-28T13:05:00+00:00"}', true);
+select walltrack.clock_from_request();
+select is(
+  walltrack.clock(), '2025-11-28 13:05:00+00'::timestamptz,
+  'a request carrying X-WallTrack-Clock runs at that time'
+);
+select set_config('request.headers', '{"content-type": "application/json"}', true);
+select walltrack.clock_from_request();
+select is(
+  walltrack.clock(), '2025-11-28 13:05:00+00'::timestamptz,
+  'a request without it changes nothing'
+);
+select set_config('request.headers', '{"x-walltrack-clock": "yesterday-ish"}', true);
 select throws_ok(
-  $$ select walltrack.set_clock('2025-11-28 13:00:00+00') $$, '23514', null,
+  $$ select walltrack.clock_from_request() $$, '22007', null,
+  'a header that is not a time is refused'
+);
+
+update walltrack.config set live_trading_enabled = false, simulated_chain = false,
+  production = true;
+select throws_ok(
+  $$ select walltrack.set_clock('2025-11-28 14:00:00+00') $$, '23514', null,
   'a production database refuses it'
+);
+select throws_ok(
+  $$ update walltrack.config set simulated_chain = true $$, '23514',
+  'config.simulated_chain cannot be on in production: a production database trades on the '
+  || 'real chain',
+  'and cannot be declared a simulated chain'
 );
 select throws_ok(
   $$ update walltrack.config set production = false $$, '23514',

@@ -2,7 +2,7 @@
 -- here have no slippage and no fee, so every position is 100 tokens (6 decimals) bought
 -- for 0.1 SOL at 0.001 SOL each.
 begin;
-select plan(43);
+select plan(49);
 
 update walltrack.config set sim_slippage_bps = 0, sim_fee_lamports = 0,
   max_positions_per_token = 100, max_open_positions = 1000;
@@ -322,6 +322,42 @@ select api.apply_prices(jsonb_build_array(jsonb_build_object(
   'observed_at', now() + interval '3 seconds')));
 select is(pg_temp.sells('MintJB11111111111111111111111111111111111111'), 'stop_loss:100000000',
   'once its cause is gone, the isolated position exits on the next tick');
+
+-- The price history: every good tick applied, in order, at the clock's time; WallTrack's own.
+select results_eq(
+  $$ select price_sol, observed_at = now() + interval '2 seconds', applied_at = now()
+     from walltrack.price_history
+     where token_mint = 'MintSL11111111111111111111111111111111111111' order by id $$,
+  $$ values (0.00071, false, true), (0.0007, true, true) $$,
+  'each tick applied is kept with when its source saw it and when it was applied'
+);
+select is(
+  (select count(*)::integer from walltrack.price_history
+   where token_mint in ('MintJA11111111111111111111111111111111111111',
+     'MintJZ11111111111111111111111111111111111111')),
+  1, 'a tick refused as bad (NaN, dated ahead) is not kept: only MintJA''s good one'
+);
+select throws_ok(
+  $$ insert into walltrack.price_history (token_mint, price_sol)
+     values ('MintSL11111111111111111111111111111111111111', 1) $$, '23514',
+  format('price_history is the prices WallTrack applied: a price cannot be inserted by hand'),
+  'a price is not typed in'
+);
+select throws_ok(
+  $$ update walltrack.price_history set price_sol = 1 $$, '23001', null,
+  'nor edited'
+);
+select throws_ok(
+  $$ delete from walltrack.price_history $$, '23001', null,
+  'nor deleted by hand'
+);
+update walltrack.config set live_trading_enabled = false;
+select walltrack.set_clock(now() + interval '8 days');
+select is(
+  walltrack.purge_price_history(),
+  (select count(*)::integer from walltrack.price_history),
+  'config.price_history_days (7) later, the purge deletes them'
+);
 
 select * from finish();
 rollback;

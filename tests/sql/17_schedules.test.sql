@@ -9,6 +9,8 @@ select is(
   || 'walltrack-breaker-check | * * * * * | select walltrack.check_circuit_breaker()' || E'\n'
   || 'walltrack-decide-waiting | * * * * * | select walltrack.decide_waiting()' || E'\n'
   || 'walltrack-performance-refresh | 7 3 * * * | select walltrack.refresh_performance()' || E'\n'
+  || 'walltrack-purge-price-history | 27 * * * * | select walltrack.purge_price_history()'
+  || E'\n'
   || 'walltrack-purge-tokens | 17 * * * * | select walltrack.purge_expired_tokens()' || E'\n'
   || 'walltrack-release-leases | * * * * * | select walltrack.release_expired_leases()' || E'\n'
   || 'walltrack-remeasure-baselines | 37 3 * * * | select walltrack.remeasure_baselines()'
