@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 import psycopg
 
+from scripts.replay_run import run_minute_jobs
 from scripts.report import write_report
 from scripts.stack_env import (
     REPO_ROOT,
@@ -166,6 +167,10 @@ class ScenarioClock:
         at = datetime.fromtimestamp(float(self.epoch + t), UTC).isoformat()
         self.db.execute("select walltrack.set_clock(%s, true)", (at,))
         self.functions.clock = at
+
+    def whole_minutes(self, after: int, until: int) -> list[int]:
+        """The scenario seconds in (after, until] at a whole minute of the clock."""
+        return [t for t in range(after + 1, until + 1) if (self.epoch + t) % 60 == 0]
 
 
 def scenario_end(scenario: Path) -> int:
@@ -396,14 +401,19 @@ def play(
     while t < recover_t or (time_exit_due(db) and t < recover_t + TIME_EXIT_HORIZON_SECONDS):
         t += STEP_SECONDS
         started = time.monotonic()
-        deliveries = simulator.advance(t)["deliveries"]
+        # A whole minute within the step: the swaps until then, then that minute's jobs.
+        minutes = clock.whole_minutes(t - STEP_SECONDS, t)
+        for minute in [m for m in minutes if m < t]:
+            report_dropped(db, simulator.advance(minute)["deliveries"], t)
+            clock.move(minute)
+            run_minute_jobs(db)
+        report_dropped(db, simulator.advance(t)["deliveries"], t)
         clock.move(t)
-        report_dropped(db, deliveries, t)
         if t == recover_t:
             recover_missed(functions)
         for name in STEP_SCHEDULES:
             functions.call(name)
-        if t % 60 == 0:
+        if t in minutes:
             run_minute_jobs(db)
         progress.report(t)
         clock.move(t + OPERATOR_DELAY)
@@ -422,24 +432,13 @@ def play(
 @contextmanager
 def wall_clock_jobs_paused(db: Db) -> Iterator[None]:
     """pg_cron runs the database's jobs at the wall clock's time, which the scenario's is not:
-    while the demo plays they are paused (it runs them itself at each scenario minute), and
-    they resume when it ends."""
+    while the demo plays they are paused (it runs the minute's jobs itself at each whole
+    minute of the scenario's clock, as a replay does), and they resume when it ends."""
     db.execute("update cron.job set active = false where jobname like 'walltrack-%'")
     try:
         yield
     finally:
         db.execute("update cron.job set active = true where jobname like 'walltrack-%'")
-
-
-def run_minute_jobs(db: Db) -> None:
-    """pg_cron's every-minute jobs (the breaker check, waiting buys, leases, scheduled alerts),
-    run on the demo's session, at the scenario's minute."""
-    commands = db.execute(
-        "select command from cron.job where jobname like 'walltrack-%' and schedule = '* * * * *'"
-        " order by jobname"
-    ).fetchall()
-    for (command,) in commands:
-        db.execute(command)
 
 
 def report_dropped(db: Db, deliveries: list[dict[str, Any]], t: int) -> None:

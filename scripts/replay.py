@@ -267,8 +267,14 @@ def fidelity_lines(log: SignalsLog, baseline: Result) -> list[str]:
             "The baseline reproduces the recorded outcome exactly: every decision, position "
             f"and breaker event{scope}."
         ]
+    why = (
+        ""
+        if log.prices
+        else " (the log holds no price path: the baseline ticked at the leaders' prices)"
+    )
     return [
-        f"The baseline differs from the recorded outcome in {len(differences)} place(s){scope}:",
+        f"The baseline differs from the recorded outcome in {len(differences)} place(s)"
+        f"{scope}{why}:",
         *(f"  {line}" for line in differences[:20]),
     ]
 

@@ -18,7 +18,7 @@ import itertools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -173,13 +173,14 @@ class SignalsLog:
 @dataclass(frozen=True)
 class Event:
     """One step of a replay, at its recorded time: a transaction (with the leaders' prices to
-    tick first, when the log has no price path), a batch of recorded ticks, or an operator's
-    breaker reset."""
+    tick first, when the log has no price path), a batch of recorded ticks, pg_cron's
+    every-minute jobs at a whole minute, or an operator's breaker reset."""
 
     at: str | None  # the replay's clock (None: a log without times)
     what: str  # for a refusal's message
     ticks: list[Record]
     transaction: Record | None = None
+    minute_jobs: bool = False
     restart: Record | None = None
 
 
@@ -414,11 +415,12 @@ def batches(log: SignalsLog) -> Iterator[Batch]:
 
 def timeline(log: SignalsLog) -> list[Event]:
     """The log's events in the order they happened. A transaction is replayed when it was
-    received, a batch of ticks when it was applied, a reset when the operator made it; at one
-    time, transactions first, then ticks, then resets (a delivery comes in, the prices of that
-    moment are refreshed, the operator acts). Without a recorded price path (a version 1
-    log, or a database that never refreshed prices) each transaction is preceded by a tick at
-    its leaders' prices instead."""
+    received, a batch of ticks when it was applied, pg_cron's every-minute jobs at each whole
+    minute (the breaker's check resets it after its cooldown), a reset when the operator made
+    it; at one time, transactions first, then ticks, then the minute's jobs, then resets (a
+    delivery comes in, the prices of that moment are refreshed, the operator acts). Without a
+    recorded price path (a version 1 log, or a database that never refreshed prices) each
+    transaction is preceded by a tick at its leaders' prices instead."""
     recorded_path = bool(log.prices)
     keyed: list[tuple[datetime | None, int, int, Event]] = []
     for index, batch in enumerate(batches(log)):
@@ -447,10 +449,24 @@ def timeline(log: SignalsLog) -> list[Event]:
     for index, restart in enumerate(log.restarts):
         at = restart["created_at"]
         what = f"{restart['actor']}'s breaker reset at {at}"
-        keyed.append((moment(at), 2, index, Event(at, what, [], restart=restart)))
+        keyed.append((moment(at), 3, index, Event(at, what, [], restart=restart)))
     if any(key[0] is None for key in keyed):
         return [event for *_, event in keyed]  # no times: chain order
+    times = [key[0] for key in keyed if key[0] is not None]
+    for index, minute in enumerate(whole_minutes(min(times), max(times)) if times else []):
+        at = minute.isoformat()
+        keyed.append((minute, 2, index, Event(at, f"the jobs of {at}", [], minute_jobs=True)))
     return [event for *_, event in sorted(keyed, key=lambda key: key[:3])]
+
+
+def whole_minutes(after: datetime, until: datetime) -> list[datetime]:
+    """Each whole minute of the clock in (after, until]: when pg_cron runs its minute jobs."""
+    minute = after.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    minutes = []
+    while minute <= until:
+        minutes.append(minute)
+        minute += timedelta(minutes=1)
+    return minutes
 
 
 def moment(at: str | None) -> datetime | None:

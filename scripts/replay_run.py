@@ -434,11 +434,25 @@ def feed_events(connection: Connection, log: SignalsLog) -> None:
                 connection.execute(tick, [Jsonb(event.ticks)])
             if event.transaction is not None:
                 connection.execute("select api.ingest_swaps(%s)", [Jsonb([event.transaction])])
+            if event.minute_jobs:
+                run_minute_jobs(connection)
             if event.restart is not None:
                 connection.execute(
                     "select api.restart_equity_curve(%s, %s)",
                     [event.restart["actor"], event.restart["note"]],
                 )
+
+
+def run_minute_jobs(connection: Connection) -> None:
+    """pg_cron's every-minute jobs (the breaker's check, waiting buys, leases, scheduled
+    alerts), run on this connection at its clock: a replay or the demo, whose clock is not
+    the wall clock pg_cron runs them by."""
+    commands = connection.execute(
+        "select command from cron.job where jobname like 'walltrack-%' and schedule = '* * * * *'"
+        " order by jobname"
+    ).fetchall()
+    for (command,) in commands:
+        connection.execute(command)
 
 
 def read_result(connection: Connection, log: SignalsLog) -> Result:

@@ -170,6 +170,14 @@ def test_the_breaker_trips_on_the_third_loss_and_the_operator_resets_it(
     ]
 
 
+def test_pg_crons_jobs_run_again_once_the_demo_has_played(demo: tuple[str, Any]) -> None:
+    """Paused while the demo drove the clock (it ran the minute's jobs itself), resumed."""
+    _, db = demo
+    assert rows(db, "select bool_and(active) from cron.job where jobname like 'walltrack-%'") == [
+        (True,)
+    ]
+
+
 def test_the_scoreboard_and_the_printed_summary_match_the_database(
     demo: tuple[str, Any],
 ) -> None:

@@ -42,8 +42,11 @@ def test_a_request_carrying_a_clock_runs_at_that_time(stack: StackEnv, db: Db) -
     calls, and PostgREST's pre-request hook runs them at that time. The swap is received, and
     its copy opened, at the request's time (an hour ago), not the wall clock's."""
     at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-    tx = delivery_for(db, at)
+    tx, mint = delivery_for(db, at)
     response = post_delivery(stack, tx, at)
+    # Its facts fresh again, as of now: an hour-old token in play would be looked up by the
+    # next test's scheduled lookup.
+    db.execute("select tests.safe_token(%s)", (mint,))
     assert response.status_code == 200, response.text
     assert db.execute(
         "select s.received_at, p.opened_at from walltrack.signals as s"
@@ -57,12 +60,13 @@ def test_a_clock_sent_to_a_database_trading_for_real_is_refused(stack: StackEnv,
     """With live trading on a real chain, a request carrying a clock stores nothing: the
     database refuses to run it at another time than its own."""
     at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
-    tx = delivery_for(db, at)
+    tx, mint = delivery_for(db, at)
     db.execute("update walltrack.config set live_trading_enabled = true")
     try:
         response = post_delivery(stack, tx, at)
     finally:
         db.execute("update walltrack.config set live_trading_enabled = false")
+        db.execute("select tests.safe_token(%s)", (mint,))
     assert response.status_code >= 500, response.text
     assert "clock" not in response.text  # the answer says nothing of the database's rules
     assert db.execute(
@@ -70,7 +74,7 @@ def test_a_clock_sent_to_a_database_trading_for_real_is_refused(stack: StackEnv,
     ).fetchone() == (0,)
 
 
-def delivery_for(db: Db, at: datetime) -> dict[str, Any]:
+def delivery_for(db: Db, at: datetime) -> tuple[dict[str, Any], str]:
     """A whale-alpha buy of a safe new token, two seconds before `at`, its facts fetched then
     (facts are never dated ahead of the clock that reads them)."""
     mint = new_mint()
@@ -79,9 +83,10 @@ def delivery_for(db: Db, at: datetime) -> dict[str, Any]:
         db.execute("select tests.safe_token(%s)", (mint,))
     row = db.execute("select address from walltrack.wallets where label = 'whale-alpha'").fetchone()
     assert row is not None
-    return swap_transaction(
+    tx = swap_transaction(
         str(row[0]), mint, 2_000_000_000, -1_000_000_000, timestamp=int(at.timestamp()) - 2
     )
+    return tx, mint
 
 
 def post_delivery(stack: StackEnv, tx: dict[str, Any], at: datetime) -> httpx.Response:

@@ -30,6 +30,7 @@ from scripts.replay_log import (
     batches,
     export_log,
     parse_log,
+    timeline,
     write_log,
 )
 from scripts.replay_run import Changes, Figures, replay
@@ -339,3 +340,52 @@ def test_a_log_recorded_with_live_trading_on_replays_in_simulation(db: Db, log: 
     trading off (every wallet trades in simulation there) and replays as recorded."""
     live = replay(db, replace(log, config=log.config | {"live_trading_enabled": True}), Changes())
     assert live.total == replay(db, log, Changes()).total
+
+
+def test_the_timeline_keeps_the_recorded_order_at_each_instant(log: SignalsLog) -> None:
+    """Swaps when received, recorded ticks when applied, pg_cron's minute jobs at each whole
+    minute, operators' resets when made; at one instant: swaps, ticks, jobs, resets. With a
+    recorded price path, no swap is ticked at its leader's price."""
+    first, second = log.signals[0], log.signals[2]
+    timed = replace(
+        log,
+        signals=[first | {"received_at": "2026-01-01T00:00:59+00:00"}]
+        + [second | {"received_at": "2026-01-01T00:01:00+00:00"}],
+        prices=[
+            {
+                "mint": first["token_mint"],
+                "price_sol": "0.0011",
+                "observed_at": None,
+                "applied_at": "2026-01-01T00:01:00+00:00",
+            }
+        ],
+        restarts=[{"created_at": "2026-01-01T00:01:00+00:00", "actor": "op", "note": "why"}],
+    )
+    events = timeline(timed)
+    assert [(e.at, e.what.split(" ")[0]) for e in events] == [
+        ("2026-01-01T00:00:59+00:00", "replaying"),
+        ("2026-01-01T00:01:00+00:00", "replaying"),
+        ("2026-01-01T00:01:00+00:00", "the"),  # the ticks at ...
+        ("2026-01-01T00:01:00+00:00", "the"),  # the jobs of ...
+        ("2026-01-01T00:01:00+00:00", "op's"),
+    ]
+    assert [bool(e.transaction) for e in events] == [True, True, False, False, False]
+    assert events[2].ticks == [{"mint": first["token_mint"], "price_sol": "0.0011"}]
+    assert events[3].minute_jobs and events[4].restart is not None
+    assert all(e.ticks == [] for e in events if e.transaction), "the recorded path only"
+
+
+def test_the_replay_says_where_it_differs_from_the_recorded_outcome(
+    db: Db, log: SignalsLog
+) -> None:
+    """The fixture was recorded without a price path: replayed at the leaders' prices, A's
+    -40 % stop fires at the leader's 0.0005 sale, before it, so that sale finds nothing to
+    mirror. The replay names that decision and the position it closed differently."""
+    differences = replay(db, log, Changes()).differences
+    assert differences is not None and differences
+    sale = next(d for d in differences if d.startswith("decisions:"))
+    assert "'mirror_sell'" in sale.split("replayed")[0] and "no_position_to_mirror" in sale
+    assert any(d.startswith("closes:") and "'stop_loss'" in d for d in differences)
+    # A log without a recorded outcome (version 1) is not checked.
+    unrecorded = replace(log, decisions=[], closes=[], breaker_events=[])
+    assert replay(db, unrecorded, Changes()).differences is None
