@@ -8,19 +8,19 @@
 -- The offline stack's live wallets trade on the simulator's chain (set_clock allowed there),
 -- and the price path kept for replays.
 alter table walltrack.config
-  add column simulated_chain boolean not null default false,
-  add column price_history_days integer not null default 7,
-  add constraint config_simulated_chain_not_in_production check (walltrack.ensure(
-    not (production and simulated_chain),
-    'config.simulated_chain cannot be on in production: a production database trades on the '
-    || 'real chain',
-    'simulated_chain is the offline stack''s, set by scripts/stack.sh with the market simulator.'
-  )),
-  add constraint config_price_history_days check (walltrack.ensure(
-    price_history_days between 1 and 366,
-    format('config.price_history_days must be within 1..366 (got %s)', price_history_days),
-    'The replay reads the price path between the leaders'' swaps from this history.'
-  ));
+add column simulated_chain boolean not null default false,
+add column price_history_days integer not null default 7,
+add constraint config_simulated_chain_not_in_production check (walltrack.ensure(
+  not (production and simulated_chain),
+  'config.simulated_chain cannot be on in production: a production database trades on the '
+  || 'real chain',
+  'simulated_chain is the offline stack''s, set by scripts/stack.sh with the market simulator.'
+)),
+add constraint config_price_history_days check (walltrack.ensure(
+  price_history_days between 1 and 366,
+  format('config.price_history_days must be within 1..366 (got %s)', price_history_days),
+  'The replay reads the price path between the leaders'' swaps from this history.'
+));
 
 comment on column walltrack.config.production is
 'This database trades for real: walltrack.set_clock is refused (no replayed or forged time). '
