@@ -182,7 +182,10 @@ def scenario_end(scenario: Path) -> int:
 def operator_setup(db: Db) -> None:
     """What an operator does in Studio before the start: a tighter breaker, a quick time-exit
     strategy, and one more wallet to follow with it."""
-    db.execute("update walltrack.config set breaker_max_consecutive_losses = 3")
+    db.execute(
+        "update walltrack.config"
+        " set breaker_max_consecutive_losses = 3, leader_max_consecutive_losses = 3"
+    )
     db.execute(
         """
         insert into walltrack.exit_strategies (
@@ -213,7 +216,7 @@ def operator_setup(db: Db) -> None:
         """
     )
     print("Operator setup (SQL, as in Studio's editor):")
-    print("  config.breaker_max_consecutive_losses = 3")
+    print("  config.breaker_max_consecutive_losses = 3, leader_max_consecutive_losses = 3")
     print("  new exit strategy 'one-minute flat' (time exit after 1 minute unless up 5 %)")
     print("  new wallet sleepy-delta following it")
     print("  config.live_trading_enabled = true, new live wallet live-epsilon (0.05 SOL a copy)")
@@ -282,7 +285,12 @@ class Progress:
 
     def __init__(self, db: Db) -> None:
         self.db = db
-        self.seen = {"signals": 0, "orders": 0, "circuit_breaker_events": 0}
+        self.seen = {
+            "signals": 0,
+            "orders": 0,
+            "circuit_breaker_events": 0,
+            "leader_pause_events": 0,
+        }
         self.closed: set[int] = set()
         self.landed: set[int] = set()
 
@@ -369,6 +377,18 @@ class Progress:
                 f"  t={t:>3}s  CIRCUIT BREAKER {str(event).upper()} ({trigger}"
                 + (f": {observed} vs threshold {threshold}" if observed is not None else "")
                 + f", by {actor})"
+            )
+        for _, label, event, trigger, observed, threshold, actor in self.newer(
+            "leader_pause_events",
+            """
+            select id, wallet_label, event_type, trigger, observed, threshold, actor
+            from walltrack.leader_pause_log where id > %s order by id
+            """,
+        ):
+            print(
+                f"  t={t:>3}s  {label:<12} LEADER {str(event).upper()} ({trigger}"
+                + (f": {observed} vs threshold {threshold}" if observed is not None else "")
+                + f", by {actor}; its exits still run)"
             )
 
 
@@ -590,11 +610,13 @@ def summary(db: Db) -> None:
             "copy decay pts",
             "signals",
             "copied %",
+            "paused by",
         ],
         db.execute(
             """
             select label, trades, win_rate_pct, baseline_win_rate_pct, realized_pnl_sol,
-              profit_factor, max_drawdown_sol, copy_decay_pct, signals_seen, copied_pct
+              profit_factor, max_drawdown_sol, copy_decay_pct, signals_seen, copied_pct,
+              paused_by
             from walltrack.scoreboard where time_window = 'all'
             """
         ).fetchall(),

@@ -55,6 +55,13 @@ WALLET_FIELDS = (
     "position_size_sol",
     "copy_sells",
 )
+# Version 2: each wallet's own protections (empty: config's).
+WALLET_PROTECTIONS = (
+    "pause_max_consecutive_losses",
+    "pause_max_loss_sol",
+    "pause_max_baseline_gap_pct",
+    "pause_cooldown_minutes",
+)
 # Identity, safety and market facts, the manual list and when each source last answered;
 # the verdict is left out: the replay judges the facts again.
 TOKEN_FACTS = (
@@ -112,9 +119,11 @@ SECTIONS: Mapping[str, Sequence[str]] = {
 # the first signal on; and the recorded outcome (see OUTCOME_QUERIES).
 PRICE_FIELDS = ("mint", "price_sol", "observed_at", "applied_at")
 RESTART_FIELDS = ("created_at", "actor", "note")
+RESUME_FIELDS = ("created_at", "wallet", "actor", "note")
 SECTIONS_SINCE_2: Mapping[str, Sequence[str]] = {
     "prices": PRICE_FIELDS,
     "restarts": RESTART_FIELDS,
+    "resumes": RESUME_FIELDS,
     "decisions": ("signature", "wallet", "decision", "decision_reason"),
     "closes": (
         "wallet",
@@ -165,6 +174,7 @@ class SignalsLog:
     signals: list[Record]
     prices: list[Record] = field(default_factory=list)
     restarts: list[Record] = field(default_factory=list)
+    resumes: list[Record] = field(default_factory=list)
     decisions: list[Record] = field(default_factory=list)
     closes: list[Record] = field(default_factory=list)
     breaker_events: list[Record] = field(default_factory=list)
@@ -182,6 +192,7 @@ class Event:
     transaction: Record | None = None
     minute_jobs: bool = False
     restart: Record | None = None
+    resume: Record | None = None
 
 
 @dataclass(frozen=True)
@@ -240,7 +251,7 @@ def export_log(connection: psycopg.Connection[Any]) -> SignalsLog:
         wallets = fetch_records(
             connection,
             sql.SQL("select {} from walltrack.watchlist order by id").format(
-                columns(WALLET_FIELDS)
+                columns(WALLET_FIELDS + WALLET_PROTECTIONS)
             ),
         )
         # The order api.ingest_swaps decides in.
@@ -277,6 +288,9 @@ def export_log(connection: psycopg.Connection[Any]) -> SignalsLog:
             ],
             restarts=since_records(
                 connection, "signals_log_restarts", RESTART_FIELDS, "created_at", since
+            ),
+            resumes=since_records(
+                connection, "signals_log_resumes", RESUME_FIELDS, "created_at", since
             ),
             **outcome_records(connection, [w["address"] for w in wallets], since),
         )
@@ -450,6 +464,10 @@ def timeline(log: SignalsLog) -> list[Event]:
         at = restart["created_at"]
         what = f"{restart['actor']}'s breaker reset at {at}"
         keyed.append((moment(at), 3, index, Event(at, what, [], restart=restart)))
+    for index, resume in enumerate(log.resumes, start=len(log.restarts)):
+        at = resume["created_at"]
+        what = f"{resume['actor']}'s resume of {resume['wallet']} at {at}"
+        keyed.append((moment(at), 3, index, Event(at, what, [], resume=resume)))
     if any(key[0] is None for key in keyed):
         return [event for *_, event in keyed]  # no times: chain order
     times = [key[0] for key in keyed if key[0] is not None]

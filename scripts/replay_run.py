@@ -311,10 +311,13 @@ def upsert_wallets(connection: Connection, log: SignalsLog) -> None:
         """
         with logged as (
           select r.address, r.label, r.status, s.id as exit_strategy_id, r.position_size_sol,
-            r.copy_sells
+            r.copy_sells, r.pause_max_consecutive_losses, r.pause_max_loss_sol,
+            r.pause_max_baseline_gap_pct, r.pause_cooldown_minutes
           from jsonb_to_recordset(%(wallets)s) as r (
             address text, label text, status walltrack.wallet_status, exit_strategy text,
-            position_size_sol numeric, copy_sells boolean
+            position_size_sol numeric, copy_sells boolean, pause_max_consecutive_losses integer,
+            pause_max_loss_sol numeric, pause_max_baseline_gap_pct numeric,
+            pause_cooldown_minutes integer
           )
           left join walltrack.exit_strategies as s on s.name = r.exit_strategy
         ),
@@ -322,15 +325,22 @@ def upsert_wallets(connection: Connection, log: SignalsLog) -> None:
           update walltrack.wallets as w
           set label = l.label, status = l.status, mode = 'simulation',
             exit_strategy_id = l.exit_strategy_id, position_size_sol = l.position_size_sol,
-            copy_sells = l.copy_sells
+            copy_sells = l.copy_sells,
+            pause_max_consecutive_losses = l.pause_max_consecutive_losses,
+            pause_max_loss_sol = l.pause_max_loss_sol,
+            pause_max_baseline_gap_pct = l.pause_max_baseline_gap_pct,
+            pause_cooldown_minutes = l.pause_cooldown_minutes
           from logged as l where w.address = l.address
           returning w.address
         )
         insert into walltrack.wallets (
-          address, label, status, mode, exit_strategy_id, position_size_sol, copy_sells
+          address, label, status, mode, exit_strategy_id, position_size_sol, copy_sells,
+          pause_max_consecutive_losses, pause_max_loss_sol, pause_max_baseline_gap_pct,
+          pause_cooldown_minutes
         )
         select l.address, l.label, l.status, 'simulation', l.exit_strategy_id,
-          l.position_size_sol, l.copy_sells
+          l.position_size_sol, l.copy_sells, l.pause_max_consecutive_losses,
+          l.pause_max_loss_sol, l.pause_max_baseline_gap_pct, l.pause_cooldown_minutes
         from logged as l where l.address not in (select u.address from updated as u)
         """,
         {"wallets": Jsonb(log.wallets)},
@@ -441,6 +451,18 @@ def feed_events(connection: Connection, log: SignalsLog) -> None:
                     "select api.restart_equity_curve(%s, %s)",
                     [event.restart["actor"], event.restart["note"]],
                 )
+            if event.resume is not None:
+                resume_if_paused(connection, event.resume)
+
+
+def resume_if_paused(connection: Connection, resume: Record) -> None:
+    """An operator's resume, made again when the replay paused that leader too (with other
+    settings it may never have been paused)."""
+    connection.execute(
+        "select api.resume_leader(w.address, %(actor)s, %(note)s) from walltrack.wallets as w"
+        " where w.address = %(wallet)s and w.id = any(walltrack.paused_leaders())",
+        resume,
+    )
 
 
 def run_minute_jobs(connection: Connection) -> None:

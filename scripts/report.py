@@ -206,6 +206,18 @@ BREAKER_EVENTS = Query(
     """,
 )
 
+LEADER_PAUSES = Query(
+    "walltrack.leader_pause_log",
+    """
+    select
+      created_at as "at", wallet_label as leader, event_type as event, trigger, threshold,
+      observed, actor, note
+    from walltrack.leader_pause_log
+    order by created_at desc, id desc
+    limit 500
+    """,
+)
+
 
 def fetch(connection: psycopg.Connection[Any], query: Query) -> list[Row]:
     # A cursor of its own: rows by column name whatever the caller's row factory.
@@ -417,6 +429,12 @@ SECTIONS = (
     ),
     Section("alerts", "Alerts sent to the operator (newest first)", ALERTS, html_table),
     Section("breaker", "Circuit breaker events", BREAKER_EVENTS, html_table),
+    Section(
+        "leader-pauses",
+        "Leaders paused by their own protections, and resumed (api.resume_leader)",
+        LEADER_PAUSES,
+        html_table,
+    ),
 )
 
 

@@ -128,6 +128,13 @@ create table walltrack.config (
   simulated_chain boolean not null default false,
   -- the recorded price path (walltrack.price_history), for replays
   price_history_days integer not null default 7,
+  -- per-leader protections (09_leader_pauses.sql); empty = off; a wallet's pause_* override
+  leader_max_consecutive_losses integer default 5,
+  leader_max_loss_sol numeric,
+  leader_loss_window_hours integer not null default 24,
+  leader_max_baseline_gap_pct numeric default 30,
+  leader_baseline_trades integer not null default 10,
+  leader_pause_cooldown_minutes integer,
 
   constraint config_single_row check (walltrack.ensure(
     id, 'config has exactly one row, whose id is true'
@@ -319,6 +326,29 @@ create table walltrack.config (
     price_history_days between 1 and 366,
     format('config.price_history_days must be within 1..366 (got %s)', price_history_days),
     'The replay reads the price path between the leaders'' swaps from this history.'
+  )),
+  constraint config_leader_protections check (walltrack.ensure(
+    coalesce(leader_max_consecutive_losses between 1 and 1000, true)
+    and coalesce(leader_max_loss_sol > 0, true)
+    and leader_loss_window_hours between 1 and 720
+    and coalesce(leader_max_baseline_gap_pct between 0 and 100, true)
+    and leader_baseline_trades between 1 and 1000
+    and coalesce(leader_pause_cooldown_minutes between 1 and 525600, true),
+    format(
+      'config leader protections out of range: leader_max_consecutive_losses within 1..1000 '
+      || '(got %s), leader_max_loss_sol above 0 (got %s), leader_loss_window_hours within '
+      || '1..720 (got %s), leader_max_baseline_gap_pct within 0..100 points (got %s), '
+      || 'leader_baseline_trades within 1..1000 (got %s), leader_pause_cooldown_minutes '
+      || 'within 1..525600 (got %s)',
+      leader_max_consecutive_losses, leader_max_loss_sol, leader_loss_window_hours,
+      leader_max_baseline_gap_pct, leader_baseline_trades, leader_pause_cooldown_minutes
+    ),
+    'Leave a threshold empty to switch that protection off; an empty cooldown means only an '
+    || 'operator resumes a paused leader (api.resume_leader).'
+  )),
+  constraint config_leader_numbers_finite check (walltrack.ensure_finite(
+    'config', array['leader_max_loss_sol', 'leader_max_baseline_gap_pct'],
+    array[leader_max_loss_sol, leader_max_baseline_gap_pct]
   )),
   -- between also refuses NaN (Postgres sorts it above every number).
   constraint config_discovery_wash_thresholds check (walltrack.ensure(
@@ -687,5 +717,20 @@ comment on column walltrack.config.production is
 comment on column walltrack.config.simulated_chain is
 'The live wallets trade on the market simulator''s chain, not Solana''s (the offline stack): '
 'the clock may be set with live trading on. Never on in production.';
+comment on column walltrack.config.leader_max_consecutive_losses is
+'A leader is paused after this many losing copies in a row (empty: off).';
+comment on column walltrack.config.leader_max_loss_sol is
+'A leader is paused when its copies lost more than this many SOL within '
+'leader_loss_window_hours (empty: off).';
+comment on column walltrack.config.leader_loss_window_hours is
+'The window of leader_max_loss_sol, in hours.';
+comment on column walltrack.config.leader_max_baseline_gap_pct is
+'A leader is paused when its last leader_baseline_trades copies won this many points less '
+'than its measured baseline win rate (empty: off).';
+comment on column walltrack.config.leader_baseline_trades is
+'How many of a leader''s latest closed copies are compared with its baseline.';
+comment on column walltrack.config.leader_pause_cooldown_minutes is
+'A paused leader resumes on its own after this many minutes (empty: only an operator '
+'resumes it).';
 comment on column walltrack.config.price_history_days is
 'Days of applied price ticks kept in walltrack.price_history (the replay''s price path).';

@@ -43,6 +43,11 @@ create table walltrack.wallets (
   history_walk_top_signature walltrack.solana_signature,
   history_walk_top_slot bigint,
   history_checked_at timestamptz,
+  -- its own protections (09_leader_pauses.sql); empty = config's leader_* value
+  pause_max_consecutive_losses integer,
+  pause_max_loss_sol numeric,
+  pause_max_baseline_gap_pct numeric,
+  pause_cooldown_minutes integer,
 
   constraint wallets_address_unique unique (address),
   constraint wallets_position_size_positive check (walltrack.ensure(
@@ -65,6 +70,24 @@ create table walltrack.wallets (
   constraint wallets_history_walk_whole check (walltrack.ensure(
     (history_walk_before is null) = (history_walk_top_signature is null),
     'a history walk in progress needs both where it resumes and its newest transaction'
+  )),
+  constraint wallets_pause_thresholds check (walltrack.ensure(
+    coalesce(pause_max_consecutive_losses between 1 and 1000, true)
+    and coalesce(pause_max_loss_sol > 0, true)
+    and coalesce(pause_max_baseline_gap_pct between 0 and 100, true)
+    and coalesce(pause_cooldown_minutes between 1 and 525600, true),
+    format(
+      'wallet protections out of range: pause_max_consecutive_losses within 1..1000 (got %s), '
+      || 'pause_max_loss_sol above 0 (got %s), pause_max_baseline_gap_pct within 0..100 '
+      || 'points (got %s), pause_cooldown_minutes within 1..525600 (got %s)',
+      pause_max_consecutive_losses, pause_max_loss_sol, pause_max_baseline_gap_pct,
+      pause_cooldown_minutes
+    ),
+    'Leave one empty to use the config''s leader_* value.'
+  )),
+  constraint wallets_pause_numbers_finite check (walltrack.ensure_finite(
+    'wallets', array['pause_max_loss_sol', 'pause_max_baseline_gap_pct'],
+    array[pause_max_loss_sol, pause_max_baseline_gap_pct]
   )),
   constraint wallets_numbers_finite check (walltrack.ensure_finite(
     'wallets',
@@ -223,3 +246,15 @@ comment on column walltrack.wallets.history_walk_top_slot is
 'Slot of the walk''s newest transaction.';
 comment on column walltrack.wallets.history_checked_at is
 'When a backfill last finished reading this wallet''s history.';
+comment on column walltrack.wallets.pause_max_consecutive_losses is
+'Pause this leader after this many losing copies in a row (empty: '
+'config.leader_max_consecutive_losses).';
+comment on column walltrack.wallets.pause_max_loss_sol is
+'Pause this leader when its copies lost more than this within the loss window (empty: '
+'config.leader_max_loss_sol).';
+comment on column walltrack.wallets.pause_max_baseline_gap_pct is
+'Pause this leader when its recent copies won this many points below its baseline (empty: '
+'config.leader_max_baseline_gap_pct).';
+comment on column walltrack.wallets.pause_cooldown_minutes is
+'Resume this leader on its own this many minutes after a pause (empty: '
+'config.leader_pause_cooldown_minutes).';

@@ -199,7 +199,8 @@ comment on column walltrack.signals.decision is
 'lookup, or a signal waiting behind it).';
 comment on column walltrack.signals.decision_reason is
 'Machine-readable reason: copied, mirror_sell, wallet_not_active, trading_disabled, '
-'breaker_active, token_unsafe, token_unknown, token_not_checked, max_positions, '
+'breaker_active, leader_paused (the leader''s own protections paused it), token_unsafe, '
+'token_unknown, token_not_checked, max_positions, '
 'exposure_limit, already_holding, below_min_size, no_position_to_mirror, mirror_sells_off, '
 'live_trading_off, failed_transaction, not_a_sol_quote, stale (a buy not decided within '
 'config.max_copy_delay_seconds of its block time), chain_mismatch (a live buy of a token '

@@ -391,6 +391,8 @@ comment on function walltrack.trigger_position_keep_equity() is
 --           positions_before_write_override_valid      exit_strategy_override is valid
 --           positions_after_close_check_breaker        a close checks the breaker: created in
 --                                                      09_circuit_breaker.sql, after the rule
+--           positions_after_close_check_leader         and its leader's protections (created in
+--                                                      09_leader_pauses.sql)
 --           positions_after_update_alert_closed        a close raises its alerts (17_alerts.sql)
 --   delete  positions_before_delete_refuse             positions are closed, never deleted
 

@@ -111,11 +111,12 @@ grant execute on function walltrack.open_exposure_sol() to service_role;
 create type walltrack.book as (
   open_positions integer,
   exposure_sol numeric,
-  breaker_active boolean
+  breaker_active boolean,
+  paused_leaders bigint[] -- noqa: LT01
 );
 comment on type walltrack.book is
 'What the limits look at, read once per batch and kept current by each decision: open '
-'positions, exposure in SOL, breaker state.';
+'positions, exposure in SOL, breaker state, the leaders their protections paused.';
 
 create function walltrack.current_book()
 returns walltrack.book
@@ -130,12 +131,14 @@ begin
       where p.status in ('opening', 'open', 'closing')
     ),
     walltrack.open_exposure_sol(),
-    walltrack.breaker_is_active()
+    walltrack.breaker_is_active(),
+    walltrack.paused_leaders()
   )::walltrack.book;
 end;
 $$;
 comment on function walltrack.current_book() is
-'Open positions, exposure and breaker state now: the starting point of a batch''s decisions.';
+'Open positions, exposure, breaker state and paused leaders now: the starting point of a '
+'batch''s decisions.';
 grant execute on function walltrack.current_book() to service_role;
 
 create type walltrack.decision as (
@@ -204,6 +207,7 @@ begin
     when wallet.status <> 'active' then 'wallet_not_active'
     when not cfg.trading_enabled then 'trading_disabled'
     when book.breaker_active then 'breaker_active'
+    when wallet.id = any(book.paused_leaders) then 'leader_paused'
     when wallet.mode = 'live' and not cfg.live_trading_enabled then 'live_trading_off'
     when signal.quote_mint <> 'So11111111111111111111111111111111111111112'
       then 'not_a_sol_quote'
@@ -614,8 +618,10 @@ begin
     book.open_positions := book.open_positions + outcome.positions_delta;
     book.exposure_sol := book.exposure_sol + outcome.exposure_delta_sol;
     if outcome.positions_delta < 0 then
-      -- A close may have tripped the breaker: the next buys of the batch must see it.
+      -- A close may have tripped the breaker or paused its leader: the next buys of the
+      -- batch must see it.
       book.breaker_active := walltrack.breaker_is_active();
+      book.paused_leaders := walltrack.paused_leaders();
     end if;
     decided_ids := decided_ids || (item.signal).id;
     outcomes := outcomes || outcome;

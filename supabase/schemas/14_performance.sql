@@ -288,7 +288,15 @@ select
         lp.wallet_id = p.wallet_id and lp.token_mint = f.token_mint and lp.mode = 'live'
         and lp.status in ('opening', 'open', 'closing')
     )
-  ) as open_chain_findings
+  ) as open_chain_findings,
+  -- Live as well: what paused the leader, while its protections hold it.
+  (
+    select case when e.event_type = 'paused' then e.trigger::text end
+    from walltrack.leader_pause_events as e
+    where e.wallet_id = p.wallet_id
+    order by e.created_at desc, e.id desc
+    limit 1
+  ) as paused_by
 from walltrack.performance as p
 inner join walltrack.wallets as w on p.wallet_id = w.id
 order by w.label, w.id, array_position(array['24h', '7d', '30d', 'all'], p.time_window);
@@ -300,6 +308,9 @@ comment on view walltrack.scoreboard is
 'The performance scoreboard as Studio shows it best: one line per wallet and window, the '
 'figures an operator decides on first, each actual next to its baseline. Refresh with '
 'select api.refresh_performance();';
+comment on column walltrack.scoreboard.paused_by is
+'While the leader''s protections pause it: what paused it (consecutive_losses, window_loss, '
+'below_baseline), read now; empty otherwise.';
 comment on column walltrack.scoreboard.open_chain_findings is
 'Unresolved chain findings (walltrack.chain_finding_list) on tokens the wallet''s open live '
 'positions hold, counted now (not at the last refresh).';

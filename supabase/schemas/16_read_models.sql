@@ -420,7 +420,11 @@ select
   exists(
     select from walltrack.signals as g
     where g.wallet_id = w.id
-  ) as has_signals
+  ) as has_signals,
+  w.pause_max_consecutive_losses,
+  w.pause_max_loss_sol,
+  w.pause_max_baseline_gap_pct,
+  w.pause_cooldown_minutes
 from walltrack.wallets as w
 left join walltrack.exit_strategies as s on w.exit_strategy_id = s.id;
 
@@ -480,7 +484,13 @@ select
   c.max_copy_delay_seconds,
   c.priority_fee_percentile,
   c.priority_fee_compute_units,
-  c.priority_fee_max_lamports
+  c.priority_fee_max_lamports,
+  c.leader_max_consecutive_losses,
+  c.leader_max_loss_sol,
+  c.leader_loss_window_hours,
+  c.leader_max_baseline_gap_pct,
+  c.leader_baseline_trades,
+  c.leader_pause_cooldown_minutes
 from walltrack.config as c;
 
 revoke all on walltrack.signals_log_config from public, anon, authenticated;
@@ -555,6 +565,49 @@ grant select on walltrack.signals_log_tokens to service_role;
 comment on view walltrack.signals_log_tokens is
 'What each source said about each token, the manual list and when each source last answered, '
 'without the verdict: a replay judges the facts again under its own settings.';
+
+create view walltrack.leader_pause_log
+with (security_invoker = true)
+as
+select
+  e.id,
+  e.created_at,
+  w.label as wallet_label,
+  w.address as wallet_address,
+  e.event_type,
+  e.trigger,
+  e.threshold,
+  e.observed,
+  e.actor,
+  e.note,
+  e.metrics
+from walltrack.leader_pause_events as e
+inner join walltrack.wallets as w on e.wallet_id = w.id;
+
+revoke all on walltrack.leader_pause_log from public, anon, authenticated;
+grant select on walltrack.leader_pause_log to service_role;
+comment on view walltrack.leader_pause_log is
+'Each leader''s pauses and resumes by its label: the demo''s and the report''s table, and what '
+'an operator reads before api.resume_leader.';
+
+create view walltrack.signals_log_resumes
+with (security_invoker = true)
+as
+select
+  e.id,
+  e.created_at,
+  w.address as wallet,
+  e.actor,
+  e.note
+from walltrack.leader_pause_events as e
+inner join walltrack.wallets as w on e.wallet_id = w.id
+where e.event_type = 'resumed' and e.trigger = 'manual';
+
+revoke all on walltrack.signals_log_resumes from public, anon, authenticated;
+grant select on walltrack.signals_log_resumes to service_role;
+comment on view walltrack.signals_log_resumes is
+'The operators'' resumes of paused leaders, as the signals log carries them: the replay '
+'makes each again at its time (when its replay paused that leader too).';
 
 create view walltrack.signals_log_prices
 with (security_invoker = true)

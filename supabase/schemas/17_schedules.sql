@@ -11,6 +11,11 @@ select cron.schedule(
 );
 
 -- Buys whose lookup died (its claim lapsed) are decided here, stale past the copy delay.
+-- Paused leaders whose cooldown has run are resumed (09_leader_pauses.sql).
+select cron.schedule(
+  'walltrack-leader-cooldowns', '* * * * *', 'select walltrack.resume_leaders_after_cooldown()'
+);
+
 select cron.schedule(
   'walltrack-decide-waiting', '* * * * *', 'select walltrack.decide_waiting()'
 );

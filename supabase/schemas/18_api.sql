@@ -240,6 +240,18 @@ comment on function api.reset_circuit_breaker(text, text) is
 'RPC of walltrack.reset_circuit_breaker, for an operator, from the SQL editor.';
 grant execute on function api.reset_circuit_breaker(text, text) to service_role;
 
+create function api.resume_leader(wallet text, operator text, note text)
+returns jsonb
+language sql
+security invoker
+set search_path = ''
+as $$
+  select walltrack.resume_leader(wallet, operator, note);
+$$;
+comment on function api.resume_leader(text, text, text) is
+'RPC of walltrack.resume_leader, for an operator, from the SQL editor or walltrack.';
+grant execute on function api.resume_leader(text, text, text) to service_role;
+
 create function api.restart_equity_curve(operator text, note text)
 returns jsonb
 language sql

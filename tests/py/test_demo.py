@@ -100,6 +100,8 @@ def test_every_leader_swap_is_decided_with_its_reason(demo: tuple[str, Any]) -> 
         ("scalper-beta", "DIPC", "buy", "copied", "copied"),
         ("whale-alpha", "LATE", "buy", "skipped", "breaker_active"),
         (discovered, "NEXT", "sell", "copied", "mirror_sell"),  # exits run while tripped
+        # The breaker was reset, but scalper-beta's own protections still pause it.
+        ("scalper-beta", "DIPD", "buy", "skipped", "leader_paused"),
         ("sleepy-delta", "FLAT", "buy", "copied", "copied"),  # after the reset
         ("whale-alpha", "PUMP", "buy", "copied", "copied"),
         ("live-epsilon", "HODL", "buy", "copied", "copied"),
@@ -152,6 +154,30 @@ def test_positions_close_by_every_kind_of_exit_with_exact_pnl(demo: tuple[str, A
         db,
         "select take_profit_level from walltrack.orders where reason = 'take_profit' order by id",
     ) == [(1,), (2,)]
+
+
+def test_the_third_losing_dip_pauses_scalper_beta_and_the_others_trade_on(
+    demo: tuple[str, Any],
+) -> None:
+    """config.leader_max_consecutive_losses = 3: DIPC's stop loss, scalper-beta's third
+    losing copy in a row, pauses it (at the same close the global breaker trips on). The
+    operator resets the breaker but not the leader: its DIPD is refused, whale-alpha's PUMP
+    and sleepy-delta's FLAT are copied."""
+    output, db = demo
+    assert rows(
+        db,
+        """
+        select wallet_label, event_type::text, trigger::text, threshold, observed, actor,
+          (metrics ->> 'consecutive_losses')::integer
+        from walltrack.leader_pause_log order by id
+        """,
+    ) == [("scalper-beta", "paused", "consecutive_losses", Decimal(3), Decimal(3), "system", 3)]
+    assert "scalper-beta LEADER PAUSED (consecutive_losses: 3 vs threshold 3" in output
+    assert rows(
+        db,
+        "select label, paused_by from walltrack.scoreboard where time_window = 'all'"
+        " and paused_by is not null",
+    ) == [("scalper-beta", "consecutive_losses")]
 
 
 def test_the_breaker_trips_on_the_third_loss_and_the_operator_resets_it(
@@ -360,8 +386,8 @@ def test_a_replay_of_the_demo_log_reproduces_it_then_shows_one_rule_changed(
     decided), replayed through the operator's command: as recorded, every decision, position
     and breaker event of the simulated wallets comes out exactly as recorded. With the
     scalper strategy's stop loss at -20 % instead of -10 %, scalper-beta's three dips (down
-    about 15 %) no longer stop out, the breaker never trips, and whale-alpha's LATE is
-    copied: side by side."""
+    about 15 %) no longer stop out: the breaker never trips and scalper-beta is never paused,
+    so whale-alpha's LATE and scalper-beta's DIPD are copied: side by side."""
     log = tmp_path / "demo-log.json"
     url = read_env_file(REPO_ROOT / DEMO_STACK["ENV_FILE"])["DATABASE_URL"]
     try:
@@ -379,8 +405,32 @@ def test_a_replay_of_the_demo_log_reproduces_it_then_shows_one_rule_changed(
     )
     scalper = section(output, "scalper-beta")
     assert figure(scalper, "exits: stop_loss") == ["3", "0", "-3"]
-    assert figure(scalper, "open at the end") == ["0", "3", "+3"]
+    assert figure(scalper, "open at the end") == ["0", "4", "+4"]
+    assert figure(scalper, "leader_paused") == ["1", "0", "-1"]
     assert figure(section(output, "whale-alpha"), "breaker_active") == ["1", "0", "-1"]
+
+
+def test_a_replay_without_the_leader_protections_copies_the_paused_leaders_dip(
+    demo: tuple[str, Any], tmp_path: Path
+) -> None:
+    """The same log with config.leader_max_consecutive_losses empty: scalper-beta is never
+    paused, its DIPD is copied (and, with no price path for a token the recording never held,
+    stays open); the global breaker trips as it did."""
+    log = tmp_path / "demo-log.json"
+    url = read_env_file(REPO_ROOT / DEMO_STACK["ENV_FILE"])["DATABASE_URL"]
+    try:
+        replay_command("export", "--out", str(log), "--database-url", url)
+        output = replay_command("run", str(log), "--set", "leader_max_consecutive_losses=null")
+    finally:
+        run_stack("down", REPLAY_STACK, quiet=True)
+    scalper = section(output, "scalper-beta")
+    assert figure(scalper, "leader_paused") == ["1", "0", "-1"]
+    assert figure(scalper, "copied") == ["4", "5", "+1"]
+    assert figure(scalper, "open at the end") == ["0", "1", "+1"]
+    assert (
+        "Circuit breaker: baseline tripped on consecutive_losses (threshold 3, observed 3);"
+        " what-if tripped on consecutive_losses (threshold 3, observed 3)." in output
+    )
 
 
 def replay_command(*args: str) -> str:

@@ -95,6 +95,7 @@ class World:
     alert: int = 0
     alert_delivery: int = 0
     price_tick: int = 0
+    leader_event: int = 0
     first_position: int = 0
     # The scoreboard's definition: what walltrack.refresh_performance() stores.
     scoreboard: sql.Composable = field(default_factory=lambda: sql.SQL(""), repr=False)
@@ -350,6 +351,16 @@ def build_world(db: Db) -> World:
     world.alert_delivery = product(
         db, "select (api.claim_alerts('{telegram}', 1) -> 0 ->> 'delivery_id')::bigint as id"
     )["id"]
+    # The live leader paused by its operator, then resumed: its protections' audit log.
+    db.execute(
+        "insert into walltrack.leader_pause_events (wallet_id, event_type, trigger, actor, note)"
+        " values (%s, 'paused', 'manual', 'operator-edits', 'a drill')",
+        (world.wallets["W3"],),
+    )
+    product(
+        db, "select api.resume_leader(%s, 'operator-edits', 'drill over')", (world.addresses["W3"],)
+    )
+    world.leader_event = one(db, "select max(id) as id from walltrack.leader_pause_events")["id"]
     # Room for exactly one more copy, by count and by exposure.
     db.execute("reset role")
     db.execute(
@@ -403,6 +414,7 @@ def targets(world: World) -> dict[str, list[tuple[str, object]]]:
         "alerts": [("an alert raised", world.alert)],
         "alert_deliveries": [("its delivery, being sent", world.alert_delivery)],
         "price_history": [("C's +60 % tick", world.price_tick)],
+        "leader_pause_events": [("W3's resume", world.leader_event)],
     }
 
 

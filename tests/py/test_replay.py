@@ -101,6 +101,7 @@ def only_wallets(log: SignalsLog, addresses: list[str]) -> SignalsLog:
         tokens=[t for t in log.tokens if t["mint"] in mints],
         signals=signals,
         prices=[p for p in log.prices if p["mint"] in mints],
+        resumes=[r for r in log.resumes if r["wallet"] in addresses],
         decisions=[d for d in log.decisions if d["wallet"] in addresses],
         closes=[c for c in log.closes if c["wallet"] in addresses],
         breaker_events=[],  # other tests' trips and resets
@@ -152,7 +153,7 @@ def test_the_log_keeps_amounts_exact_and_rebuilds_the_transactions(log: SignalsL
     document = json.loads(json.dumps({"format": "walltrack-signals-log", "version": 2} | vars(log)))
     assert parse_log(document) == log
     # A version 1 log (before the price path, the resets and the outcome) still reads.
-    for section in ("prices", "restarts", "decisions", "closes", "breaker_events"):
+    for section in ("prices", "restarts", "resumes", "decisions", "closes", "breaker_events"):
         document.pop(section)
     old = parse_log(document | {"version": 1})
     assert (old.signals, old.prices, old.decisions) == (log.signals, [], [])

@@ -49,6 +49,7 @@ SECTIONS = (
     "delivery-health",
     "alerts",
     "breaker",
+    "leader-pauses",
 )
 # A token the trading key holds and no position accounts for: an excess finding.
 STRAY = ("Rprt" + "Stray").ljust(44, "1")
@@ -64,6 +65,7 @@ class Book:
     exits: dict[str, Decimal]  # confirmed sell orders per reason
     scoreboard_rows: int
     breaker_events: int
+    leader_events: int
     chain_findings: int
 
 
@@ -122,8 +124,9 @@ def stopped_out_trade(db: Db, wallet_id: int, seed: str) -> None:
 
 
 def make_book(db: Db) -> None:
-    """Alpha: +0.5 and -0.2 mirrored. Beta: -0.5 by the stop loss, +0.25 mirrored. And a
-    manual breaker trip with an operator's note, then its reset."""
+    """Alpha: +0.5 and -0.2 mirrored, the loss pausing it (its own limit: one loss). Beta:
+    -0.5 by the stop loss, +0.25 mirrored. And a manual breaker trip with an operator's note,
+    then its reset."""
     db.execute(
         "update walltrack.config set sim_slippage_bps = 0, sim_fee_lamports = 0,"
         " max_open_positions = 1000000, max_total_exposure_sol = 1000000,"
@@ -132,6 +135,9 @@ def make_book(db: Db) -> None:
     )
     alpha, beta = new_wallet(db, ALPHA), new_wallet(db, BETA)
     mirrored_trade(db, alpha, "A1", "0.5")
+    db.execute(
+        "update walltrack.wallets set pause_max_consecutive_losses = 1 where id = %s", (alpha,)
+    )
     mirrored_trade(db, alpha, "A2", "-0.2")
     stopped_out_trade(db, beta, "B1")
     mirrored_trade(db, beta, "B2", "0.25")
@@ -177,6 +183,7 @@ def read_book(db: Db) -> Book:
             "select count(*) from walltrack.scoreboard where time_window = 'all'"
         ),
         breaker_events=scalar("select count(*) from walltrack.circuit_breaker_events"),
+        leader_events=scalar("select count(*) from walltrack.leader_pause_events"),
         chain_findings=scalar("select count(*) from walltrack.chain_finding_list"),
     )
 
@@ -276,6 +283,8 @@ def test_the_tables_and_their_sources(report: tuple[Path, Book]) -> None:
     tags = Tags(document)
     assert tags.count("scoreboard", "tr") == 1 + book.scoreboard_rows  # header + one per wallet
     assert tags.count("breaker", "tr") == 1 + book.breaker_events
+    assert book.leader_events >= 1, "alpha's loss paused it"
+    assert tags.count("leader-pauses", "tr") == 1 + min(book.leader_events, 500)
     assert book.chain_findings >= 1 and tags.count("chain-findings", "tr") == 1 + min(
         book.chain_findings, 500
     )

@@ -311,3 +311,31 @@ def test_values_at_the_parser_limits_are_stored(
         "select raw -> 'events' from walltrack.signals where signature = %s", (tx["signature"],)
     ).fetchone()
     assert row is not None and row[0][3:5] == edges[3:5]
+
+
+def test_leaders_buying_one_token_at_once_make_one_position(
+    webhook_url: str, secret: str, db: Db
+) -> None:
+    """Eight leaders buy one new token in the same block, each delivery on its own
+    connection at once: with config.max_positions_per_token 1, exactly one is copied and
+    the others are already_holding (decisions take one batch at a time)."""
+    mint = safe_token(db)
+    leaders = []
+    for n in range(8):
+        row = db.execute("select tests.new_wallet(%s)", (f"same-block {n}",)).fetchone()
+        assert row is not None
+        address = db.execute("select address from walltrack.wallets where id = %s", row)
+        leaders.append(str((address.fetchone() or ("",))[0]))
+    txs = [swap_transaction(leader, mint, 1_000_000, -500_000_000) for leader in leaders]
+    db.execute("update walltrack.config set max_positions_per_token = 1")
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            responses = list(pool.map(lambda tx: post(webhook_url, [tx], secret), txs))
+    finally:
+        db.execute("update walltrack.config set max_positions_per_token = 100000")
+    assert [r.status_code for r in responses] == [200] * 8
+    reasons = sorted(r.json()["decisions"][0]["reason"] for r in responses)
+    assert reasons == ["already_holding"] * 7 + ["copied"]
+    assert db.execute(
+        "select count(*) from walltrack.positions where token_mint = %s", (mint,)
+    ).fetchone() == (1,)

@@ -7,12 +7,12 @@ select tables_are(
     'config', 'exit_strategies', 'wallets', 'tokens', 'signals', 'orders', 'positions',
     'circuit_breaker_events', 'faults', 'chain_findings', 'failed_attempt_fees',
     'discovery_winners', 'discovery_winner_buys', 'discovery_candidates', 'candidate_swaps',
-    'alerts', 'alert_deliveries', 'price_history'
+    'alerts', 'alert_deliveries', 'price_history', 'leader_pause_events'
   ],
   'walltrack holds the eight tables of the design, the faults its batches skipped, the '
   || 'chain reconciliation''s findings, the fees of failed live attempts, wallet '
   || 'discovery''s winners, their buys, candidates and candidates'' swaps, and the alerts '
-  || 'outbox with its deliveries, and the prices applied'
+  || 'outbox with its deliveries, the prices applied and each leader''s pauses'
 );
 select materialized_views_are(
   'walltrack', array['performance'], 'performance is a real materialized view'

@@ -7,7 +7,8 @@ select plan(26);
 update walltrack.config set sim_slippage_bps = 0, sim_fee_lamports = 0,
   breaker_capital_sol = 10, breaker_max_daily_loss_sol = 1.2, breaker_max_drawdown_pct = 20,
   breaker_max_consecutive_losses = 3, breaker_win_rate_window = 4, breaker_min_win_rate_pct = 30,
-  breaker_cooldown_minutes = 60;
+  breaker_cooldown_minutes = 60, leader_max_consecutive_losses = null,
+  leader_max_baseline_gap_pct = null;
 update walltrack.wallets set position_size_sol = 1, exit_strategy_id = (
   select id from walltrack.exit_strategies where name = 'mirror only'
 ) where label = 'whale-alpha';

@@ -1,6 +1,6 @@
 -- Every decision reason of api.ingest_swaps, sizing, idempotency and chain order.
 begin;
-select plan(54);
+select plan(56);
 
 create temporary table w as
 select
@@ -453,6 +453,30 @@ select is(
    where p.wallet_id = (select id from batch_wallet)),
   array['closed', 'open', 'open'],
   'and leaves the other copies of the delivery open'
+);
+
+-- One copy per token and moment: two leaders buying one token in the same block, and one
+-- leader splitting its buy into two transactions of that block, make one position.
+update walltrack.config set max_positions_per_token = 1, max_open_positions = 1000,
+  max_total_exposure_sol = 1000, breaker_max_consecutive_losses = 1000;
+select tests.safe_token('MintSameB1ock111111111111111111111111111111');
+select is(
+  (select string_agg(d.value ->> 'reason', ' ' order by d.ordinality)
+   from jsonb_array_elements(api.ingest_swaps(jsonb_build_array(
+     tests.swap_tx('sameA', (select whale from w), 'buy',
+       'MintSameB1ock111111111111111111111111111111', 1000000000, 1e9),
+     tests.swap_tx('sameB', (select scalper from w), 'buy',
+       'MintSameB1ock111111111111111111111111111111', 1000000000, 1e9),
+     tests.swap_tx('sameC', (select scalper from w), 'buy',
+       'MintSameB1ock111111111111111111111111111111', 500000000, 0.5e9)
+   )) -> 'decisions') with ordinality as d),
+  'copied already_holding already_holding',
+  'two leaders in one block, and a split buy: the first is copied, the others already held'
+);
+select is(
+  (select count(*)::integer from walltrack.positions
+   where token_mint = 'MintSameB1ock111111111111111111111111111111'),
+  1, 'one position for the token'
 );
 
 select * from finish();

@@ -8,6 +8,8 @@ select is(
   'walltrack-auto-promote | */10 * * * * | select walltrack.auto_promote_candidates()' || E'\n'
   || 'walltrack-breaker-check | * * * * * | select walltrack.check_circuit_breaker()' || E'\n'
   || 'walltrack-decide-waiting | * * * * * | select walltrack.decide_waiting()' || E'\n'
+  || 'walltrack-leader-cooldowns | * * * * * | select walltrack.resume_leaders_after_cooldown()'
+  || E'\n'
   || 'walltrack-performance-refresh | 7 3 * * * | select walltrack.refresh_performance()' || E'\n'
   || 'walltrack-purge-price-history | 27 * * * * | select walltrack.purge_price_history()'
   || E'\n'
