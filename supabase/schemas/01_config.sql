@@ -2,9 +2,39 @@
 -- Studio. Holds no secret: API keys, the webhook secret and signing keys live in the
 -- environment or a secret manager.
 
-create type walltrack.sizing_mode as enum ('fixed', 'leader_fraction');
+create function walltrack.size_tiers_valid(tiers jsonb)
+returns boolean
+language sql
+immutable
+set search_path = ''
+as $$
+  -- A non-empty array of {"min_leader_sol" >= 0, "size_sol" > 0}, min_leader_sol strictly
+  -- rising from 0: every leader trade falls in exactly one tier.
+  select coalesce(
+    jsonb_typeof(tiers) = 'array' and jsonb_array_length(tiers) > 0
+    and (tiers -> 0 ->> 'min_leader_sol')::numeric = 0
+    and not exists (
+      select from jsonb_array_elements(tiers) with ordinality as t (tier, n)
+      where coalesce(jsonb_typeof(t.tier -> 'min_leader_sol'), '') <> 'number'
+        or coalesce(jsonb_typeof(t.tier -> 'size_sol'), '') <> 'number'
+        or (t.tier ->> 'size_sol')::numeric <= 0
+        or (t.n > 1 and (t.tier ->> 'min_leader_sol')::numeric
+          <= (tiers -> (t.n::integer - 2) ->> 'min_leader_sol')::numeric)
+    ),
+    false
+  );
+$$;
+comment on function walltrack.size_tiers_valid(jsonb) is
+'True for a tiers list config.size_tiers accepts: [{"min_leader_sol", "size_sol"}] rising '
+'from 0.';
+grant execute on function walltrack.size_tiers_valid(jsonb) to service_role;
+
+create type walltrack.sizing_mode as enum (
+  'fixed', 'leader_fraction', 'balance_fraction', 'tiers'
+);
 comment on type walltrack.sizing_mode is
-'fixed = the same SOL amount per copy; leader_fraction = a fraction of the leader''s SOL amount.';
+'fixed = the same SOL amount per copy; leader_fraction = a fraction of the leader''s SOL amount; '
+'balance_fraction = a fraction of our own available SOL; tiers = by the leader''s trade size.';
 
 create type walltrack.alert_kind as enum (
   'breaker_activated', 'breaker_reset', 'order_failed', 'order_written_off', 'position_closed',
@@ -135,6 +165,18 @@ create table walltrack.config (
   leader_max_baseline_gap_pct numeric default 30,
   leader_baseline_trades integer not null default 10,
   leader_pause_cooldown_minutes integer,
+  -- sizing modes (10_copy_decisions.sql: walltrack.copy_sizing)
+  balance_fraction numeric not null default 0.02,
+  sim_bankroll_sol numeric not null default 10,
+  size_tiers jsonb not null default jsonb_build_array(
+    jsonb_build_object('min_leader_sol', 0, 'size_sol', 0.05),
+    jsonb_build_object('min_leader_sol', 1, 'size_sol', 0.1),
+    jsonb_build_object('min_leader_sol', 10, 'size_sol', 0.25)
+  ),
+  min_leader_trade_sol numeric,
+  -- the trading key's SOL at the last chain read (reconcile-wallet), for balance_fraction
+  trading_key_sol_lamports bigint,
+  trading_key_read_at timestamptz,
 
   constraint config_single_row check (walltrack.ensure(
     id, 'config has exactly one row, whose id is true'
@@ -346,6 +388,22 @@ create table walltrack.config (
     'Leave a threshold empty to switch that protection off; an empty cooldown means only an '
     || 'operator resumes a paused leader (api.resume_leader).'
   )),
+  constraint config_sizing_modes check (walltrack.ensure(
+    balance_fraction > 0 and balance_fraction <= 1 and sim_bankroll_sol > 0
+    and coalesce(min_leader_trade_sol >= 0, true) and walltrack.size_tiers_valid(size_tiers),
+    format(
+      'config sizing out of range: balance_fraction within (0, 1] (got %s), sim_bankroll_sol '
+      || 'above 0 (got %s), min_leader_trade_sol at least 0 or empty (got %s), size_tiers a '
+      || 'JSON array of {"min_leader_sol" >= 0, "size_sol" > 0}, from the smallest leader trade '
+      || 'up, the first at 0 (got %s)',
+      balance_fraction, sim_bankroll_sol, min_leader_trade_sol, size_tiers
+    ),
+    'e.g. [{"min_leader_sol": 0, "size_sol": 0.05}, {"min_leader_sol": 1, "size_sol": 0.1}]'
+  )),
+  constraint config_sizing_numbers_finite check (walltrack.ensure_finite(
+    'config', array['balance_fraction', 'sim_bankroll_sol', 'min_leader_trade_sol'],
+    array[balance_fraction, sim_bankroll_sol, min_leader_trade_sol]
+  )),
   constraint config_leader_numbers_finite check (walltrack.ensure_finite(
     'config', array['leader_max_loss_sol', 'leader_max_baseline_gap_pct'],
     array[leader_max_loss_sol, leader_max_baseline_gap_pct]
@@ -528,7 +586,9 @@ comment on column walltrack.config.trading_enabled is
 comment on column walltrack.config.live_trading_enabled is
 'When false, orders for live wallets are refused (simulation wallets still trade).';
 comment on column walltrack.config.sizing_mode is
-'fixed = fixed_amount_sol per copy; leader_fraction = leader_fraction x the leader''s SOL amount.';
+'fixed = fixed_amount_sol per copy; leader_fraction = leader_fraction x the leader''s SOL amount; '
+'balance_fraction = balance_fraction x our available SOL; tiers = size_tiers by the leader''s '
+'SOL amount. Every mode is capped at max_position_sol.';
 comment on column walltrack.config.fixed_amount_sol is
 'SOL spent per copied buy in fixed sizing mode.';
 comment on column walltrack.config.leader_fraction is
@@ -732,5 +792,21 @@ comment on column walltrack.config.leader_baseline_trades is
 comment on column walltrack.config.leader_pause_cooldown_minutes is
 'A paused leader resumes on its own after this many minutes (empty: only an operator '
 'resumes it).';
+comment on column walltrack.config.balance_fraction is
+'Share (0..1] of our own available SOL spent per copy in balance_fraction mode: the simulated '
+'bankroll for paper wallets, the trading key''s SOL for live ones.';
+comment on column walltrack.config.sim_bankroll_sol is
+'The paper wallets'' bankroll: balance_fraction sizes paper copies on it plus their realized '
+'PnL, less what their open positions hold.';
+comment on column walltrack.config.size_tiers is
+'tiers mode: [{"min_leader_sol", "size_sol"}], from the smallest leader trade up; a copy '
+'spends the size of the highest tier the leader''s SOL amount reaches.';
+comment on column walltrack.config.min_leader_trade_sol is
+'A leader buy of less SOL than this is not copied (leader_trade_too_small); empty: no minimum.';
+comment on column walltrack.config.trading_key_sol_lamports is
+'The trading key''s SOL at the last chain read (reconcile-wallet): what balance_fraction sizes '
+'live copies on, less the live buys since. Written by WallTrack.';
+comment on column walltrack.config.trading_key_read_at is
+'When the trading key''s SOL was last read from the chain.';
 comment on column walltrack.config.price_history_days is
 'Days of applied price ticks kept in walltrack.price_history (the replay''s price path).';

@@ -42,6 +42,8 @@ create table walltrack.signals (
   position_id bigint,
   order_id bigint,
   found_by walltrack.signal_origin not null default 'webhook',
+  -- a copy's size and how it was worked out (walltrack.copy_sizing), with its decision
+  copy_sizing jsonb,
 
   constraint signals_dedupe unique nulls not distinct (signature, wallet_id, token_mint),
   constraint signals_amounts_positive check (walltrack.ensure(
@@ -101,9 +103,11 @@ begin
       errcode = 'restrict_violation';
   end if;
   if old.decided_at is not null
-    and (new.decision, new.decision_reason, new.decided_at, new.position_id, new.order_id)
+    and (new.decision, new.decision_reason, new.decided_at, new.position_id, new.order_id,
+      new.copy_sizing)
     is distinct from
-    (old.decision, old.decision_reason, old.decided_at, old.position_id, old.order_id) then
+    (old.decision, old.decision_reason, old.decided_at, old.position_id, old.order_id,
+      old.copy_sizing) then
     raise exception using
       message = format('signal %s already has its decision: it is written once', old.id),
       errcode = 'restrict_violation';
@@ -139,8 +143,9 @@ create trigger signals_before_update_decision_engine_only
 before update on walltrack.signals
 for each row
 when (
-  (new.decision, new.decision_reason, new.position_id, new.order_id)
-  is distinct from (old.decision, old.decision_reason, old.position_id, old.order_id)
+  (new.decision, new.decision_reason, new.position_id, new.order_id, new.copy_sizing)
+  is distinct from
+  (old.decision, old.decision_reason, old.position_id, old.order_id, old.copy_sizing)
   and pg_trigger_depth() = 0
   and current_setting('walltrack.engine_write', true) is distinct from 'on'
 )
@@ -200,7 +205,9 @@ comment on column walltrack.signals.decision is
 comment on column walltrack.signals.decision_reason is
 'Machine-readable reason: copied, mirror_sell, wallet_not_active, trading_disabled, '
 'breaker_active, leader_paused (the leader''s own protections paused it), token_unsafe, '
-'token_unknown, token_not_checked, max_positions, '
+'token_unknown, token_not_checked, max_positions, leader_trade_too_small (under '
+'config.min_leader_trade_sol), balance_unknown (balance_fraction sizing of a live copy '
+'before the trading key was read), '
 'exposure_limit, already_holding, below_min_size, no_position_to_mirror, mirror_sells_off, '
 'live_trading_off, failed_transaction, not_a_sol_quote, stale (a buy not decided within '
 'config.max_copy_delay_seconds of its block time), chain_mismatch (a live buy of a token '
@@ -208,6 +215,10 @@ comment on column walltrack.signals.decision_reason is
 comment on column walltrack.signals.decided_at is 'When the decision was taken.';
 comment on column walltrack.signals.position_id is 'The position opened or sold by the decision.';
 comment on column walltrack.signals.order_id is 'The order the decision created.';
+comment on column walltrack.signals.copy_sizing is
+'How a copied buy was sized (walltrack.copy_sizing): the mode, its inputs (leader''s SOL, '
+'fraction, available SOL, tier), the raw amount, the cap and size_sol. Written with the '
+'decision, once.';
 comment on column walltrack.signals.found_by is
 'webhook = delivered as it happened; backfill = found later in the wallet''s history, a '
 'delivery the webhook missed.';

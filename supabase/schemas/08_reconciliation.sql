@@ -278,7 +278,7 @@ as $$
 -- confirmed since read_at may have landed after the read (the database ahead of the read).
 -- Each mismatch updates the token's open finding or opens one, unless it is exactly the
 -- mismatch an operator already resolved; a token whose open finding now matches is noted
--- cleared. Positions are never touched.
+-- cleared. Positions are never touched. The key's SOL is kept for balance_fraction sizing.
 declare
   engine text;
   report jsonb;
@@ -290,6 +290,9 @@ begin
     'reconcile_wallet needs the time the chain read started (walltrack.chain_read_started)');
   -- One run at a time: two runs must not both open the same token's finding.
   perform pg_advisory_xact_lock(hashtext('walltrack.reconcile_wallet'));
+  -- The key's SOL as read: what balance_fraction sizes live copies on (available_sol).
+  update walltrack.config
+  set trading_key_sol_lamports = sol_lamports, trading_key_read_at = read_at;
   engine := walltrack.begin_engine_write();
   with chain as (
     select h.token_mint, h.amount, h.token_decimals

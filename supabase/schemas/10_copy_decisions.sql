@@ -6,33 +6,102 @@
 -- the lookup decides them (walltrack.complete_token_lookup), or the schedule does
 -- (walltrack.decide_waiting).
 
-create function walltrack.copy_size_sol(
-  cfg walltrack.config, wallet_size_sol numeric, leader_sol numeric
+create function walltrack.copy_sizing(
+  cfg walltrack.config, wallet_size_sol numeric, leader_sol numeric, available_sol numeric
 )
-returns numeric
+returns jsonb
 language plpgsql
 immutable
 set search_path = ''
 as $$
--- SOL to spend on a copy, truncated to whole lamports and capped at the maximum; null
--- when the leader's SOL amount is needed but unknown. The caller compares it with the
--- minimum.
+-- What a copy spends and how it was worked out (signals.copy_sizing): the wallet's own size,
+-- else the config's mode: fixed, a fraction of the leader's SOL amount, a fraction of our own
+-- available SOL (available_sol: the paper bankroll or the trading key's), or the tier the
+-- leader's amount reaches. Capped at max_position_sol, truncated to whole lamports; size_sol
+-- is empty when an input it needs is unknown. The caller compares it with the minimum.
+declare
+  mode text := case
+    when wallet_size_sol is not null then 'wallet' else cfg.sizing_mode::text
+  end;
+  tier jsonb := case when mode = 'tiers' then (
+    select t.tier from jsonb_array_elements(cfg.size_tiers) as t (tier)
+    where (t.tier ->> 'min_leader_sol')::numeric <= leader_sol
+    order by (t.tier ->> 'min_leader_sol')::numeric desc
+    limit 1
+  ) end;
+  raw_sol numeric := case mode
+    when 'wallet' then wallet_size_sol
+    when 'fixed' then cfg.fixed_amount_sol
+    when 'leader_fraction' then cfg.leader_fraction * leader_sol
+    -- (a bankroll in the red spends nothing; an unknown one stays unknown)
+    when 'balance_fraction' then cfg.balance_fraction
+      * case when available_sol < 0 then 0 else available_sol end
+    when 'tiers' then (tier ->> 'size_sol')::numeric
+  end;
 begin
-  return trunc(least(
-    case
-      when wallet_size_sol is not null then wallet_size_sol
-      when cfg.sizing_mode = 'fixed' then cfg.fixed_amount_sol
-      else cfg.leader_fraction * leader_sol
+  return jsonb_strip_nulls(jsonb_build_object(
+    'mode', mode,
+    'leader_sol', leader_sol,
+    'fraction', case mode
+      when 'leader_fraction' then cfg.leader_fraction
+      when 'balance_fraction' then cfg.balance_fraction
     end,
-    cfg.max_position_sol
-  ), 9);
+    'available_sol', case when mode = 'balance_fraction' then available_sol end,
+    'tier', tier,
+    'raw_sol', raw_sol,
+    'capped_at', case when raw_sol > cfg.max_position_sol then cfg.max_position_sol end,
+    'size_sol', case
+      when raw_sol is not null then trunc(least(raw_sol, cfg.max_position_sol), 9)
+    end
+  ));
 end;
 $$;
-comment on function walltrack.copy_size_sol(walltrack.config, numeric, numeric) is
-'Copy size in SOL: the wallet''s override, else fixed or a fraction of the leader''s SOL '
-'amount, capped at config.max_position_sol and truncated to lamports.';
-grant execute on function walltrack.copy_size_sol(walltrack.config, numeric, numeric)
+comment on function walltrack.copy_sizing(walltrack.config, numeric, numeric, numeric) is
+'A copy''s size and how it was worked out (mode, inputs, raw amount, cap): the wallet''s own '
+'size, else fixed, leader_fraction, balance_fraction or tiers, capped at '
+'config.max_position_sol and truncated to lamports (JSON).';
+grant execute on function walltrack.copy_sizing(walltrack.config, numeric, numeric, numeric)
 to service_role;
+
+create function walltrack.available_sol(mode walltrack.trade_mode)
+returns numeric
+language plpgsql
+stable
+set search_path = ''
+as $$
+-- Our own SOL to size balance_fraction copies on. Paper: config.sim_bankroll_sol plus the
+-- paper positions' realized PnL, less the cost their open positions still hold. Live: the
+-- trading key's SOL at the last chain read (reconcile-wallet), less the live buys sent since,
+-- plus the live sales filled since; empty until the key was read once (fees not counted).
+declare
+  cfg walltrack.config;
+begin
+  select c.* into strict cfg from walltrack.config as c;
+  if mode = 'simulation' then
+    return cfg.sim_bankroll_sol + coalesce((
+      select sum(p.realized_pnl_sol)
+        - sum(p.cost_basis_sol - p.proceeds_sol + p.realized_pnl_sol)
+          filter (where p.status in ('opening', 'open', 'closing'))
+      from walltrack.positions as p where p.mode = 'simulation'
+    ), 0);
+  end if;
+  if cfg.trading_key_read_at is null then
+    return null;
+  end if;
+  return cfg.trading_key_sol_lamports / 1e9 + coalesce((
+    select
+      sum(o.filled_out) filter (where o.side = 'sell' and o.status = 'confirmed') / 1e9
+      - coalesce(sum(o.amount_in) filter (where o.side = 'buy' and o.status <> 'failed'), 0)
+        / 1e9
+    from walltrack.orders as o
+    where o.mode = 'live' and o.created_at > cfg.trading_key_read_at
+  ), 0);
+end;
+$$;
+comment on function walltrack.available_sol(walltrack.trade_mode) is
+'Our own SOL that balance_fraction sizes on: the paper bankroll with its realized PnL less its '
+'open cost, or the trading key''s last read SOL less the live buys since (empty if never read).';
+grant execute on function walltrack.available_sol(walltrack.trade_mode) to service_role;
 
 -- walltrack.token_gate(token_mint), the token's refusal reason, comes with the token
 -- verdicts (04_tokens.sql); walltrack.reconciliation_gate(token_mint), the chain's, with
@@ -112,11 +181,14 @@ create type walltrack.book as (
   open_positions integer,
   exposure_sol numeric,
   breaker_active boolean,
-  paused_leaders bigint[] -- noqa: LT01
+  paused_leaders bigint[], -- noqa: LT01
+  paper_available_sol numeric,
+  live_available_sol numeric
 );
 comment on type walltrack.book is
 'What the limits look at, read once per batch and kept current by each decision: open '
-'positions, exposure in SOL, breaker state, the leaders their protections paused.';
+'positions, exposure in SOL, breaker state, the leaders their protections paused, our own '
+'available SOL per mode (balance_fraction sizing).';
 
 create function walltrack.current_book()
 returns walltrack.book
@@ -132,13 +204,15 @@ begin
     ),
     walltrack.open_exposure_sol(),
     walltrack.breaker_is_active(),
-    walltrack.paused_leaders()
+    walltrack.paused_leaders(),
+    walltrack.available_sol('simulation'),
+    walltrack.available_sol('live')
   )::walltrack.book;
 end;
 $$;
 comment on function walltrack.current_book() is
-'Open positions, exposure, breaker state and paused leaders now: the starting point of a '
-'batch''s decisions.';
+'Open positions, exposure, breaker state, paused leaders and available SOL now: the starting '
+'point of a batch''s decisions.';
 grant execute on function walltrack.current_book() to service_role;
 
 create type walltrack.decision as (
@@ -148,11 +222,12 @@ create type walltrack.decision as (
   order_id bigint,
   positions_delta integer,
   exposure_delta_sol numeric,
-  copy_size_sol numeric
+  copy_size_sol numeric,
+  sizing jsonb
 );
 comment on type walltrack.decision is
 'The outcome of deciding one signal, how it moved the book (positions, exposure) and, for a '
-'copy to open, its size in SOL.';
+'copy to open, its size in SOL and how it was worked out.';
 
 create function walltrack.skip(reason text)
 returns walltrack.decision
@@ -161,7 +236,7 @@ immutable
 set search_path = ''
 as $$
 begin
-  return row('skipped', reason, null, null, 0, 0, null)::walltrack.decision;
+  return row('skipped', reason, null, null, 0, 0, null, null)::walltrack.decision;
 end;
 $$;
 comment on function walltrack.skip(text) is 'A skipped decision with its reason.';
@@ -201,7 +276,11 @@ as $$
 -- once per batch and counts the copies it decides. A copy is opened by open_copies.
 declare
   refusal text;
+  sizing jsonb;
   size_sol numeric;
+  available numeric := case wallet.mode
+    when 'simulation' then book.paper_available_sol else book.live_available_sol
+  end;
 begin
   refusal := case
     when wallet.status <> 'active' then 'wallet_not_active'
@@ -213,13 +292,17 @@ begin
       then 'not_a_sol_quote'
     when coalesce(signal.price_sol <= 0, true) then 'no_leader_price'
     when walltrack.buy_is_stale(signal, cfg) then 'stale'
+    when signal.quote_amount / 1e9 < cfg.min_leader_trade_sol then 'leader_trade_too_small'
     else gate
   end;
   if refusal is null then
-    size_sol := walltrack.copy_size_sol(cfg, wallet.position_size_sol, signal.quote_amount / 1e9);
+    sizing := walltrack.copy_sizing(cfg, wallet.position_size_sol, signal.quote_amount / 1e9,
+      available);
+    size_sol := (sizing ->> 'size_sol')::numeric;
     refusal := case
       when positions_in_token >= cfg.max_positions_per_token then 'already_holding'
       when book.open_positions >= cfg.max_open_positions then 'max_positions'
+      when sizing ->> 'mode' = 'balance_fraction' and available is null then 'balance_unknown'
       when coalesce(size_sol < cfg.min_position_sol, true) then 'below_min_size'
       when size_sol + book.exposure_sol > cfg.max_total_exposure_sol then 'exposure_limit'
     end;
@@ -232,7 +315,7 @@ begin
   return row(
     'copied', 'copied', null, null, 1,
     size_sol + case when wallet.mode = 'simulation' then cfg.sim_fee_lamports / 1e9 else 0 end,
-    size_sol
+    size_sol, sizing
   )::walltrack.decision;
 end;
 $$;
@@ -395,7 +478,7 @@ as $$
 begin
   return case
     when signal.tx_error is not null then row(
-      'ignored', 'failed_transaction', null, null, 0, 0, null
+      'ignored', 'failed_transaction', null, null, 0, 0, null, null
     )::walltrack.decision
     when signal.side = 'buy'
       then walltrack.decide_buy(signal, wallet, cfg, book, gate, positions_in_token)
@@ -617,11 +700,20 @@ begin
     end if;
     book.open_positions := book.open_positions + outcome.positions_delta;
     book.exposure_sol := book.exposure_sol + outcome.exposure_delta_sol;
+    if outcome.copy_size_sol is not null then
+      -- The copy's SOL is no longer available to the next copies of its mode.
+      if (item.wallet).mode = 'simulation' then
+        book.paper_available_sol := book.paper_available_sol - outcome.exposure_delta_sol;
+      else
+        book.live_available_sol := book.live_available_sol - outcome.exposure_delta_sol;
+      end if;
+    end if;
     if outcome.positions_delta < 0 then
-      -- A close may have tripped the breaker or paused its leader: the next buys of the
-      -- batch must see it.
+      -- A close may have tripped the breaker or paused its leader, and gave its SOL back:
+      -- the next buys of the batch must see it.
       book.breaker_active := walltrack.breaker_is_active();
       book.paused_leaders := walltrack.paused_leaders();
+      book.paper_available_sol := walltrack.available_sol('simulation');
     end if;
     decided_ids := decided_ids || (item.signal).id;
     outcomes := outcomes || outcome;
@@ -638,10 +730,11 @@ begin
     decision_reason = d.reason,
     decided_at = walltrack.clock(),
     position_id = d.position_id,
-    order_id = d.order_id
+    order_id = d.order_id,
+    copy_sizing = d.sizing
   from rows from (unnest(decided_ids), unnest(outcomes)) as d(
     signal_id, decision, reason, position_id, order_id, positions_delta, exposure_delta_sol,
-    copy_size_sol
+    copy_size_sol, sizing
   )
   where s.id = d.signal_id;
   perform walltrack.end_engine_write(engine);

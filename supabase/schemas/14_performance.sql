@@ -296,7 +296,12 @@ select
     where e.wallet_id = p.wallet_id
     order by e.created_at desc, e.id desc
     limit 1
-  ) as paused_by
+  ) as paused_by,
+  -- How its copies are sized now: its own size, else the config's mode.
+  coalesce(
+    'wallet ' || w.position_size_sol || ' SOL',
+    (select c.sizing_mode::text from walltrack.config as c)
+  ) as sizing
 from walltrack.performance as p
 inner join walltrack.wallets as w on p.wallet_id = w.id
 order by w.label, w.id, array_position(array['24h', '7d', '30d', 'all'], p.time_window);
@@ -308,6 +313,9 @@ comment on view walltrack.scoreboard is
 'The performance scoreboard as Studio shows it best: one line per wallet and window, the '
 'figures an operator decides on first, each actual next to its baseline. Refresh with '
 'select api.refresh_performance();';
+comment on column walltrack.scoreboard.sizing is
+'How the wallet''s copies are sized now: its own position_size_sol, else config.sizing_mode '
+'(each copy''s own sizing is in signals.copy_sizing).';
 comment on column walltrack.scoreboard.paused_by is
 'While the leader''s protections pause it: what paused it (consecutive_losses, window_loss, '
 'below_baseline), read now; empty otherwise.';

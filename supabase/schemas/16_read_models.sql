@@ -223,7 +223,8 @@ select
   s.decision_reason,
   s.decided_at,
   s.found_by,
-  s.received_at
+  s.received_at,
+  s.copy_sizing
 from walltrack.signals as s
 inner join walltrack.wallets as w on s.wallet_id = w.id
 left join walltrack.tokens as k on s.token_mint = k.mint;
@@ -490,7 +491,11 @@ select
   c.leader_loss_window_hours,
   c.leader_max_baseline_gap_pct,
   c.leader_baseline_trades,
-  c.leader_pause_cooldown_minutes
+  c.leader_pause_cooldown_minutes,
+  c.balance_fraction,
+  c.sim_bankroll_sol,
+  c.size_tiers,
+  c.min_leader_trade_sol
 from walltrack.config as c;
 
 revoke all on walltrack.signals_log_config from public, anon, authenticated;

@@ -1,6 +1,6 @@
 -- Every decision reason of api.ingest_swaps, sizing, idempotency and chain order.
 begin;
-select plan(56);
+select plan(72);
 
 create temporary table w as
 select
@@ -18,24 +18,62 @@ returns text language sql as $$
   select pg_temp.decide(tests.swap_tx(seed, wallet, 'buy', mint, 1000000000, sol * 1e9));
 $$;
 
--- Sizing (a pure function of config, the wallet override and the leader's SOL amount).
-select is(
-  walltrack.copy_size_sol(c, null, 3), 0.1, 'fixed mode spends config.fixed_amount_sol'
-) from walltrack.config as c;
-select is(
-  walltrack.copy_size_sol(c, 0.25, 3), 0.25, 'a wallet''s own size wins over config sizing'
-) from walltrack.config as c;
+-- Sizing (a pure function of config, the wallet override, the leader's SOL amount and our
+-- available SOL), with how it was worked out.
+create function pg_temp.size(wallet_sol numeric, leader_sol numeric, available numeric default null)
+returns numeric language sql as $$
+  select (walltrack.copy_sizing(c, wallet_sol, leader_sol, available) ->> 'size_sol')::numeric
+  from walltrack.config as c;
+$$;
+select is(pg_temp.size(null, 3), 0.1, 'fixed mode spends config.fixed_amount_sol');
+select is(pg_temp.size(0.25, 3), 0.25, 'a wallet''s own size wins over config sizing');
 update walltrack.config set sizing_mode = 'leader_fraction', leader_fraction = 0.1;
+select is(pg_temp.size(null, 3), 0.3, 'leader_fraction spends 10% of the leader''s 3 SOL');
+select is(pg_temp.size(null, 50), 1::numeric, 'a copy is capped at max_position_sol');
 select is(
-  walltrack.copy_size_sol(c, null, 3), 0.3, 'leader_fraction spends 10% of the leader''s 3 SOL'
-) from walltrack.config as c;
-select is(
-  walltrack.copy_size_sol(c, null, 50), 1::numeric, 'a copy is capped at max_position_sol'
-) from walltrack.config as c;
-select is(
-  walltrack.copy_size_sol(c, null, 0.1234567891234), 0.012345678::numeric,
+  pg_temp.size(null, 0.1234567891234), 0.012345678::numeric,
   'sizes are truncated to whole lamports'
+);
+select is(
+  walltrack.copy_sizing(c, null, 50, null), '{"mode": "leader_fraction", "leader_sol": 50,
+    "fraction": 0.1, "raw_sol": 5.0, "capped_at": 1, "size_sol": 1.000000000}'::jsonb,
+  'the sizing says how: mode, the leader''s SOL, the fraction, 5 SOL raw, capped at 1'
 ) from walltrack.config as c;
+update walltrack.config set sizing_mode = 'balance_fraction', balance_fraction = 0.05;
+select is(pg_temp.size(null, 3, 8.4), 0.42, 'balance_fraction spends 5% of our 8.4 SOL');
+select is(pg_temp.size(null, 3, 40), 1::numeric, '5% of 40 SOL is capped at 1');
+select is(pg_temp.size(null, 3, -2), 0::numeric, 'a bankroll in the red sizes nothing');
+select is(pg_temp.size(null, 3, null), null, 'an unknown balance sizes nothing');
+update walltrack.config set sizing_mode = 'tiers', size_tiers =
+  '[{"min_leader_sol": 0, "size_sol": 0.05}, {"min_leader_sol": 1, "size_sol": 0.1},
+    {"min_leader_sol": 10, "size_sol": 2}]';
+select is(
+  array[pg_temp.size(null, 0.5), pg_temp.size(null, 1), pg_temp.size(null, 9.99),
+    pg_temp.size(null, 25)],
+  array[0.05, 0.1, 0.1, 1]::numeric[],
+  'tiers: 0.5 SOL buys small, 1 and 9.99 the middle tier, 25 the top one capped at 1'
+);
+select is(
+  walltrack.copy_sizing(c, null, 25, null) -> 'tier', '{"min_leader_sol": 10, "size_sol": 2}',
+  'and it names the tier'
+) from walltrack.config as c;
+select throws_ok(
+  $$ update walltrack.config set size_tiers = '[{"min_leader_sol": 1, "size_sol": 0.1}]' $$,
+  '23514', null, 'tiers start at a 0 SOL leader trade'
+);
+select throws_ok(
+  $$ update walltrack.config set size_tiers = '[{"min_leader_sol": 0, "size_sol": 0.1},
+       {"min_leader_sol": 0, "size_sol": 0.2}]' $$,
+  '23514', null, 'each tier starts above the one before'
+);
+select throws_ok(
+  $$ update walltrack.config set size_tiers = '[{"min_leader_sol": 0, "size_sol": 0}]' $$,
+  '23514', null, 'a tier spends something'
+);
+select throws_ok(
+  $$ update walltrack.config set size_tiers = '[5]' $$, '23514', null, 'a tier is an object'
+);
+update walltrack.config set sizing_mode = 'leader_fraction';
 
 -- leader_fraction below the minimum: 10% of 0.05 SOL = 0.005 < 0.01.
 select tests.safe_token('MintSafe11111111111111111111111111111111111');
@@ -477,6 +515,49 @@ select is(
   (select count(*)::integer from walltrack.positions
    where token_mint = 'MintSameB1ock111111111111111111111111111111'),
   1, 'one position for the token'
+);
+
+-- A minimum leader trade, and sizing on our own available SOL, kept current within a batch.
+update walltrack.config set min_leader_trade_sol = 0.5, max_positions_per_token = 100;
+select tests.safe_token('MintSizing111111111111111111111111111111111');
+select is(
+  pg_temp.buy('small', (select whale from w), 'MintSizing111111111111111111111111111111111', 0.2),
+  'leader_trade_too_small', 'a 0.2 SOL leader buy is under the 0.5 SOL minimum'
+);
+update walltrack.config set min_leader_trade_sol = null, sizing_mode = 'balance_fraction',
+  balance_fraction = 0.1, sim_bankroll_sol = 10, max_position_sol = 1000, sim_fee_lamports = 0;
+select walltrack.available_sol('simulation') as paper \gset
+select api.ingest_swaps(jsonb_build_array(
+  tests.swap_tx('bal1', (select whale from w), 'buy',
+    'MintSizing111111111111111111111111111111111', 1000000000, 1e9),
+  tests.swap_tx('bal2', (select whale from w), 'buy',
+    'MintSizing111111111111111111111111111111111', 1000000000, 1e9, 1)
+));
+select results_eq(
+  $$ select (copy_sizing ->> 'available_sol')::numeric, (copy_sizing ->> 'size_sol')::numeric
+     from walltrack.signals
+     where signature in (tests.signature('bal1'), tests.signature('bal2'))
+     order by block_time $$,
+  format($$ values (%1$s::numeric, trunc(0.1 * %1$s, 9)),
+    (%1$s - trunc(0.1 * %1$s, 9), trunc(0.1 * (%1$s - trunc(0.1 * %1$s, 9)), 9)) $$, :'paper'),
+  'each copy spends 10 % of the paper SOL left: the second, of one delivery, after the first'
+);
+update walltrack.config set live_trading_enabled = true;
+update walltrack.wallets set mode = 'live' where label = 'degen-gamma';
+select is(
+  pg_temp.buy('live1', (select degen from w), 'MintSizing111111111111111111111111111111111'),
+  'balance_unknown', 'a live copy is not sized on a trading key never read'
+);
+select walltrack.reconcile_wallet('RcnKey1111111111111111111111111111111111111', '[]', 2000000000,
+  now());
+select is(
+  pg_temp.buy('live2', (select degen from w), 'MintSizing111111111111111111111111111111111'),
+  'copied', 'once reconcile-wallet read 2 SOL on the key, it is'
+);
+select is(
+  (select (copy_sizing ->> 'size_sol')::numeric from walltrack.signals
+   where signature = tests.signature('live2')),
+  0.2, '10 % of the key''s 2 SOL'
 );
 
 select * from finish();

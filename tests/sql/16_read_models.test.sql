@@ -238,7 +238,8 @@ select is(
        'id', 'updated_at', 'helius_webhook_id', 'helius_webhook_url', 'helius_synced_at',
        'helius_synced_hash', 'backfill_interval_minutes', 'webhook_silence_minutes',
        'backfill_credits_per_run', 'helius_history_call_credits', 'production',
-       'simulated_chain', 'price_history_days'
+       'simulated_chain', 'price_history_days', 'trading_key_sol_lamports',
+       'trading_key_read_at'
      )
      -- wallet discovery finds and ranks wallets, alerts tell the operator: neither decides a
      -- copy a replay plays
