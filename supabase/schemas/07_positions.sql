@@ -109,6 +109,11 @@ create index positions_wallet_idx on walltrack.positions (wallet_id, opened_at);
 
 create index positions_token_idx on walltrack.positions (token_mint);
 
+-- A leader's latest closes (its protections, 09_leader_pauses.sql).
+create index positions_wallet_closes_idx
+on walltrack.positions (wallet_id, closed_at desc, id desc)
+where status = 'closed';
+
 create index positions_live_idx on walltrack.positions (status)
 where status in ('opening', 'open', 'closing');
 

@@ -150,67 +150,68 @@ comment on function walltrack.latest_leader_event(bigint) is
 'The leader''s latest pause event (its state), or null when it never was paused.';
 grant execute on function walltrack.latest_leader_event(bigint) to service_role;
 
-create function walltrack.leader_metrics(wallet walltrack.wallets, cfg walltrack.config)
+create function walltrack.leader_metrics(
+  wallet walltrack.wallets, cfg walltrack.config, depth integer, with_window boolean
+)
 returns jsonb
 language plpgsql
 stable
 set search_path = ''
 as $$
--- What the protections read, from the leader's copies closed since it was last resumed:
--- the losing closes in a row up to the latest, the realized PnL within the loss window, and
--- the win rate of its last leader_baseline_trades closes (empty until there are that many)
--- next to its measured baseline.
+-- What the protections read, from the leader's copies closed since it was last resumed: the
+-- losing closes in a row up to the latest (counted over its last `depth` closes: no more
+-- is needed to cross a threshold), the win rate of its last leader_baseline_trades closes
+-- (empty until there are that many) next to its measured baseline, and, with_window, the
+-- realized PnL within the loss window. Each reads the wallet's latest closes by index.
 declare
   since timestamptz := coalesce((
     select max(e.created_at) from walltrack.leader_pause_events as e
     where e.wallet_id = wallet.id and e.event_type = 'resumed'
   ), '-infinity');
+  latest numeric[];
   streak integer;
+  recent numeric[];
   window_pnl numeric;
-  recent_trades integer;
-  recent_wins integer;
 begin
-  with closes as (
-    select
-      p.realized_pnl_sol < 0 as lost,
-      row_number() over (order by p.closed_at desc, p.id desc) as n
-    from walltrack.positions as p
-    where p.wallet_id = wallet.id and p.status = 'closed' and p.closed_at > since
-  )
-  select coalesce(min(c.n) filter (where not c.lost) - 1, count(*))
-  into streak from closes as c;
-  select coalesce(sum(p.realized_pnl_sol), 0) into window_pnl
-  from walltrack.positions as p
-  where p.wallet_id = wallet.id and p.status = 'closed'
-    and p.closed_at > greatest(since,
-      walltrack.clock() - make_interval(hours => cfg.leader_loss_window_hours));
-  select count(*), count(*) filter (where r.realized_pnl_sol > 0)
-  into recent_trades, recent_wins
-  from (
+  latest := array(
     select p.realized_pnl_sol from walltrack.positions as p
     where p.wallet_id = wallet.id and p.status = 'closed' and p.closed_at > since
     order by p.closed_at desc, p.id desc
-    limit cfg.leader_baseline_trades
-  ) as r;
+    limit depth
+  );
+  streak := coalesce((
+    select min(l.n) - 1 from unnest(latest) with ordinality as l (pnl, n) where l.pnl >= 0
+  ), cardinality(latest));
+  recent := latest[1:cfg.leader_baseline_trades];
+  if with_window then
+    select coalesce(sum(p.realized_pnl_sol), 0) into window_pnl
+    from walltrack.positions as p
+    where p.wallet_id = wallet.id and p.status = 'closed'
+      and p.closed_at > greatest(since,
+        walltrack.clock() - make_interval(hours => cfg.leader_loss_window_hours));
+  end if;
   return jsonb_build_object(
     'consecutive_losses', streak,
     'window_pnl_sol', window_pnl,
     'window_hours', cfg.leader_loss_window_hours,
-    'recent_trades', recent_trades,
+    'recent_trades', cardinality(recent),
     'recent_win_rate_pct', case
-      when recent_trades >= cfg.leader_baseline_trades
-        then round(100.0 * recent_wins / recent_trades, 2)
+      when cardinality(recent) >= cfg.leader_baseline_trades then round(
+        100.0 * (select count(*) from unnest(recent) as r (pnl) where r.pnl > 0)
+        / cardinality(recent), 2)
     end,
     'baseline_win_rate_pct', wallet.baseline_win_rate_pct,
     'since', since
   );
 end;
 $$;
-comment on function walltrack.leader_metrics(walltrack.wallets, walltrack.config) is
-'The leader''s copies since its last resume: losses in a row, PnL in the loss window, the '
-'win rate of its last config.leader_baseline_trades closes and its baseline (JSON).';
-grant execute on function walltrack.leader_metrics(walltrack.wallets, walltrack.config)
-to service_role;
+comment on function walltrack.leader_metrics(walltrack.wallets, walltrack.config, integer, boolean)
+is 'The leader''s copies since its last resume: losses in a row (over its last `depth` closes), '
+'the win rate of its last config.leader_baseline_trades closes and its baseline, and the PnL '
+'in the loss window when asked (JSON).';
+grant execute on function walltrack.leader_metrics(
+  walltrack.wallets, walltrack.config, integer, boolean
+) to service_role;
 
 create function walltrack.leader_pause_due(wallet walltrack.wallets, cfg walltrack.config)
 returns walltrack.leader_pause_events
@@ -219,18 +220,26 @@ stable
 set search_path = ''
 as $$
 -- The pause the leader's metrics call for (the first protection crossed, in the order an
--- operator reads them), or null. Each threshold is the wallet's own, else config's.
+-- operator reads them), or null. Each threshold is the wallet's own, else config's; with
+-- every protection off, nothing is read.
 declare
-  metrics jsonb := walltrack.leader_metrics(wallet, cfg);
   max_losses integer := coalesce(wallet.pause_max_consecutive_losses,
     cfg.leader_max_consecutive_losses);
   max_loss numeric := coalesce(wallet.pause_max_loss_sol, cfg.leader_max_loss_sol);
   max_gap numeric := coalesce(wallet.pause_max_baseline_gap_pct,
     cfg.leader_max_baseline_gap_pct);
-  gap numeric := (metrics ->> 'baseline_win_rate_pct')::numeric
-    - (metrics ->> 'recent_win_rate_pct')::numeric;
+  metrics jsonb;
+  gap numeric;
   pause walltrack.leader_pause_events;
 begin
+  if max_losses is null and max_loss is null
+    and (max_gap is null or wallet.baseline_win_rate_pct is null) then
+    return null;
+  end if;
+  metrics := walltrack.leader_metrics(wallet, cfg,
+    greatest(coalesce(max_losses, 0), cfg.leader_baseline_trades), max_loss is not null);
+  gap := (metrics ->> 'baseline_win_rate_pct')::numeric
+    - (metrics ->> 'recent_win_rate_pct')::numeric;
   pause.wallet_id := wallet.id;
   pause.event_type := 'paused';
   pause.metrics := metrics;

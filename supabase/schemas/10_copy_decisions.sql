@@ -63,6 +63,19 @@ comment on function walltrack.copy_sizing(walltrack.config, numeric, numeric, nu
 grant execute on function walltrack.copy_sizing(walltrack.config, numeric, numeric, numeric)
 to service_role;
 
+create function walltrack.sizes_on_balance()
+returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+  -- As text: a migration adds the value and creates this function in one transaction.
+  select c.sizing_mode::text = 'balance_fraction' from walltrack.config as c;
+$$;
+comment on function walltrack.sizes_on_balance() is
+'True when copies are sized on our own available SOL (config.sizing_mode balance_fraction).';
+grant execute on function walltrack.sizes_on_balance() to service_role;
+
 create function walltrack.available_sol(mode walltrack.trade_mode)
 returns numeric
 language plpgsql
@@ -205,8 +218,9 @@ begin
     walltrack.open_exposure_sol(),
     walltrack.breaker_is_active(),
     walltrack.paused_leaders(),
-    walltrack.available_sol('simulation'),
-    walltrack.available_sol('live')
+    -- Read only where copies are sized on it (a scan of the positions).
+    case when walltrack.sizes_on_balance() then walltrack.available_sol('simulation') end,
+    case when walltrack.sizes_on_balance() then walltrack.available_sol('live') end
   )::walltrack.book;
 end;
 $$;
@@ -713,7 +727,9 @@ begin
       -- the next buys of the batch must see it.
       book.breaker_active := walltrack.breaker_is_active();
       book.paused_leaders := walltrack.paused_leaders();
-      book.paper_available_sol := walltrack.available_sol('simulation');
+      if walltrack.sizes_on_balance() then
+        book.paper_available_sol := walltrack.available_sol('simulation');
+      end if;
     end if;
     decided_ids := decided_ids || (item.signal).id;
     outcomes := outcomes || outcome;
