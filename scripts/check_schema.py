@@ -168,10 +168,13 @@ class Cluster:
     def stop(self) -> None:
         stop_cluster(self.pgdata)
 
-    def psql(self, path: Path) -> None:
+    def psql(self, path: Path, single_transaction: bool = False) -> None:
+        # A migration applies in one transaction, as `supabase db push` applies it (an enum
+        # value added is not usable before the transaction commits, for one).
+        one = ["--single-transaction"] if single_transaction else []
         result = subprocess.run(  # noqa: S603 (Postgres's psql on the project's SQL files)
             [str(PGBIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", str(self.socket_dir),
-             "-p", str(self.port), "-U", "postgres", "-d", "postgres", "-f", str(path)],
+             "-p", str(self.port), "-U", "postgres", "-d", "postgres", *one, "-f", str(path)],
             cwd=ROOT,
             env=PSQL_ENV,
             capture_output=True,
@@ -729,7 +732,7 @@ def build(clusters: Clusters, label: str, files: list[Path], check_references: b
             connection.execute(SESSION_HELPERS)
             for path in files:
                 clusters.check()
-                cluster.psql(path)
+                cluster.psql(path, single_transaction=label == "migrations")
                 if check_references:
                     references += forward_references(connection, path, seen)
         with cluster.connect() as connection:
