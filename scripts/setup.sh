@@ -58,3 +58,15 @@ if [ package-lock.json -nt $stamp ] || [ package.json -nt $stamp ]; then
   npm ci --no-audit --no-fund --loglevel=error
   touch $stamp
 fi
+
+# The local stacks listen on ports 54000-58999 (.env, the test, demo, bench and replay
+# stacks), inside Linux's range of ephemeral ports: a client socket holding one of them makes
+# a stack's server fail to start ("Address already in use"). Reserved from that range here,
+# where the kernel lets us (until the next boot; nothing else changes).
+reserved=/proc/sys/net/ipv4/ip_local_reserved_ports
+if [ -w $reserved ] && ! grep -q '54000-58999' $reserved; then
+  current=$(cat $reserved)
+  if echo "${current:+$current,}54000-58999" >$reserved 2>/dev/null; then
+    echo "setup: ports 54000-58999 kept out of the ephemeral range (the local stacks use them)"
+  fi
+fi

@@ -838,3 +838,68 @@ select
   c.size_tiers,
   c.min_leader_trade_sol
 from walltrack.config as c;
+
+-- One way to name a wallet by address or label (walltrack.wallet_named).
+create function walltrack.wallet_named(name text)
+returns bigint
+language plpgsql
+stable
+set search_path = ''
+as $$
+-- The one wallet an operator names by its address or its label, or a refusal that says so.
+declare
+  matches integer;
+  found bigint;
+begin
+  select count(*), min(w.id) into matches, found from walltrack.wallets as w
+  where w.address = wallet_named.name or w.label = wallet_named.name;
+  perform walltrack.ensure(matches = 1,
+    format('%s names %s wallets, not one', wallet_named.name, matches),
+    'Name it by its address (walltrack wallets list shows them).');
+  return found;
+end;
+$$;
+comment on function walltrack.wallet_named(text) is
+'The id of the one wallet named by this address or label; refused when none or several are.';
+grant execute on function walltrack.wallet_named(text) to service_role;
+
+create or replace function walltrack.set_wallet_status(wallet text, status walltrack.wallet_status)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+-- Pause, resume or retire a wallet named by its address or its label (one wallet only).
+declare
+  changed walltrack.wallets;
+begin
+  update walltrack.wallets as w set status = set_wallet_status.status
+  where w.id = walltrack.wallet_named(set_wallet_status.wallet)
+  returning w.* into changed;
+  return jsonb_build_object('id', changed.id, 'address', changed.address,
+    'label', changed.label, 'status', changed.status);
+end;
+$$;
+
+create or replace function walltrack.resume_leader(wallet text, operator text, note text)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+-- For the operator: resume a paused leader (named by its address or its label), saying who
+-- and why. Its protections count again from now.
+declare
+  wallet_id bigint := walltrack.wallet_named(resume_leader.wallet);
+  resumed walltrack.leader_pause_events;
+begin
+  perform walltrack.ensure(
+    coalesce((walltrack.latest_leader_event(wallet_id)).event_type = 'paused', false),
+    format('%s is not paused by its protections: there is nothing to resume',
+      resume_leader.wallet),
+    'A wallet paused by hand (its status) is resumed by setting its status to active.');
+  insert into walltrack.leader_pause_events (wallet_id, event_type, trigger, actor, note)
+  values (wallet_id, 'resumed', 'manual', coalesce(operator, 'system'), coalesce(note, ''))
+  returning * into resumed;
+  return jsonb_build_object('wallet_id', wallet_id, 'event_id', resumed.id,
+    'resumed_at', resumed.created_at);
+end;
+$$;

@@ -98,6 +98,29 @@ create table walltrack.wallets (
 
 create index wallets_active_idx on walltrack.wallets (address) where status = 'active';
 
+create function walltrack.wallet_named(name text)
+returns bigint
+language plpgsql
+stable
+set search_path = ''
+as $$
+-- The one wallet an operator names by its address or its label, or a refusal that says so.
+declare
+  matches integer;
+  found bigint;
+begin
+  select count(*), min(w.id) into matches, found from walltrack.wallets as w
+  where w.address = wallet_named.name or w.label = wallet_named.name;
+  perform walltrack.ensure(matches = 1,
+    format('%s names %s wallets, not one', wallet_named.name, matches),
+    'Name it by its address (walltrack wallets list shows them).');
+  return found;
+end;
+$$;
+comment on function walltrack.wallet_named(text) is
+'The id of the one wallet named by this address or label; refused when none or several are.';
+grant execute on function walltrack.wallet_named(text) to service_role;
+
 create index wallets_exit_strategy_idx on walltrack.wallets (exit_strategy_id);
 
 create function walltrack.trigger_wallet_guard()

@@ -370,15 +370,9 @@ as $$
 -- For the operator: resume a paused leader (named by its address or its label), saying who
 -- and why. Its protections count again from now.
 declare
-  matches integer;
-  wallet_id bigint;
+  wallet_id bigint := walltrack.wallet_named(resume_leader.wallet);
   resumed walltrack.leader_pause_events;
 begin
-  select count(*), min(w.id) into matches, wallet_id from walltrack.wallets as w
-  where w.address = resume_leader.wallet or w.label = resume_leader.wallet;
-  perform walltrack.ensure(matches = 1,
-    format('%s names %s wallets, not one', resume_leader.wallet, matches),
-    'Name it by its address (walltrack wallets list shows them).');
   perform walltrack.ensure(
     coalesce((walltrack.latest_leader_event(wallet_id)).event_type = 'paused', false),
     format('%s is not paused by its protections: there is nothing to resume',

@@ -106,16 +106,10 @@ set search_path = ''
 as $$
 -- Pause, resume or retire a wallet named by its address or its label (one wallet only).
 declare
-  matches integer;
   changed walltrack.wallets;
 begin
-  select count(*) into matches from walltrack.wallets as w
-  where w.address = set_wallet_status.wallet or w.label = set_wallet_status.wallet;
-  perform walltrack.ensure(matches = 1,
-    format('%s names %s wallets, not one', wallet, matches),
-    'Name it by its address (walltrack wallets list shows them).');
   update walltrack.wallets as w set status = set_wallet_status.status
-  where w.address = set_wallet_status.wallet or w.label = set_wallet_status.wallet
+  where w.id = walltrack.wallet_named(set_wallet_status.wallet)
   returning w.* into changed;
   return jsonb_build_object('id', changed.id, 'address', changed.address,
     'label', changed.label, 'status', changed.status);

@@ -388,13 +388,7 @@ def test_a_replay_of_the_demo_log_reproduces_it_then_shows_one_rule_changed(
     scalper strategy's stop loss at -20 % instead of -10 %, scalper-beta's three dips (down
     about 15 %) no longer stop out: the breaker never trips and scalper-beta is never paused,
     so whale-alpha's LATE and scalper-beta's DIPD are copied: side by side."""
-    log = tmp_path / "demo-log.json"
-    url = read_env_file(REPO_ROOT / DEMO_STACK["ENV_FILE"])["DATABASE_URL"]
-    try:
-        replay_command("export", "--out", str(log), "--database-url", url)
-        output = replay_command("run", str(log), "--exit-rule", "scalper:stop_loss_pct=-20")
-    finally:
-        run_stack("down", REPLAY_STACK, quiet=True)
+    output = replay_demo_log(tmp_path, "--exit-rule", "scalper:stop_loss_pct=-20")
     assert (
         "The baseline reproduces the recorded outcome exactly: every decision, position and"
         " breaker event (live wallets left out: 1)." in output
@@ -416,13 +410,7 @@ def test_a_replay_without_the_leader_protections_copies_the_paused_leaders_dip(
     """The same log with config.leader_max_consecutive_losses empty: scalper-beta is never
     paused, its DIPD is copied (and, with no price path for a token the recording never held,
     stays open); the global breaker trips as it did."""
-    log = tmp_path / "demo-log.json"
-    url = read_env_file(REPO_ROOT / DEMO_STACK["ENV_FILE"])["DATABASE_URL"]
-    try:
-        replay_command("export", "--out", str(log), "--database-url", url)
-        output = replay_command("run", str(log), "--set", "leader_max_consecutive_losses=null")
-    finally:
-        run_stack("down", REPLAY_STACK, quiet=True)
+    output = replay_demo_log(tmp_path, "--set", "leader_max_consecutive_losses=null")
     scalper = section(output, "scalper-beta")
     assert figure(scalper, "leader_paused") == ["1", "0", "-1"]
     assert figure(scalper, "copied") == ["4", "5", "+1"]
@@ -431,6 +419,18 @@ def test_a_replay_without_the_leader_protections_copies_the_paused_leaders_dip(
         "Circuit breaker: baseline tripped on consecutive_losses (threshold 3, observed 3);"
         " what-if tripped on consecutive_losses (threshold 3, observed 3)." in output
     )
+
+
+def replay_demo_log(tmp_path: Path, *what_if: str) -> str:
+    """The demo database's log exported, then replayed as recorded and with the what-if, as
+    an operator runs it (python -m scripts.replay); the replay stack is stopped after."""
+    log = tmp_path / "demo-log.json"
+    url = read_env_file(REPO_ROOT / DEMO_STACK["ENV_FILE"])["DATABASE_URL"]
+    try:
+        replay_command("export", "--out", str(log), "--database-url", url)
+        return replay_command("run", str(log), *what_if)
+    finally:
+        run_stack("down", REPLAY_STACK, quiet=True)
 
 
 def replay_command(*args: str) -> str:
