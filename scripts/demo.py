@@ -205,6 +205,29 @@ def operator_setup(db: Db) -> None:
         from walltrack.exit_strategies as s where s.name = 'one-minute flat'
         """
     )
+    # Two wallets copied only when they agree: a consensus of two within five minutes.
+    db.execute(
+        """
+        insert into walltrack.exit_strategies (
+          name, description, take_profit_levels, stop_loss_pct, mirror_leader_sells,
+          consensus_min_leaders, consensus_window_minutes, consensus_exit
+        ) values (
+          'two agree', 'Demo: copy a token once both twins bought it within 5 minutes; out'
+          || ' with the first of them.', '[]', -30, true, 2, 5, 'first_out'
+        )
+        """
+    )
+    db.execute(
+        """
+        insert into walltrack.wallets (address, label, notes, exit_strategy_id)
+        select v.address, v.label, 'Added by the demo operator: copied when both agree.', s.id
+        from (values
+          ('FMUEmtxhU46GzhKF4FW9MLJdQWiLgjiXP9TYRWSrqTpV', 'twin-a'),
+          ('6TcyBfPdBt1kjsvDZLzmBFnuMaLWiTaAt4RjUr9VA5YD', 'twin-b')
+        ) as v (address, label)
+        cross join walltrack.exit_strategies as s where s.name = 'two agree'
+        """
+    )
     # Live: real transactions, signed with the stack's throwaway key (WALLTRACK_KEYPAIR),
     # sent to the simulator's chain.
     db.execute("update walltrack.config set live_trading_enabled = true")
@@ -219,6 +242,8 @@ def operator_setup(db: Db) -> None:
     print("  config.breaker_max_consecutive_losses = 3, leader_max_consecutive_losses = 3")
     print("  new exit strategy 'one-minute flat' (time exit after 1 minute unless up 5 %)")
     print("  new wallet sleepy-delta following it")
+    print("  new exit strategy 'two agree' (a consensus of 2 within 5 minutes, out with the first)")
+    print("  new wallets twin-a and twin-b following it")
     print("  config.live_trading_enabled = true, new live wallet live-epsilon (0.05 SOL a copy)")
 
 
@@ -328,17 +353,29 @@ class Progress:
         return [row[1:] for row in rows]
 
     def report(self, t: int) -> None:
-        for _, label, side, symbol, mint, decision, reason, found_by in self.newer(
+        for _, label, side, symbol, mint, decision, reason, found_by, agreed in self.newer(
             "signals",
             """
-            select id, wallet_label, side, token_symbol, token_mint, decision, decision_reason,
-              found_by
-            from walltrack.signal_list where id > %s order by id
+            select l.id, l.wallet_label, l.side, l.token_symbol, l.token_mint, l.decision,
+              l.decision_reason, l.found_by, (
+                select string_agg(w.label, ' + ' order by w.label)
+                from jsonb_array_elements(s.consensus -> 'leaders') as c
+                inner join walltrack.wallets as w on w.id = (c.value ->> 'wallet_id')::bigint
+              )
+            from walltrack.signal_list as l
+            inner join walltrack.signals as s on s.id = l.id
+            where l.id > %s order by l.id
             """,
         ):
             token = mint[:6] if symbol is None else symbol  # not looked up yet: its mint
             late = ", found by backfill" if found_by == "backfill" else ""
-            print(f"  t={t:>3}s  {label:<12} {side:<4} {token:<5} -> {decision} ({reason}{late})")
+            group = f", leaders so far: {agreed}" if agreed else ""
+            if agreed and decision == "copied":
+                group = f", a consensus of {agreed}"
+            print(
+                f"  t={t:>3}s  {label:<12} {side:<4} {token:<5} -> {decision}"
+                f" ({reason}{late}{group})"
+            )
         for _, label, symbol, reason, level, status in self.newer(
             "orders",
             """

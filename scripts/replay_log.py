@@ -44,7 +44,18 @@ STRATEGY_RULES = (
     "mirror_leader_sells",
     "moonbag_pct",
     "moonbag_keeps_stop_loss",
+    "consensus_min_leaders",
+    "consensus_window_minutes",
+    "consensus_weighted",
+    "consensus_exit",
 )
+# A version 1 log predates consensus entries: its strategies copy each leader on its own.
+CONSENSUS_OFF = {
+    "consensus_min_leaders": None,
+    "consensus_window_minutes": 10,
+    "consensus_weighted": False,
+    "consensus_exit": "first_out",
+}
 STRATEGY_FLAGS = ("is_default", "archived")
 WALLET_FIELDS = (
     "address",
@@ -348,6 +359,12 @@ def parse_log(document: object) -> SignalsLog:
     if not isinstance(config, dict):
         raise ReplayError("signals log: 'config' must be an object of config columns")
     reject_floats("config", config)
+    if version == 1 and isinstance(document.get("exit_strategies"), list):
+        document = document | {
+            "exit_strategies": [
+                CONSENSUS_OFF | s if isinstance(s, dict) else s for s in document["exit_strategies"]
+            ]
+        }
     sections = dict(SECTIONS) | (dict(SECTIONS_SINCE_2) if version == VERSION else {})
     log = SignalsLog(
         config=config,

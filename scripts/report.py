@@ -218,6 +218,26 @@ LEADER_PAUSES = Query(
     """,
 )
 
+CONSENSUS_ENTRIES = Query(
+    "walltrack.signal_list, walltrack.position_list (signals.consensus)",
+    """
+    select
+      l.decided_at as "at", l.token_symbol as token, s.consensus ->> 'strategy' as strategy,
+      (
+        select string_agg(w.label, ' + ' order by w.label)
+        from jsonb_array_elements(s.consensus -> 'leaders') as c
+        inner join walltrack.wallets as w on w.id = (c.value ->> 'wallet_id')::bigint
+      ) as leaders,
+      s.consensus ->> 'exit' as "exit rule", p.status, p.realized_pnl_sol as "realized SOL"
+    from walltrack.signal_list as l
+    inner join walltrack.signals as s on s.id = l.id
+    left join walltrack.position_list as p on p.id = s.position_id
+    where l.decision = 'copied' and (s.consensus ->> 'formed')::boolean
+    order by l.decided_at desc, l.id desc
+    limit 500
+    """,
+)
+
 
 def fetch(connection: psycopg.Connection[Any], query: Query) -> list[Row]:
     # A cursor of its own: rows by column name whatever the caller's row factory.
@@ -429,6 +449,12 @@ SECTIONS = (
     ),
     Section("alerts", "Alerts sent to the operator (newest first)", ALERTS, html_table),
     Section("breaker", "Circuit breaker events", BREAKER_EVENTS, html_table),
+    Section(
+        "consensus",
+        "Consensus entries: copies formed by several leaders of a group",
+        CONSENSUS_ENTRIES,
+        html_table,
+    ),
     Section(
         "leader-pauses",
         "Leaders paused by their own protections, and resumed (api.resume_leader)",

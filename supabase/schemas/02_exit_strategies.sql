@@ -49,6 +49,11 @@ comment on function walltrack.check_take_profit_ladder(jsonb, numeric) is
 'what to fix. Shared by the catalog and by per-position overrides.';
 grant execute on function walltrack.check_take_profit_ladder(jsonb, numeric) to service_role;
 
+create type walltrack.consensus_exit as enum ('first_out', 'majority_out', 'none');
+comment on type walltrack.consensus_exit is
+'How a consensus entry follows its leaders out: at the first one''s sale, once most of them '
+'sold, or not at all (its exits only).';
+
 create table walltrack.exit_strategies (
   id bigint generated always as identity primary key,
   name text not null,
@@ -66,6 +71,11 @@ create table walltrack.exit_strategies (
   moonbag_keeps_stop_loss boolean not null default true,
   created_at timestamptz not null default walltrack.clock(),
   updated_at timestamptz not null default walltrack.clock(),
+  -- consensus entries (10_consensus.sql): the wallets following this strategy are a group
+  consensus_min_leaders integer,
+  consensus_window_minutes integer not null default 10,
+  consensus_weighted boolean not null default false,
+  consensus_exit walltrack.consensus_exit not null default 'first_out',
 
   constraint exit_strategies_name_unique unique (name),
   constraint exit_strategies_name_present check (walltrack.ensure(
@@ -108,6 +118,16 @@ create table walltrack.exit_strategies (
       stop_loss_pct, trailing_activation_pct, trailing_distance_pct, time_exit_max_pnl_pct,
       moonbag_pct
     ]
+  )),
+  constraint exit_strategies_consensus_valid check (walltrack.ensure(
+    coalesce(consensus_min_leaders between 2 and 100, true)
+    and consensus_window_minutes between 1 and 1440,
+    format(
+      'consensus_min_leaders must be within 2..100 or empty (got %s), '
+      || 'consensus_window_minutes within 1..1440 (got %s)',
+      consensus_min_leaders, consensus_window_minutes
+    ),
+    'Leave consensus_min_leaders empty to copy each leader on its own.'
   )),
   -- The exit engine computes with these: the same bounds as check_exit_rules.
   constraint exit_strategies_rules_computable check (walltrack.ensure(
@@ -265,6 +285,18 @@ comment on column walltrack.exit_strategies.moonbag_keeps_stop_loss is
 'When true the stop loss also sells the moonbag; when false the moonbag rides to zero.';
 comment on column walltrack.exit_strategies.created_at is 'When the template was created.';
 comment on column walltrack.exit_strategies.updated_at is 'Last edit of the template.';
+comment on column walltrack.exit_strategies.consensus_min_leaders is
+'Consensus entries: a buy by a wallet following this strategy is copied only once this many '
+'of its wallets (or, weighted, this much weight) bought the token within '
+'consensus_window_minutes. Empty: each leader is copied on its own.';
+comment on column walltrack.exit_strategies.consensus_window_minutes is
+'The window, in chain time, within which the leaders'' buys form a consensus.';
+comment on column walltrack.exit_strategies.consensus_weighted is
+'Weigh each leader by its win rate (measured, else its baseline, else 50 %): 50 % counts as '
+'one leader, 75 % as 1.5.';
+comment on column walltrack.exit_strategies.consensus_exit is
+'first_out: the first leader''s sale sells the entry; majority_out: once most of its leaders '
+'sold; none: only the strategy''s exits.';
 
 create function walltrack.check_exit_rules(rules jsonb)
 returns boolean

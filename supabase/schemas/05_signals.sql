@@ -44,6 +44,8 @@ create table walltrack.signals (
   found_by walltrack.signal_origin not null default 'webhook',
   -- a copy's size and how it was worked out (walltrack.copy_sizing), with its decision
   copy_sizing jsonb,
+  -- for a buy of a consensus group: the leaders who formed it, or so far (10_consensus.sql)
+  consensus jsonb,
 
   constraint signals_dedupe unique nulls not distinct (signature, wallet_id, token_mint),
   constraint signals_amounts_positive check (walltrack.ensure(
@@ -104,10 +106,10 @@ begin
   end if;
   if old.decided_at is not null
     and (new.decision, new.decision_reason, new.decided_at, new.position_id, new.order_id,
-      new.copy_sizing)
+      new.copy_sizing, new.consensus)
     is distinct from
     (old.decision, old.decision_reason, old.decided_at, old.position_id, old.order_id,
-      old.copy_sizing) then
+      old.copy_sizing, old.consensus) then
     raise exception using
       message = format('signal %s already has its decision: it is written once', old.id),
       errcode = 'restrict_violation';
@@ -143,9 +145,15 @@ create trigger signals_before_update_decision_engine_only
 before update on walltrack.signals
 for each row
 when (
-  (new.decision, new.decision_reason, new.position_id, new.order_id, new.copy_sizing)
+  (
+    new.decision, new.decision_reason, new.position_id, new.order_id, new.copy_sizing,
+    new.consensus
+  )
   is distinct from
-  (old.decision, old.decision_reason, old.position_id, old.order_id, old.copy_sizing)
+  (
+    old.decision, old.decision_reason, old.position_id, old.order_id, old.copy_sizing,
+    old.consensus
+  )
   and pg_trigger_depth() = 0
   and current_setting('walltrack.engine_write', true) is distinct from 'on'
 )
@@ -207,7 +215,9 @@ comment on column walltrack.signals.decision_reason is
 'breaker_active, leader_paused (the leader''s own protections paused it), token_unsafe, '
 'token_unknown, token_not_checked, max_positions, leader_trade_too_small (under '
 'config.min_leader_trade_sol), balance_unknown (balance_fraction sizing of a live copy '
-'before the trading key was read), '
+'before the trading key was read), awaiting_consensus (a consensus group''s buy before '
+'enough of its leaders bought), consensus_entered (the group''s consensus already holds the '
+'token), awaiting_majority (a consensus entry not yet followed out), '
 'exposure_limit, already_holding, below_min_size, no_position_to_mirror, mirror_sells_off, '
 'live_trading_off, failed_transaction, not_a_sol_quote, stale (a buy not decided within '
 'config.max_copy_delay_seconds of its block time), chain_mismatch (a live buy of a token '
@@ -219,6 +229,10 @@ comment on column walltrack.signals.copy_sizing is
 'How a copied buy was sized (walltrack.copy_sizing): the mode, its inputs (leader''s SOL, '
 'fraction, available SOL, tier), the raw amount, the cap and size_sol. Written with the '
 'decision, once.';
+comment on column walltrack.signals.consensus is
+'For a buy by a wallet of a consensus group (its exit strategy''s consensus_min_leaders): the '
+'leaders who bought the token within the window, their weights, whether they formed the '
+'consensus and its exit rule. On a copy, the leaders who formed it. Written with the decision.';
 comment on column walltrack.signals.found_by is
 'webhook = delivered as it happened; backfill = found later in the wallet''s history, a '
 'delivery the webhook missed.';

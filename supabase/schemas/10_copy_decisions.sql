@@ -196,12 +196,13 @@ create type walltrack.book as (
   breaker_active boolean,
   paused_leaders bigint[], -- noqa: LT01
   paper_available_sol numeric,
-  live_available_sol numeric
+  live_available_sol numeric,
+  consensus_on boolean
 );
 comment on type walltrack.book is
 'What the limits look at, read once per batch and kept current by each decision: open '
 'positions, exposure in SOL, breaker state, the leaders their protections paused, our own '
-'available SOL per mode (balance_fraction sizing).';
+'available SOL per mode (balance_fraction sizing), whether any strategy asks for a consensus.';
 
 create function walltrack.current_book()
 returns walltrack.book
@@ -220,7 +221,10 @@ begin
     walltrack.paused_leaders(),
     -- Read only where copies are sized on it (a scan of the positions).
     case when walltrack.sizes_on_balance() then walltrack.available_sol('simulation') end,
-    case when walltrack.sizes_on_balance() then walltrack.available_sol('live') end
+    case when walltrack.sizes_on_balance() then walltrack.available_sol('live') end,
+    exists (
+      select from walltrack.exit_strategies as s where s.consensus_min_leaders is not null
+    )
   )::walltrack.book;
 end;
 $$;
@@ -237,11 +241,13 @@ create type walltrack.decision as (
   positions_delta integer,
   exposure_delta_sol numeric,
   copy_size_sol numeric,
-  sizing jsonb
+  sizing jsonb,
+  consensus jsonb
 );
 comment on type walltrack.decision is
 'The outcome of deciding one signal, how it moved the book (positions, exposure) and, for a '
-'copy to open, its size in SOL and how it was worked out.';
+'copy to open, its size in SOL and how it was worked out, and for a consensus group''s buy its '
+'leaders.';
 
 create function walltrack.skip(reason text)
 returns walltrack.decision
@@ -250,7 +256,7 @@ immutable
 set search_path = ''
 as $$
 begin
-  return row('skipped', reason, null, null, 0, 0, null, null)::walltrack.decision;
+  return row('skipped', reason, null, null, 0, 0, null, null, null)::walltrack.decision;
 end;
 $$;
 comment on function walltrack.skip(text) is 'A skipped decision with its reason.';
@@ -292,6 +298,9 @@ declare
   refusal text;
   sizing jsonb;
   size_sol numeric;
+  strategy walltrack.exit_strategies;
+  consensus jsonb;
+  outcome walltrack.decision;
   available numeric := case wallet.mode
     when 'simulation' then book.paper_available_sol else book.live_available_sol
   end;
@@ -309,6 +318,18 @@ begin
     when signal.quote_amount / 1e9 < cfg.min_leader_trade_sol then 'leader_trade_too_small'
     else gate
   end;
+  -- A consensus group's buy waits for enough of its leaders; one consensus, one position.
+  if refusal is null and book.consensus_on then
+    strategy := walltrack.consensus_strategy(wallet);
+    if strategy.id is not null then
+      consensus := walltrack.consensus_for(signal, strategy);
+      refusal := case
+        when not (consensus ->> 'formed')::boolean then 'awaiting_consensus'
+        when walltrack.consensus_entered(signal.token_mint, strategy.name)
+          then 'consensus_entered'
+      end;
+    end if;
+  end if;
   if refusal is null then
     sizing := walltrack.copy_sizing(cfg, wallet.position_size_sol, signal.quote_amount / 1e9,
       available);
@@ -322,14 +343,16 @@ begin
     end;
   end if;
   if refusal is not null then
-    return walltrack.skip(refusal);
+    outcome := walltrack.skip(refusal);
+    outcome.consensus := consensus;
+    return outcome;
   end if;
   -- What the copy puts at stake: a live entry its size until it fills; a simulated one
   -- fills at once, and its fill adds the simulated fee to the position's cost.
   return row(
     'copied', 'copied', null, null, 1,
     size_sol + case when wallet.mode = 'simulation' then cfg.sim_fee_lamports / 1e9 else 0 end,
-    size_sol, sizing
+    size_sol, sizing, consensus
   )::walltrack.decision;
 end;
 $$;
@@ -405,8 +428,10 @@ language plpgsql
 set search_path = ''
 as $$
 -- A leader sell mirror-sells the same fraction of each open position copied from that
--- wallet in that token, when the wallet (or else the position's strategy) says so. Exits
--- run whatever the wallet status, the trading switch or the breaker.
+-- wallet in that token, when the wallet (or else the position's strategy) says so. A
+-- consensus entry it helped form follows its leaders out by its exit rule instead, all at
+-- once (consensus_exit_quantity). Exits run whatever the wallet status, the trading switch
+-- or the breaker.
 declare
   holding numeric := walltrack.leader_holding_before(signal);
   fraction numeric := case
@@ -418,24 +443,40 @@ declare
   new_order_id bigint;
   sold walltrack.positions;
   outcome walltrack.decision := walltrack.skip('no_position_to_mirror');
+  item record;
+  entry jsonb;
+  follow text;
 begin
-  for pos in
-    select p.* from walltrack.positions as p
+  -- The wallet's own copies of the token, and the consensus entries it helped form.
+  for item in
+    select p as pos, o.consensus as entry from walltrack.positions as p
+    left join walltrack.signals as o on p.opened_from_signal_id = o.id
     where
-      p.wallet_id = wallet.id and p.token_mint = signal.token_mint
-      and p.status in ('open', 'closing')
+      p.token_mint = signal.token_mint and p.status in ('open', 'closing')
+      and (
+        (o.consensus is null and p.wallet_id = wallet.id)
+        or o.consensus -> 'leaders' @> jsonb_build_array(jsonb_build_object(
+          'wallet_id', wallet.id))
+      )
     order by p.id
   loop
+    pos := item.pos;
+    entry := item.entry;
     outcome.position_id := coalesce(outcome.position_id, pos.id);
     held := pos.qty_bought - pos.qty_sold;
-    sell_qty := case when fraction = 1 then held else floor(held * fraction) end;
+    follow := case when entry is not null
+      then walltrack.consensus_exit_quantity(pos, entry, signal) end;
+    sell_qty := case
+      when follow is not null or fraction = 1 then held else floor(held * fraction)
+    end;
     -- Do not leave dust behind a mirror sell: sell it all.
     if walltrack.position_open_cost_sol(pos) * (held - sell_qty) / nullif(held, 0)
       < cfg.position_dust_sol then
       sell_qty := held;
     end if;
     outcome.reason := case
-      when not coalesce(
+      when follow <> 'all' then follow
+      when follow is null and not coalesce(
         wallet.copy_sells,
         ((pos.exit_strategy_snapshot || pos.exit_strategy_override)
           ->> 'mirror_leader_sells')::boolean,
@@ -492,7 +533,7 @@ as $$
 begin
   return case
     when signal.tx_error is not null then row(
-      'ignored', 'failed_transaction', null, null, 0, 0, null, null
+      'ignored', 'failed_transaction', null, null, 0, 0, null, null, null
     )::walltrack.decision
     when signal.side = 'buy'
       then walltrack.decide_buy(signal, wallet, cfg, book, gate, positions_in_token)
@@ -747,10 +788,11 @@ begin
     decided_at = walltrack.clock(),
     position_id = d.position_id,
     order_id = d.order_id,
-    copy_sizing = d.sizing
+    copy_sizing = d.sizing,
+    consensus = d.consensus
   from rows from (unnest(decided_ids), unnest(outcomes)) as d(
     signal_id, decision, reason, position_id, order_id, positions_delta, exposure_delta_sol,
-    copy_size_sol, sizing
+    copy_size_sol, sizing, consensus
   )
   where s.id = d.signal_id;
   perform walltrack.end_engine_write(engine);

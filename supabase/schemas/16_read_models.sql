@@ -522,7 +522,11 @@ select
   s.moonbag_pct,
   s.moonbag_keeps_stop_loss,
   s.is_default,
-  s.archived
+  s.archived,
+  s.consensus_min_leaders,
+  s.consensus_window_minutes,
+  s.consensus_weighted,
+  s.consensus_exit
 from walltrack.exit_strategies as s;
 
 revoke all on walltrack.signals_log_exit_strategies from public, anon, authenticated;

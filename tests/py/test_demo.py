@@ -92,6 +92,9 @@ def test_every_leader_swap_is_decided_with_its_reason(demo: tuple[str, Any]) -> 
         ("degen-gamma", "SCAM", "buy", "skipped", "token_unsafe"),  # mint authority kept
         ("live-epsilon", "REAL", "buy", "copied", "copied"),
         (discovered, "NEXT", "buy", "copied", "copied"),  # the wallet discovery found
+        # The twins follow 'two agree': one alone waits, the second forms the consensus.
+        ("twin-a", "PAIR", "buy", "skipped", "awaiting_consensus"),
+        ("twin-b", "PAIR", "buy", "copied", "copied"),
         ("live-epsilon", "REAL", "sell", "copied", "mirror_sell"),
         ("scalper-beta", "DIPA", "buy", "copied", "copied"),
         ("scalper-beta", "DIPB", "buy", "copied", "copied"),
@@ -102,6 +105,8 @@ def test_every_leader_swap_is_decided_with_its_reason(demo: tuple[str, Any]) -> 
         (discovered, "NEXT", "sell", "copied", "mirror_sell"),  # exits run while tripped
         # The breaker was reset, but scalper-beta's own protections still pause it.
         ("scalper-beta", "DIPD", "buy", "skipped", "leader_paused"),
+        # The first twin out takes the consensus entry (twin-b's copy) out with it.
+        ("twin-a", "PAIR", "sell", "copied", "mirror_sell"),
         ("sleepy-delta", "FLAT", "buy", "copied", "copied"),  # after the reset
         ("whale-alpha", "PUMP", "buy", "copied", "copied"),
         ("live-epsilon", "HODL", "buy", "copied", "copied"),
@@ -135,6 +140,8 @@ def test_positions_close_by_every_kind_of_exit_with_exact_pnl(demo: tuple[str, A
         # The leader paid 1 SOL for 94,339.622642 (0.0000106 each) and sold them for 1.113:
         # 9,387.027128 bought at +0.5 %, sold at -0.5 % for 0.110192537, less the fee.
         ("NEXT", "closed", "mirror_sell", Decimal("0.100015"), Decimal("0.010162537")),
+        # Flat at 0.00001: bought at +0.5 %, sold at -0.5 % when twin-a sold, fees both ways.
+        ("PAIR", "closed", "mirror_sell", Decimal("0.100015"), Decimal("-0.001025025")),
         ("DIPA", "closed", "stop_loss", Decimal("0.100015"), Decimal("-0.015875772")),
         ("DIPB", "closed", "stop_loss", Decimal("0.100015"), Decimal("-0.015875772")),
         ("NOPE", "failed", None, Decimal("0"), Decimal("0")),  # Jupiter has no route
@@ -180,6 +187,29 @@ def test_the_third_losing_dip_pauses_scalper_beta_and_the_others_trade_on(
     ) == [("scalper-beta", "consecutive_losses")]
 
 
+def test_twin_b_forms_a_consensus_entry_and_twin_a_takes_it_out(demo: tuple[str, Any]) -> None:
+    """'two agree' (consensus_min_leaders 2 within 5 minutes, first_out): twin-a's buy waits,
+    twin-b's five seconds later forms the consensus and records both leaders; twin-a's sale
+    mirrors the whole entry out, though the position is twin-b's."""
+    output, db = demo
+    assert rows(
+        db,
+        """
+        select w.label, s.decision_reason, s.consensus -> 'formed', (
+          select string_agg(l.label, ' ' order by l.label)
+          from jsonb_array_elements(s.consensus -> 'leaders') as c
+          inner join walltrack.wallets as l on l.id = (c.value ->> 'wallet_id')::bigint
+        )
+        from walltrack.signals as s join walltrack.wallets as w on w.id = s.wallet_id
+        where s.side = 'buy' and w.label like 'twin-%' order by s.id
+        """,
+    ) == [
+        ("twin-a", "awaiting_consensus", False, "twin-a"),
+        ("twin-b", "copied", True, "twin-a twin-b"),
+    ]
+    assert "twin-b       buy  PAIR  -> copied (copied, a consensus of twin-a + twin-b)" in output
+
+
 def test_the_breaker_trips_on_the_third_loss_and_the_operator_resets_it(
     demo: tuple[str, Any],
 ) -> None:
@@ -220,6 +250,8 @@ def test_the_scoreboard_and_the_printed_summary_match_the_database(
         ("live-epsilon", 1, Decimal("100.00"), Decimal("0.009682104"), Decimal("0.64")),
         ("scalper-beta", 4, Decimal("25.00"), Decimal("-0.015253163"), None),
         ("sleepy-delta", 1, Decimal("0.00"), Decimal("-0.001025025"), None),
+        ("twin-a", 0, None, Decimal("0"), None),
+        ("twin-b", 1, Decimal("0.00"), Decimal("-0.001025025"), Decimal("1.02")),
         # PUMP, the one mirrored round trip: the leader made +10 %, we +8.874 %.
         ("whale-alpha", 2, Decimal("100.00"), Decimal("0.015498581"), Decimal("1.13")),
     ]
@@ -227,7 +259,7 @@ def test_the_scoreboard_and_the_printed_summary_match_the_database(
     assert "whale-alpha  sell PUMP  -> never delivered (a Helius webhook outage)" in output
     assert "whale-alpha  sell PUMP  -> copied (mirror_sell, found by backfill)" in output
     assert "sleepy-delta FLAT  closed by time_exit: -0.001025025 SOL" in output
-    assert "Realized PnL, all positions: -0.079974917 SOL" in output
+    assert "Realized PnL, all positions: -0.080999942 SOL" in output
     assert "HTML report:" in output
 
 
@@ -459,3 +491,16 @@ def figure(rows_: list[str], name: str) -> list[str]:
     row = next(line for line in rows_ if line.strip().startswith(name + " "))
     values = row.strip()[len(name) :].split()
     return values
+
+
+def test_a_replay_without_the_consensus_copies_each_twin_on_its_own(
+    demo: tuple[str, Any], tmp_path: Path
+) -> None:
+    """The same log with 'two agree' asking no consensus: twin-a's buy is copied on its own
+    and its sale mirrors its own copy; twin-b's buy of the token then held is not copied
+    (already_holding, one position per token)."""
+    output = replay_demo_log(tmp_path, "--exit-rule", "two agree:consensus_min_leaders=null")
+    assert figure(section(output, "twin-a"), "awaiting_consensus") == ["1", "0", "-1"]
+    assert figure(section(output, "twin-a"), "copied") == ["1", "2", "+1"]
+    assert figure(section(output, "twin-b"), "already_holding") == ["0", "1", "+1"]
+    assert figure(section(output, "twin-b"), "copied") == ["1", "0", "-1"]

@@ -35,6 +35,7 @@ Db = psycopg.Connection[tuple[Any, ...]]
 # Operator-typed labels reach the report: this one must come out escaped, never as markup.
 ALPHA = '<b>Alpha & "friends"</b>'
 BETA = "beta"
+TWINS = ("report twin a", "report twin b")
 LAMPORT = Decimal("1e-9")
 CHARTS = ("equity-curve", "equity-by-wallet", "pnl-by-wallet", "exits-by-reason")
 SECTIONS = (
@@ -49,6 +50,7 @@ SECTIONS = (
     "delivery-health",
     "alerts",
     "breaker",
+    "consensus",
     "leader-pauses",
 )
 # A token the trading key holds and no position accounts for: an excess finding.
@@ -66,6 +68,7 @@ class Book:
     scoreboard_rows: int
     breaker_events: int
     leader_events: int
+    consensus_entries: int
     chain_findings: int
 
 
@@ -141,6 +144,21 @@ def make_book(db: Db) -> None:
     mirrored_trade(db, alpha, "A2", "-0.2")
     stopped_out_trade(db, beta, "B1")
     mirrored_trade(db, beta, "B2", "0.25")
+    # Two twins copied only when both buy: the second one's buy is a consensus entry.
+    db.execute(
+        "insert into walltrack.exit_strategies (name, description, consensus_min_leaders)"
+        " values ('report twins', 'both must buy', 2)"
+    )
+    twins = [new_wallet(db, label) for label in TWINS]
+    db.execute(
+        "update walltrack.wallets set exit_strategy_id = ("
+        " select id from walltrack.exit_strategies where name = 'report twins')"
+        " where id = any(%s)",
+        (twins,),
+    )
+    db.execute("select tests.safe_token(%s)", (mint("T1"),))
+    assert leader_swap(db, twins[0], "T1", "buy", Decimal(1)) == "awaiting_consensus"
+    assert leader_swap(db, twins[1], "T1", "buy", Decimal(1)) == "copied"
     db.execute(
         "insert into walltrack.circuit_breaker_events (event_type, trigger, actor, note)"
         " values ('activated', 'manual', 'report-test', '<script>alert(1)</script>')"
@@ -184,6 +202,10 @@ def read_book(db: Db) -> Book:
         ),
         breaker_events=scalar("select count(*) from walltrack.circuit_breaker_events"),
         leader_events=scalar("select count(*) from walltrack.leader_pause_events"),
+        consensus_entries=scalar(
+            "select count(*) from walltrack.signals"
+            " where decision = 'copied' and (consensus ->> 'formed')::boolean"
+        ),
         chain_findings=scalar("select count(*) from walltrack.chain_finding_list"),
     )
 
@@ -285,6 +307,8 @@ def test_the_tables_and_their_sources(report: tuple[Path, Book]) -> None:
     assert tags.count("breaker", "tr") == 1 + book.breaker_events
     assert book.leader_events >= 1, "alpha's loss paused it"
     assert tags.count("leader-pauses", "tr") == 1 + min(book.leader_events, 500)
+    assert book.consensus_entries >= 1, "the twins' entry"
+    assert tags.count("consensus", "tr") == 1 + min(book.consensus_entries, 500)
     assert book.chain_findings >= 1 and tags.count("chain-findings", "tr") == 1 + min(
         book.chain_findings, 500
     )
