@@ -121,6 +121,7 @@ SCOREBOARD = Query(
       max_consecutive_losses as "max losing run", copy_decay_pct as "copy decay (points)",
       leader_trades_compared as "trades compared", open_exposure_sol as "open exposure SOL",
       unrealized_pnl_sol as "unrealized SOL", open_chain_findings as "open chain findings",
+      sizing, paused_by as "paused by", consensus_entries as "consensus entries",
       refreshed_at as refreshed
     from walltrack.scoreboard
     where time_window = 'all'

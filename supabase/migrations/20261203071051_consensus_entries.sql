@@ -676,3 +676,73 @@ select
   s.consensus_weighted,
   s.consensus_exit
 from walltrack.exit_strategies as s;
+
+create or replace view walltrack.scoreboard
+with (security_invoker = true)
+as
+select
+  w.label,
+  p.time_window,
+  w.status,
+  w.mode,
+  p.positions_closed as trades,
+  p.win_rate_pct,
+  p.baseline_win_rate_pct,
+  p.realized_pnl_sol,
+  p.baseline_pnl_sol,
+  p.avg_return_pct,
+  p.profit_factor,
+  p.expectancy_sol,
+  p.best_trade_sol,
+  p.worst_trade_sol,
+  p.avg_hold,
+  p.max_drawdown_sol,
+  p.max_consecutive_losses,
+  p.copy_decay_pct,
+  p.leader_trades_compared,
+  p.signals_seen,
+  p.copied_pct,
+  p.positions_opened,
+  p.open_exposure_sol,
+  p.unrealized_pnl_sol,
+  p.refreshed_at,
+  w.address,
+  p.wallet_id,
+  -- Live, not refreshed: a block on the wallet's live buys shows at once.
+  (
+    select count(*) from walltrack.chain_findings as f
+    where f.resolved_at is null and exists (
+      select from walltrack.positions as lp
+      where
+        lp.wallet_id = p.wallet_id and lp.token_mint = f.token_mint and lp.mode = 'live'
+        and lp.status in ('opening', 'open', 'closing')
+    )
+  ) as open_chain_findings,
+  -- Live as well: what paused the leader, while its protections hold it.
+  (
+    select case when e.event_type = 'paused' then e.trigger::text end
+    from walltrack.leader_pause_events as e
+    where e.wallet_id = p.wallet_id
+    order by e.created_at desc, e.id desc
+    limit 1
+  ) as paused_by,
+  -- How its copies are sized now: its own size, else the config's mode.
+  coalesce(
+    'wallet ' || w.position_size_sol || ' SOL',
+    (select c.sizing_mode::text from walltrack.config as c)
+  ) as sizing,
+  -- Live: the consensus entries it helped form (10_consensus.sql).
+  (
+    select count(*) from walltrack.signals as s
+    where
+      s.decision = 'copied' and s.consensus is not null
+      and s.consensus -> 'leaders' @> jsonb_build_array(
+        jsonb_build_object('wallet_id', p.wallet_id)
+      )
+  ) as consensus_entries
+from walltrack.performance as p
+inner join walltrack.wallets as w on p.wallet_id = w.id
+order by w.label, w.id, array_position(array['24h', '7d', '30d', 'all'], p.time_window);
+comment on column walltrack.scoreboard.consensus_entries is
+'The consensus entries the wallet helped form (a copy whose signals.consensus names it), '
+'counted now.';

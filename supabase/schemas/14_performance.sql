@@ -301,7 +301,16 @@ select
   coalesce(
     'wallet ' || w.position_size_sol || ' SOL',
     (select c.sizing_mode::text from walltrack.config as c)
-  ) as sizing
+  ) as sizing,
+  -- Live: the consensus entries it helped form (10_consensus.sql).
+  (
+    select count(*) from walltrack.signals as s
+    where
+      s.decision = 'copied' and s.consensus is not null
+      and s.consensus -> 'leaders' @> jsonb_build_array(
+        jsonb_build_object('wallet_id', p.wallet_id)
+      )
+  ) as consensus_entries
 from walltrack.performance as p
 inner join walltrack.wallets as w on p.wallet_id = w.id
 order by w.label, w.id, array_position(array['24h', '7d', '30d', 'all'], p.time_window);
@@ -313,6 +322,9 @@ comment on view walltrack.scoreboard is
 'The performance scoreboard as Studio shows it best: one line per wallet and window, the '
 'figures an operator decides on first, each actual next to its baseline. Refresh with '
 'select api.refresh_performance();';
+comment on column walltrack.scoreboard.consensus_entries is
+'The consensus entries the wallet helped form (a copy whose signals.consensus names it), '
+'counted now.';
 comment on column walltrack.scoreboard.sizing is
 'How the wallet''s copies are sized now: its own position_size_sol, else config.sizing_mode '
 '(each copy''s own sizing is in signals.copy_sizing).';

@@ -208,6 +208,11 @@ def test_twin_b_forms_a_consensus_entry_and_twin_a_takes_it_out(demo: tuple[str,
         ("twin-b", "copied", True, "twin-a twin-b"),
     ]
     assert "twin-b       buy  PAIR  -> copied (copied, a consensus of twin-a + twin-b)" in output
+    assert rows(
+        db,
+        "select label, consensus_entries from walltrack.scoreboard"
+        " where time_window = 'all' and consensus_entries > 0 order by label",
+    ) == [("twin-a", 1), ("twin-b", 1)]
 
 
 def test_the_breaker_trips_on_the_third_loss_and_the_operator_resets_it(

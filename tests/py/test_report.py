@@ -307,6 +307,10 @@ def test_the_tables_and_their_sources(report: tuple[Path, Book]) -> None:
     assert tags.count("breaker", "tr") == 1 + book.breaker_events
     assert book.leader_events >= 1, "alpha's loss paused it"
     assert tags.count("leader-pauses", "tr") == 1 + min(book.leader_events, 500)
+    scoreboard = re.search(r'<section id="scoreboard">(.*?)</section>', document, re.S)
+    assert scoreboard, "the scoreboard section"
+    for shown in ("sizing", "paused by", "consensus entries", "consecutive_losses"):
+        assert shown in scoreboard.group(1), shown  # alpha is paused, by its losing streak
     assert book.consensus_entries >= 1, "the twins' entry"
     assert tags.count("consensus", "tr") == 1 + min(book.consensus_entries, 500)
     assert book.chain_findings >= 1 and tags.count("chain-findings", "tr") == 1 + min(
