@@ -219,7 +219,7 @@ comment on function walltrack.consensus_entered(text, text) is
 'True while a position of the token formed by a consensus of this strategy''s group is open.';
 grant execute on function walltrack.consensus_entered(text, text) to service_role;
 
-create function walltrack.consensus_exit_quantity(
+create function walltrack.consensus_follows(
   pos walltrack.positions, consensus jsonb, signal walltrack.signals
 )
 returns text
@@ -252,12 +252,12 @@ begin
   return case when sellers * 2 > cardinality(leaders) then 'all' else 'awaiting_majority' end;
 end;
 $$;
-comment on function walltrack.consensus_exit_quantity(
+comment on function walltrack.consensus_follows(
   walltrack.positions, jsonb, walltrack.signals
 ) is
 'all when a consensus entry follows this leader''s sale out (first_out, or most of its leaders '
 'sold for majority_out), else the reason it does not.';
-grant execute on function walltrack.consensus_exit_quantity(
+grant execute on function walltrack.consensus_follows(
   walltrack.positions, jsonb, walltrack.signals
 ) to service_role;
 
@@ -273,6 +273,8 @@ language plpgsql
 stable
 set search_path = ''
 as $$
+declare
+  on_balance boolean := walltrack.sizes_on_balance();
 begin
   return row(
     (
@@ -283,8 +285,8 @@ begin
     walltrack.breaker_is_active(),
     walltrack.paused_leaders(),
     -- Read only where copies are sized on it (a scan of the positions).
-    case when walltrack.sizes_on_balance() then walltrack.available_sol('simulation') end,
-    case when walltrack.sizes_on_balance() then walltrack.available_sol('live') end,
+    case when on_balance then walltrack.available_sol('simulation') end,
+    case when on_balance then walltrack.available_sol('live') end,
     exists (
       select from walltrack.exit_strategies as s where s.consensus_min_leaders is not null
     )
@@ -400,7 +402,7 @@ as $$
 -- A leader sell mirror-sells the same fraction of each open position copied from that
 -- wallet in that token, when the wallet (or else the position's strategy) says so. A
 -- consensus entry it helped form follows its leaders out by its exit rule instead, all at
--- once (consensus_exit_quantity). Exits run whatever the wallet status, the trading switch
+-- once (consensus_follows). Exits run whatever the wallet status, the trading switch
 -- or the breaker.
 declare
   holding numeric := walltrack.leader_holding_before(signal);
@@ -435,7 +437,7 @@ begin
     outcome.position_id := coalesce(outcome.position_id, pos.id);
     held := pos.qty_bought - pos.qty_sold;
     follow := case when entry is not null
-      then walltrack.consensus_exit_quantity(pos, entry, signal) end;
+      then walltrack.consensus_follows(pos, entry, signal) end;
     sell_qty := case
       when follow is not null or fraction = 1 then held else floor(held * fraction)
     end;
@@ -616,7 +618,8 @@ begin
       -- the next buys of the batch must see it.
       book.breaker_active := walltrack.breaker_is_active();
       book.paused_leaders := walltrack.paused_leaders();
-      if walltrack.sizes_on_balance() then
+      -- (read only where copies are sized on it: then it is never empty)
+      if book.paper_available_sol is not null then
         book.paper_available_sol := walltrack.available_sol('simulation');
       end if;
     end if;

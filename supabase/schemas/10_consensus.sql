@@ -106,7 +106,7 @@ comment on function walltrack.consensus_entered(text, text) is
 'True while a position of the token formed by a consensus of this strategy''s group is open.';
 grant execute on function walltrack.consensus_entered(text, text) to service_role;
 
-create function walltrack.consensus_exit_quantity(
+create function walltrack.consensus_follows(
   pos walltrack.positions, consensus jsonb, signal walltrack.signals
 )
 returns text
@@ -139,11 +139,11 @@ begin
   return case when sellers * 2 > cardinality(leaders) then 'all' else 'awaiting_majority' end;
 end;
 $$;
-comment on function walltrack.consensus_exit_quantity(
+comment on function walltrack.consensus_follows(
   walltrack.positions, jsonb, walltrack.signals
 ) is
 'all when a consensus entry follows this leader''s sale out (first_out, or most of its leaders '
 'sold for majority_out), else the reason it does not.';
-grant execute on function walltrack.consensus_exit_quantity(
+grant execute on function walltrack.consensus_follows(
   walltrack.positions, jsonb, walltrack.signals
 ) to service_role;
